@@ -1,0 +1,28 @@
+// The biggan executable: everything lives in the library; this is the one catch.
+#include <iostream>
+
+#include "cli/cli.h"
+#include "core/error.h"
+#include "dist/context.h"
+#include "log/log.h"
+
+int main(int argc, char** argv) {
+  try {
+    const int status = biggan::cli::run(argc, argv);
+    biggan::dist::shutdown_process_context();
+    return status;
+  } catch (const biggan::UsageError& e) {
+    std::cerr << "biggan: " << e.what() << std::endl;
+    const auto* ctx = biggan::dist::Context::current();
+    if (ctx && ctx->world_size() > 1) ctx->abort(2);
+    return 2;
+  } catch (const std::exception& e) {
+    const auto* ctx = biggan::dist::Context::current();
+    if (ctx && ctx->world_size() > 1) {
+      std::cerr << "biggan: error on rank " << ctx->rank() << " (" << ctx->host() << "): " << e.what() << std::endl;
+      ctx->abort(1);  // MPI_Abort: the other ranks must not wait for this one forever
+    }
+    std::cerr << "biggan: error: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The README's test command: install, build, run every test suite under ctest.
+# Extra arguments go to ctest (e.g. scripts/test.sh -L unit, or -R Config).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+BUILD_DIR="${BIGGAN_BUILD_DIR:-build}"
+cd "$BUILD_DIR"
+# Open MPI refuses to start as root unless told; CI and containers run as root.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+ctest --output-on-failure -j"$(nproc)" --timeout 900 "$@"

@@ -1,0 +1,61 @@
+#include "cli/options.h"
+
+#include <iostream>
+
+#include "core/error.h"
+#include "core/suggest.h"
+
+namespace biggan::cli {
+
+std::optional<po::variables_map> parse_command(const CommandSpec& spec, po::options_description& options,
+                                               const std::vector<std::string>& args,
+                                               const po::positional_options_description* positional) {
+  po::options_description all("Options");
+  all.add_options()("help,h", "show this help");
+  all.add(options);
+  po::variables_map vm;
+  // Prefix guessing off: `--conf` must not silently mean `--config` in a batch script.
+  const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all).style(style);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: biggan " << spec.name << " " << spec.usage << "\n\n" << spec.summary << "\n\n" << all;
+      if (!spec.details.empty()) std::cout << "\n" << spec.details << "\n";
+      return std::nullopt;
+    }
+    po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    std::vector<std::string> names;
+    for (const auto& o : all.options()) names.push_back("--" + o->long_name());
+    throw UsageError("unknown option '" + e.get_option_name() + "' for 'biggan " + spec.name + "'" +
+                     did_you_mean(e.get_option_name(), names) + "; see 'biggan " + spec.name + " --help'");
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (biggan " + spec.name + "; see 'biggan " + spec.name + " --help')");
+  }
+  return vm;
+}
+
+po::options_description config_options() {
+  po::options_description d("Configuration");
+  d.add_options()
+      ("config,c", po::value<std::vector<std::string>>()->composing(),
+       "YAML config file; repeatable, later files override earlier ones")
+      ("set,s", po::value<std::vector<std::string>>()->composing(),
+       "override one key, e.g. --set train.batch_size=32; repeatable, applied after all files")
+      ("base-root", po::value<std::string>(),
+       "like BigGAN-PyTorch's --base_root: data in DIR/data, runs in DIR/runs (same as --set paths.base_root=DIR)");
+  return d;
+}
+
+config::Config load_config(const po::variables_map& vm, int world_size) {
+  std::vector<std::string> files, sets;
+  if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("base-root")) sets.insert(sets.begin(), "paths.base_root=" + vm["base-root"].as<std::string>());
+  return config::load(files, sets, world_size);
+}
+
+}  // namespace biggan::cli

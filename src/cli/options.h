@@ -1,0 +1,34 @@
+// Shared command-line plumbing for the subcommands (Boost.Program_options).
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace biggan::cli {
+
+namespace po = boost::program_options;
+
+struct CommandSpec {
+  std::string name;      // "train"
+  std::string usage;     // "[options]" or "<action> [options]"
+  std::string summary;   // one line
+  std::string details;   // paragraphs printed after the options in --help
+};
+
+// Parses `args` (everything after the subcommand). Prints help to stdout and returns nullopt on
+// --help. Unknown options and bad values throw UsageError with a suggestion.
+std::optional<po::variables_map> parse_command(const CommandSpec& spec, po::options_description& options,
+                                               const std::vector<std::string>& args,
+                                               const po::positional_options_description* positional = nullptr);
+
+// --config (repeatable), --set (repeatable), --base-root: every command that reads a config.
+po::options_description config_options();
+// Loads the config named by config_options() for `world_size` ranks.
+config::Config load_config(const po::variables_map& vm, int world_size);
+
+}  // namespace biggan::cli

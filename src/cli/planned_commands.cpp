@@ -1,0 +1,116 @@
+// Subcommands whose work lands with later issues. Their options are defined now, so --help,
+// option checking and scripts written against them are stable; running one ends with a clear
+// error and a non-zero status instead of pretending.
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/error.h"
+
+namespace biggan::cli {
+
+namespace {
+
+int not_yet(const CommandSpec& spec, po::options_description& options, const Args& args,
+            const po::positional_options_description* positional, const std::string& issue) {
+  if (!parse_command(spec, options, args, positional)) return 0;  // --help
+  throw Error("'biggan " + spec.name + "' is not part of this build yet (" + issue + ")");
+}
+
+po::positional_options_description action_positional() {
+  po::positional_options_description p;
+  p.add("action", 1).add("paths", -1);
+  return p;
+}
+
+}  // namespace
+
+int sample_command(const Args& args) {
+  CommandSpec spec{"sample", "--run DIR [options]",
+                   "Sample from a trained generator: class sheets, interpolations, a random sheet, npz/HDF5 export, "
+                   "IS/FID and truncation curves (BigGAN-PyTorch's sample.py).",
+                   "What to produce is chosen by the sample.* config keys, e.g. --set sample.sample_sheets=true."};
+  po::options_description o = config_options();
+  o.add_options()("run", po::value<std::string>(), "run folder to sample from (its config.yaml is loaded first)")
+      ("checkpoint", po::value<std::string>(), "checkpoint folder (default: the newest valid one)");
+  return not_yet(spec, o, args, nullptr, "issue 9, sampling and Inception metrics");
+}
+
+int generate_command(const Args& args) {
+  CommandSpec spec{"generate", "--weights FILE --input FILE --output FILE [options]",
+                   "Run G(z, shared(y)) on latents read from HDF5 and write the images as float32 HDF5.", ""};
+  po::options_description o = config_options();
+  o.add_options()("weights", po::value<std::string>(), "G weights: our checkpoint or a BigGAN-PyTorch G.pth/G_ema.pth")
+      ("input", po::value<std::string>(), "HDF5 file with datasets z (N, dim_z) float32 and y (N,) int64")
+      ("output", po::value<std::string>(), "HDF5 file to write (dataset x, N x 3 x H x W float32)")
+      ("mode", po::value<std::string>()->default_value("eval"), "eval | train (batch statistics)")
+      ("standing-stats", po::value<int>()->default_value(0), "recompute exact standing statistics over N batches first");
+  return not_yet(spec, o, args, nullptr, "issue 3, the model family");
+}
+
+int prepare_data_command(const Args& args) {
+  CommandSpec spec{"prepare-data", "--source KIND --input PATH --output FILE [options]",
+                   "Convert a dataset to the BigGAN HDF5 layout (imgs uint8 N x 3 x H x W, labels int64).", ""};
+  po::options_description o("Preparation");
+  o.add_options()("source", po::value<std::string>(), "fmnist | cifar10 | cifar100 | imagefolder")
+      ("input", po::value<std::string>(), "input folder (idx files, CIFAR binaries or class sub-folders)")
+      ("output", po::value<std::string>(), "HDF5 file to write")
+      ("resolution", po::value<int>(), "image side in pixels")
+      ("split", po::value<std::string>()->default_value("train"), "train | test | all")
+      ("chunk-size", po::value<int>()->default_value(500), "HDF5 chunk length along N")
+      ("no-shuffle", "keep the source order (default: shuffle with a recorded seed)")
+      ("seed", po::value<int>()->default_value(0), "shuffle seed");
+  return not_yet(spec, o, args, nullptr, "issue 4, HDF5 datasets");
+}
+
+int inception_moments_command(const Args& args) {
+  CommandSpec spec{"inception-moments", "[options]",
+                   "Compute the dataset's Inception pool3 mean and covariance (for FID), distributed over ranks.", ""};
+  po::options_description o = config_options();
+  o.add_options()("output", po::value<std::string>(), "output file (.h5; an .npz with mu/sigma is written beside it)")
+      ("weights", po::value<std::string>(), "Inception v3 state_dict (.pth)");
+  return not_yet(spec, o, args, nullptr, "issue 9, Inception metrics");
+}
+
+int ckpt_command(const Args& args) {
+  CommandSpec spec{"ckpt", "<list|verify|inspect|import|export> PATH... [options]",
+                   "Manage checkpoints: list and verify them, print the training state, convert to and from "
+                   "BigGAN-PyTorch weights folders.", ""};
+  po::options_description o("Checkpoints");
+  o.add_options()("action", po::value<std::string>(), "list | verify | inspect | import | export")
+      ("paths", po::value<std::vector<std::string>>(), "run folders, checkpoints or weights folders");
+  const auto positional = action_positional();
+  return not_yet(spec, o, args, &positional, "issue 6, checkpoints");
+}
+
+int logs_command(const Args& args) {
+  CommandSpec spec{"logs", "<summary|compare|export|plot|report> RUN... [options]",
+                   "Analyse the logs of finished or running jobs (ours and BigGAN-PyTorch's).", ""};
+  po::options_description o("Logs");
+  o.add_options()("action", po::value<std::string>(), "summary | compare | export | plot | report")
+      ("paths", po::value<std::vector<std::string>>(), "run folders")
+      ("csv", "export as CSV")
+      ("output", po::value<std::string>(), "output file or folder");
+  const auto positional = action_positional();
+  return not_yet(spec, o, args, &positional, "issue 10, log analysis");
+}
+
+int classifier_command(const Args& args) {
+  CommandSpec spec{"classifier", "train [options]",
+                   "Train the small CNN classifier used by the demo metric on a prepared dataset.", ""};
+  po::options_description o = config_options();
+  o.add_options()("action", po::value<std::string>(), "train")
+      ("output", po::value<std::string>(), "classifier checkpoint to write");
+  po::positional_options_description p;
+  p.add("action", 1);
+  return not_yet(spec, o, args, &p, "issue 8, the demo and its metric");
+}
+
+int eval_command(const Args& args) {
+  CommandSpec spec{"eval", "--run DIR [options]",
+                   "Evaluate a generator checkpoint: classifier accuracy and Frechet distance (demo), or IS/FID.", ""};
+  po::options_description o = config_options();
+  o.add_options()("run", po::value<std::string>(), "run folder")
+      ("classifier", po::value<std::string>(), "classifier checkpoint");
+  return not_yet(spec, o, args, nullptr, "issue 8, the demo and its metric");
+}
+
+}  // namespace biggan::cli

@@ -1,0 +1,617 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+#include "config/datasets.h"
+#include "config/experiment_name.h"
+#include "core/error.h"
+#include "core/suggest.h"
+
+namespace biggan::config {
+
+namespace {
+
+std::string mark_of(const std::string& source, const YAML::Node& node) {
+  const YAML::Mark m = node.Mark();
+  if (m.line < 0) return source;
+  return source + ":" + std::to_string(m.line + 1);
+}
+
+template <class T>
+const char* type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "a boolean (true/false)";
+  else if constexpr (std::is_integral_v<T>) return "an integer";
+  else if constexpr (std::is_floating_point_v<T>) return "a number";
+  else return "a string";
+}
+
+// Converts one YAML value into a typed field, with an error naming where and what.
+template <class T>
+T convert(const YAML::Node& node, const std::string& where, const std::string& key) {
+  if (!node.IsScalar()) {
+    if (node.IsNull() && std::is_same_v<T, std::string>) return T();
+    const char* shape = node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "empty";
+    throw ConfigError(where, key, std::string("expected ") + type_name<T>() + ", got " + shape);
+  }
+  const std::string text = node.Scalar();
+  try {
+    if constexpr (std::is_same_v<T, bool>) {
+      return node.as<bool>();
+    } else if constexpr (std::is_integral_v<T>) {
+      const long long v = node.as<long long>();
+      if (v < static_cast<long long>(std::numeric_limits<T>::min()) ||
+          v > static_cast<long long>(std::numeric_limits<T>::max()))
+        throw ConfigError(where, key, "value " + text + " is out of range");
+      return static_cast<T>(v);
+    } else if constexpr (std::is_floating_point_v<T>) {
+      const double v = node.as<double>();
+      if (!std::isfinite(v)) throw ConfigError(where, key, "value " + text + " is not a finite number");
+      return v;
+    } else {
+      return text;
+    }
+  } catch (const YAML::BadConversion&) {
+    throw ConfigError(where, key, std::string("expected ") + type_name<T>() + ", got '" + text + "'");
+  }
+}
+
+// Visitor that assigns one named field of a section.
+struct FieldAssigner {
+  const std::string& name;
+  const YAML::Node& value;
+  const std::string& where;
+  const std::string& full_key;
+  bool found = false;
+
+  template <class T>
+  void operator()(const char* field_name, T& field) {
+    if (found || name != field_name) return;
+    field = convert<T>(value, where, full_key);
+    found = true;
+  }
+};
+
+struct KeyCollector {
+  std::vector<std::string>& keys;
+  template <class T>
+  void operator()(const char* field_name, T&) { keys.push_back(field_name); }
+};
+
+void assign_key(Config& config, const std::string& section, const std::string& key, const YAML::Node& value,
+                const std::string& where) {
+  bool section_found = false;
+  bool key_found = false;
+  const std::string full_key = section + "." + key;
+  for_each_section(config, [&](const char* name, auto& s) {
+    if (section != name) return;
+    section_found = true;
+    FieldAssigner assigner{key, value, where, full_key};
+    s.visit(assigner);
+    key_found = assigner.found;
+  });
+  if (!section_found)
+    throw ConfigError(where, section, "unknown section '" + section + "'" + did_you_mean(section, section_names()) +
+                                          "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths");
+  if (!key_found)
+    throw ConfigError(where, full_key,
+                      "unknown key '" + key + "' in section '" + section + "'" + did_you_mean(key, keys_of_section(section)));
+  config.origin[full_key] = where;
+}
+
+void apply_document(Config& config, const YAML::Node& root, const std::string& source) {
+  if (root.IsNull()) return;  // an empty file changes nothing
+  if (!root.IsMap())
+    throw ConfigError(mark_of(source, root), "",
+                      "the top level must be a mapping of sections (data:, model:, train:, ...)");
+  for (const auto& section_entry : root) {
+    const std::string section = section_entry.first.as<std::string>();
+    const YAML::Node& body = section_entry.second;
+    const std::string section_where = mark_of(source, section_entry.first);
+    const auto names = section_names();
+    if (std::find(names.begin(), names.end(), section) == names.end())
+      throw ConfigError(section_where, section,
+                        "unknown section '" + section + "'" + did_you_mean(section, names) +
+                            "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths");
+    if (body.IsNull()) continue;
+    if (!body.IsMap())
+      throw ConfigError(section_where, section, "a section must be a mapping of key: value lines");
+    for (const auto& entry : body) {
+      assign_key(config, section, entry.first.as<std::string>(), entry.second, mark_of(source, entry.first));
+    }
+  }
+}
+
+// Shortest decimal text that reads back to the same double: 1e-05, 0.0001, 0.999.
+std::string format_double(double v) {
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s(buf);
+  // Keep YAML from reading "1" back as an integer for a float field: that would still load,
+  // but the printed config should show the type.
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string quote(const std::string& s) {
+  YAML::Emitter e;
+  e << YAML::DoubleQuoted << s;
+  return e.c_str();
+}
+
+struct YamlPrinter {
+  std::ostringstream& out;
+  std::set<std::string> derived_keys;  // printed as comments: their value follows from other keys
+  template <class T>
+  void operator()(const char* name, T& field) {
+    if (derived_keys.count(name)) {
+      out << "  # " << name << ": derived, see below\n";
+      return;
+    }
+    out << "  " << name << ": ";
+    if constexpr (std::is_same_v<T, bool>) out << (field ? "true" : "false");
+    else if constexpr (std::is_integral_v<T>) out << field;
+    else if constexpr (std::is_floating_point_v<T>) out << format_double(field);
+    else out << quote(field);
+    out << "\n";
+  }
+};
+
+bool one_of(const std::string& value, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed)
+    if (value == a) return true;
+  return false;
+}
+
+std::string join(const std::vector<int>& v, const char* sep) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
+  return s;
+}
+
+// G block output resolutions for BigGAN (spec §2.1): 8, 16, ..., resolution.
+std::vector<int> G_block_resolutions(int resolution) {
+  std::vector<int> r;
+  for (int s = 8; s <= resolution; s *= 2) r.push_back(s);
+  return r;
+}
+
+// D block output resolutions as BigGAN-PyTorch labels them (spec §2.2). At 32 px all four
+// blocks carry the label 16: an original quirk kept for weight compatibility.
+std::vector<int> D_block_resolutions(int resolution) {
+  if (resolution == 32) return {16, 16, 16, 16};
+  std::vector<int> r;
+  for (int s = resolution / 2; s >= 4; s /= 2) r.push_back(s);
+  r.push_back(4);
+  return r;
+}
+
+class Validator {
+ public:
+  explicit Validator(const Config& c) : c_(c) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& message) const {
+    throw ConfigError(c_.where(key), key, message);
+  }
+  void require(bool ok, const std::string& key, const std::string& message) const {
+    if (!ok) fail(key, message);
+  }
+  template <class T>
+  void at_least(T value, T minimum, const std::string& key) const {
+    if (value < minimum) {
+      std::ostringstream m;
+      m << "must be >= " << minimum << ", got " << value;
+      fail(key, m.str());
+    }
+  }
+  void in_range(double value, double lo, double hi, bool hi_inclusive, const std::string& key) const {
+    const bool ok = value >= lo && (hi_inclusive ? value <= hi : value < hi);
+    if (!ok) {
+      std::ostringstream m;
+      m << "must be in [" << lo << ", " << hi << (hi_inclusive ? "]" : ")") << ", got " << value;
+      fail(key, m.str());
+    }
+  }
+  void choice(const std::string& value, std::initializer_list<const char*> allowed, const std::string& key) const {
+    if (one_of(value, allowed)) return;
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    fail(key, "unknown value '" + value + "'" + did_you_mean(value, names) + "; expected one of: " + list);
+  }
+
+ private:
+  const Config& c_;
+};
+
+void validate_sections(const Config& c, const Validator& v) {
+  // data
+  v.at_least(c.data.resolution, 0, "data.resolution");
+  v.at_least(c.data.n_classes, 0, "data.n_classes");
+  v.at_least(c.data.prefetch_batches, 1, "data.prefetch_batches");
+
+  // model
+  const auto& m = c.model;
+  v.choice(m.model, {"BigGAN", "BigGANdeep"}, "model.model");
+  v.choice(m.G_param, {"SN", "none"}, "model.G_param");
+  v.choice(m.D_param, {"SN"}, "model.D_param");
+  v.choice(m.G_nl, {"relu", "inplace_relu", "ir"}, "model.G_nl");
+  v.choice(m.D_nl, {"relu", "inplace_relu", "ir"}, "model.D_nl");
+  v.choice(m.norm_style, {"bn", "in", "gn", "nonorm"}, "model.norm_style");
+  v.choice(m.G_init, {"ortho", "N02", "glorot", "xavier"}, "model.G_init");
+  v.choice(m.D_init, {"ortho", "N02", "glorot", "xavier"}, "model.D_init");
+  v.choice(m.G_precision, {"fp32", "bf16"}, "model.G_precision");
+  v.choice(m.D_precision, {"fp32", "bf16"}, "model.D_precision");
+  v.at_least(m.G_ch, 1, "model.G_ch");
+  v.at_least(m.D_ch, 1, "model.D_ch");
+  v.at_least(m.G_depth, 1, "model.G_depth");
+  v.at_least(m.D_depth, 1, "model.D_depth");
+  v.at_least(m.shared_dim, 0, "model.shared_dim");
+  v.at_least(m.dim_z, 1, "model.dim_z");
+  v.at_least(m.bottom_width, 1, "model.bottom_width");
+  v.at_least(m.num_G_SVs, 1, "model.num_G_SVs");
+  v.at_least(m.num_D_SVs, 1, "model.num_D_SVs");
+  v.at_least(m.num_G_SV_itrs, 1, "model.num_G_SV_itrs");
+  v.at_least(m.num_D_SV_itrs, 1, "model.num_D_SV_itrs");
+  v.require(m.SN_eps > 0, "model.SN_eps", "must be > 0");
+  v.require(m.BN_eps > 0, "model.BN_eps", "must be > 0");
+  if (m.hier && !m.G_shared)
+    v.fail("model.hier", "hier: true needs model.G_shared: true (the z chunks are concatenated with the shared "
+                         "class embedding; model.G_shared is false, from " + c.where("model.G_shared") + ")");
+  if (m.model == "BigGANdeep" && !(m.hier && m.G_shared))
+    v.fail("model.model", "BigGANdeep needs model.hier: true and model.G_shared: true (its blocks are conditioned "
+                          "on [shared(y), z]); BigGAN-PyTorch crashes without them");
+  if (m.cross_replica && m.mybn)
+    v.fail("model.mybn", "model.cross_replica and model.mybn are both true; choose one batch-norm implementation");
+  if ((m.cross_replica || m.mybn) && m.norm_style != "bn")
+    v.fail("model.norm_style", "norm_style '" + m.norm_style + "' cannot be combined with " +
+                                   (m.cross_replica ? "model.cross_replica" : "model.mybn") +
+                                   ", which are batch-norm implementations");
+
+  // optim
+  const auto& o = c.optim;
+  v.require(o.G_lr > 0, "optim.G_lr", "must be > 0");
+  v.require(o.D_lr > 0, "optim.D_lr", "must be > 0");
+  v.in_range(o.G_B1, 0, 1, false, "optim.G_B1");
+  v.in_range(o.D_B1, 0, 1, false, "optim.D_B1");
+  v.in_range(o.G_B2, 0, 1, false, "optim.G_B2");
+  v.in_range(o.D_B2, 0, 1, false, "optim.D_B2");
+  v.require(o.adam_eps > 0, "optim.adam_eps", "must be > 0");
+  v.require(o.G_ortho >= 0, "optim.G_ortho", "must be >= 0");
+  v.require(o.D_ortho >= 0, "optim.D_ortho", "must be >= 0");
+
+  // train
+  const auto& t = c.train;
+  v.at_least(t.batch_size, 1, "train.batch_size");
+  v.at_least(t.G_batch_size, 0, "train.G_batch_size");
+  v.at_least(t.global_batch_size, 0, "train.global_batch_size");
+  v.at_least(t.num_D_steps, 1, "train.num_D_steps");
+  v.at_least(t.num_D_accumulations, 1, "train.num_D_accumulations");
+  v.at_least(t.num_G_accumulations, 1, "train.num_G_accumulations");
+  v.at_least(t.num_epochs, 1, "train.num_epochs");
+  v.at_least<std::int64_t>(t.total_iterations, 0, "train.total_iterations");
+  v.choice(t.which_train_fn, {"GAN"}, "train.which_train_fn");
+  v.in_range(t.ema_decay, 0, 1, true, "train.ema_decay");
+  v.at_least(t.ema_start, 0, "train.ema_start");
+  if (t.use_ema && !t.ema)
+    v.fail("train.use_ema", "use_ema: true needs train.ema: true (there is no G_ema to use)");
+
+  // dist
+  v.choice(c.dist.backend, {"auto", "mpi", "nccl"}, "dist.backend");
+  v.at_least(c.dist.intra_op_threads, 0, "dist.intra_op_threads");
+  v.at_least(c.dist.consistency_check_every, 0, "dist.consistency_check_every");
+
+  // ckpt
+  v.at_least(c.ckpt.save_every, 0, "ckpt.save_every");
+  v.at_least(c.ckpt.num_save_copies, 0, "ckpt.num_save_copies");
+  v.at_least(c.ckpt.num_best_copies, 0, "ckpt.num_best_copies");
+  v.at_least(c.ckpt.keep_every, 0, "ckpt.keep_every");
+  v.at_least(c.ckpt.walltime_minutes, 0, "ckpt.walltime_minutes");
+  v.choice(c.ckpt.which_best, {"IS", "FID", "classifier"}, "ckpt.which_best");
+  v.choice(c.ckpt.stop_signal, {"USR1", "USR2", "TERM", "INT", "HUP", "URG"}, "ckpt.stop_signal");
+
+  // eval
+  v.at_least(c.eval.test_every, 0, "eval.test_every");
+  v.at_least(c.eval.num_inception_images, 1, "eval.num_inception_images");
+  v.at_least(c.eval.num_standing_accumulations, 1, "eval.num_standing_accumulations");
+
+  // sample
+  const auto& s = c.sample;
+  v.require(s.z_var > 0, "sample.z_var", "must be > 0");
+  v.require(s.truncation >= 0, "sample.truncation", "must be >= 0 (0 turns truncation off)");
+  v.at_least(s.sample_num_npz, 1, "sample.sample_num_npz");
+  v.at_least(s.classes_per_sheet, 0, "sample.classes_per_sheet");
+  v.at_least(s.samples_per_class, 1, "sample.samples_per_class");
+  v.at_least(s.interp_rows, 1, "sample.interp_rows");
+  v.at_least(s.interp_midpoints, 0, "sample.interp_midpoints");
+  if (!s.sample_trunc_curves.empty()) {
+    double start = 0, step = 0, end = 0;
+    char extra = 0;
+    const int n = std::sscanf(s.sample_trunc_curves.c_str(), "%lf_%lf_%lf%c", &start, &step, &end, &extra);
+    if (n != 3 || !(step > 0) || !(start > 0) || end < start)
+      v.fail("sample.sample_trunc_curves",
+             "expected start_step_end with 0 < start <= end and step > 0 (e.g. 0.05_0.05_1.0), got '" +
+                 s.sample_trunc_curves + "'");
+  }
+
+  // log
+  v.at_least(c.log.sv_log_interval, 0, "log.sv_log_interval");
+  v.at_least(c.log.print_every, 0, "log.print_every");
+  v.choice(c.log.pbar, {"auto", "bar", "lines", "none"}, "log.pbar");
+  v.choice(c.log.level, {"debug", "info", "warn", "error"}, "log.level");
+  {
+    const std::string& f = c.log.logstyle;
+    const bool ok = f.size() >= 2 && f.front() == '%' && f.find('%', 1) == std::string::npos &&
+                    std::string("eEfgG").find(f.back()) != std::string::npos;
+    v.require(ok, "log.logstyle", "expected one printf float conversion such as %3.3e or %.6f, got '" + f + "'");
+  }
+
+  // paths
+  for (const char* key : {"paths.experiment_name", "paths.name_suffix"}) {
+    const std::string& value = std::string(key) == "paths.experiment_name" ? c.paths.experiment_name : c.paths.name_suffix;
+    v.require(value.find('/') == std::string::npos && value != "." && value != "..", key,
+              "must be a plain folder name without '/', got '" + value + "'");
+  }
+}
+
+}  // namespace
+
+std::string Config::where(const std::string& key) const {
+  const auto it = origin.find(key);
+  return it == origin.end() ? "default" : it->second;
+}
+
+std::vector<std::string> section_names() {
+  std::vector<std::string> names;
+  Config c;
+  for_each_section(c, [&](const char* name, auto&) { names.emplace_back(name); });
+  return names;
+}
+
+std::vector<std::string> keys_of_section(const std::string& section) {
+  std::vector<std::string> keys;
+  Config c;
+  for_each_section(c, [&](const char* name, auto& s) {
+    if (section == name) s.visit(KeyCollector{keys});
+  });
+  return keys;
+}
+
+void apply_yaml_text(Config& config, const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1), "",
+                      "malformed YAML: " + e.msg);
+  }
+  apply_document(config, root, source);
+}
+
+void apply_yaml_file(Config& config, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path, "", "cannot open config file (does it exist and is it readable?)");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw ConfigError(path, "", "error while reading config file");
+  apply_yaml_text(config, buffer.str(), path);
+}
+
+void apply_override(Config& config, const std::string& assignment) {
+  const std::string where = "--set " + assignment;
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(where, "", "expected section.key=value, e.g. --set train.batch_size=32");
+  const std::string path = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  const auto dot = path.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == path.size() || path.find('.', dot + 1) != std::string::npos)
+    throw ConfigError(where, path, "expected section.key=value, e.g. --set train.batch_size=32");
+  YAML::Node node;
+  try {
+    node = YAML::Load(value);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(where, path, "malformed value: " + e.msg);
+  }
+  if (value.empty()) node = YAML::Node(YAML::NodeType::Null);
+  assign_key(config, path.substr(0, dot), path.substr(dot + 1), node, "--set");
+}
+
+std::vector<int> parse_resolution_list(const std::string& text) {
+  std::vector<int> out;
+  if (text.empty() || text == "0") return out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, '_')) {
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
+      throw Error("expected underscore-separated resolutions such as 64 or 32_64, got '" + text + "'");
+    const int r = std::stoi(item);
+    if (r <= 0) throw Error("resolutions must be positive, got '" + text + "'");
+    out.push_back(r);
+  }
+  return out;
+}
+
+void resolve(Config& c, int world_size) {
+  BIGGAN_CHECK(world_size >= 1, "world size must be >= 1, got " << world_size);
+  c.warnings.clear();
+  Validator v(c);
+  validate_sections(c, v);
+  Derived d;
+  d.world_size = world_size;
+
+  // Paths: base_root sets the roots that were not given explicitly (the original overrode all).
+  d.data_root = c.data.data_root;
+  d.runs_root = c.paths.runs_root;
+  if (!c.paths.base_root.empty()) {
+    if (!c.is_set("data.data_root")) d.data_root = c.paths.base_root + "/data";
+    if (!c.is_set("paths.runs_root")) d.runs_root = c.paths.base_root + "/runs";
+  }
+
+  // Dataset
+  const auto info = find_dataset(c.data.dataset);
+  if (!info) {
+    std::string list;
+    for (const auto& n : dataset_names()) list += (list.empty() ? "" : ", ") + n;
+    v.fail("data.dataset", "unknown dataset '" + c.data.dataset + "'" + did_you_mean(c.data.dataset, dataset_names()) +
+                               "; known: " + list);
+  }
+  if (info->name == "custom") {
+    v.require(c.data.resolution > 0, "data.resolution", "dataset 'custom' needs data.resolution");
+    v.require(c.data.n_classes > 0, "data.n_classes", "dataset 'custom' needs data.n_classes");
+    v.require(!c.data.path.empty(), "data.path", "dataset 'custom' needs data.path (the HDF5 file)");
+    d.resolution = c.data.resolution;
+    d.n_classes = c.data.n_classes;
+    d.classes_per_sheet = std::min(d.n_classes, 20);
+  } else {
+    if (c.data.resolution != 0 && c.data.resolution != info->resolution)
+      v.fail("data.resolution", "dataset " + info->name + " is " + std::to_string(info->resolution) +
+                                    " px but data.resolution is " + std::to_string(c.data.resolution) +
+                                    "; use dataset 'custom' for other sizes");
+    if (c.data.n_classes != 0 && c.data.n_classes != info->n_classes)
+      v.fail("data.n_classes", "dataset " + info->name + " has " + std::to_string(info->n_classes) +
+                                   " classes but data.n_classes is " + std::to_string(c.data.n_classes));
+    d.resolution = info->resolution;
+    d.n_classes = info->n_classes;
+    d.classes_per_sheet = info->classes_per_sheet;
+  }
+  if (c.sample.classes_per_sheet > 0) d.classes_per_sheet = std::min(c.sample.classes_per_sheet, d.n_classes);
+  d.dataset_path = !c.data.path.empty() ? c.data.path : d.data_root + "/" + info->file;
+
+  const std::set<int> supported = c.model.model == "BigGAN" ? std::set<int>{32, 64, 128, 256, 512}
+                                                            : std::set<int>{32, 64, 128, 256};
+  if (!supported.count(d.resolution))
+    v.fail(c.is_set("data.resolution") ? "data.resolution" : "data.dataset",
+           c.model.model + " has no architecture for " + std::to_string(d.resolution) + " px (supported: " +
+               (c.model.model == "BigGAN" ? "32, 64, 128, 256, 512" : "32, 64, 128, 256") + ")");
+
+  // Architecture-derived latent sizes (spec §2.3; deep: §2.6)
+  d.num_G_blocks = d.resolution == 32 ? 3 : static_cast<int>(std::lround(std::log2(d.resolution))) - 2;
+  d.shared_dim = c.model.shared_dim > 0 ? c.model.shared_dim : c.model.dim_z;
+  d.dim_z = c.model.dim_z;
+  if (c.model.hier && c.model.model == "BigGAN") {
+    d.num_slots = d.num_G_blocks + 1;
+    d.z_chunk_size = c.model.dim_z / d.num_slots;
+    if (d.z_chunk_size < 1)
+      v.fail("model.dim_z", "with hier the latent is split into " + std::to_string(d.num_slots) +
+                                " chunks, so dim_z must be >= " + std::to_string(d.num_slots) + ", got " +
+                                std::to_string(c.model.dim_z));
+    d.dim_z = d.z_chunk_size * d.num_slots;
+    if (d.dim_z != c.model.dim_z)
+      c.warnings.push_back("model.dim_z " + std::to_string(c.model.dim_z) + " rounded down to " +
+                           std::to_string(d.dim_z) + " (" + std::to_string(d.num_slots) + " hierarchical chunks of " +
+                           std::to_string(d.z_chunk_size) + ")");
+  }
+
+  // Attention resolutions
+  auto parse_attn = [&](const std::string& key, const std::string& text, const std::vector<int>& blocks, const char* net) {
+    std::vector<int> r;
+    try {
+      r = parse_resolution_list(text);
+    } catch (const Error& e) {
+      v.fail(key, e.what());
+    }
+    for (int res : r)
+      if (std::find(blocks.begin(), blocks.end(), res) == blocks.end())
+        c.warnings.push_back(key + ": no " + net + " block at " + std::to_string(res) + " px, so no attention is added there (" +
+                             net + " blocks: " + join(blocks, ", ") + ")");
+    return r;
+  };
+  d.G_attn = parse_attn("model.G_attn", c.model.G_attn, G_block_resolutions(d.resolution), "G");
+  d.D_attn = parse_attn("model.D_attn", c.model.D_attn, D_block_resolutions(d.resolution), "D");
+
+  // Batch accounting: global = micro-batch x accumulations x ranks.
+  d.num_D_accumulations = c.train.num_D_accumulations;
+  d.num_G_accumulations = c.train.num_G_accumulations;
+  if (c.train.global_batch_size > 0) {
+    const std::int64_t per_accumulation = static_cast<std::int64_t>(c.train.batch_size) * world_size;
+    if (c.train.global_batch_size % per_accumulation != 0)
+      v.fail("train.global_batch_size",
+             "global batch " + std::to_string(c.train.global_batch_size) + " is not divisible by batch_size x ranks = " +
+                 std::to_string(c.train.batch_size) + " x " + std::to_string(world_size) + " = " +
+                 std::to_string(per_accumulation) + "; choose a batch_size or rank count that divides it");
+    const int accumulations = static_cast<int>(c.train.global_batch_size / per_accumulation);
+    for (const char* key : {"train.num_D_accumulations", "train.num_G_accumulations"}) {
+      const int given = std::string(key) == "train.num_D_accumulations" ? c.train.num_D_accumulations
+                                                                         : c.train.num_G_accumulations;
+      if (c.is_set(key) && given != accumulations)
+        v.fail(key, std::to_string(given) + " contradicts train.global_batch_size " +
+                        std::to_string(c.train.global_batch_size) + " = batch_size " + std::to_string(c.train.batch_size) +
+                        " x ranks " + std::to_string(world_size) + " x accumulations " + std::to_string(accumulations) +
+                        "; set only one of them");
+    }
+    d.num_D_accumulations = accumulations;
+    d.num_G_accumulations = accumulations;
+  }
+  d.G_batch_size = std::max(c.train.G_batch_size, c.train.batch_size);
+  d.global_batch_size = static_cast<std::int64_t>(c.train.batch_size) * d.num_D_accumulations * world_size;
+  d.global_G_batch_size = static_cast<std::int64_t>(d.G_batch_size) * d.num_G_accumulations * world_size;
+  d.loader_batch_per_rank = static_cast<std::int64_t>(c.train.batch_size) * c.train.num_D_steps * d.num_D_accumulations;
+  d.images_per_iteration = d.loader_batch_per_rank * world_size;
+  if (c.model.cross_replica && world_size == 1)
+    c.warnings.push_back("model.cross_replica with one rank: batch statistics are local anyway");
+
+  c.derived = d;
+  // The name depends on derived values (accumulations x ranks), so it comes last.
+  c.derived.experiment_name = c.paths.experiment_name.empty() ? name_from_config(c) : c.paths.experiment_name;
+  if (c.paths.hashname && c.paths.experiment_name.empty())
+    c.derived.experiment_name = hash_name(c.derived.experiment_name);
+  c.derived.run_dir = c.derived.runs_root + "/" + c.derived.experiment_name;
+}
+
+Config load(const std::vector<std::string>& files, const std::vector<std::string>& overrides, int world_size) {
+  Config c;
+  for (const auto& f : files) apply_yaml_file(c, f);
+  for (const auto& o : overrides) apply_override(c, o);
+  resolve(c, world_size);
+  return c;
+}
+
+std::string to_yaml(const Config& config, bool with_derived) {
+  std::ostringstream out;
+  Config copy = config;  // visit() takes mutable references
+  for_each_section(copy, [&](const char* name, auto& s) {
+    out << name << ":\n";
+    std::set<std::string> derived_keys;
+    // With a global batch, accumulations follow from the rank count: printing them would pin
+    // the config to this rank count.
+    if (std::string(name) == "train" && config.train.global_batch_size > 0)
+      derived_keys = {"num_D_accumulations", "num_G_accumulations"};
+    s.visit(YamlPrinter{out, derived_keys});
+  });
+  if (with_derived) {
+    const Derived& d = config.derived;
+    out << "# derived (computed by biggan from the values above and " << d.world_size << " rank"
+        << (d.world_size == 1 ? "" : "s") << "):\n"
+        << "#   experiment_name: " << d.experiment_name << "\n"
+        << "#   run_dir: " << d.run_dir << "\n"
+        << "#   dataset_path: " << d.dataset_path << "\n"
+        << "#   resolution: " << d.resolution << "\n"
+        << "#   n_classes: " << d.n_classes << "\n"
+        << "#   dim_z: " << d.dim_z << (d.num_slots > 1 ? " (" + std::to_string(d.num_slots) + " chunks of " +
+                                                              std::to_string(d.z_chunk_size) + ")"
+                                                        : std::string())
+        << "\n"
+        << "#   shared_dim: " << d.shared_dim << "\n"
+        << "#   G_batch_size: " << d.G_batch_size << "\n"
+        << "#   num_D_accumulations: " << d.num_D_accumulations << "\n"
+        << "#   num_G_accumulations: " << d.num_G_accumulations << "\n"
+        << "#   global_batch_size: " << d.global_batch_size << " (batch_size x num_D_accumulations x ranks)\n"
+        << "#   global_G_batch_size: " << d.global_G_batch_size << "\n"
+        << "#   real_images_per_iteration: " << d.images_per_iteration << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace biggan::config

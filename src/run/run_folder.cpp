@@ -1,0 +1,48 @@
+#include "run/run_folder.h"
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace biggan::run {
+
+namespace fs = std::filesystem;
+
+RunFolder RunFolder::at(const std::string& root) {
+  RunFolder f;
+  f.root = root;
+  f.config_file = root + "/config.yaml";
+  f.logs = root + "/logs";
+  f.checkpoints = root + "/checkpoints";
+  f.samples = root + "/samples";
+  return f;
+}
+
+RunFolder prepare_run_folder(const config::Config& config) {
+  const RunFolder folder = RunFolder::at(config.derived.run_dir);
+  std::error_code ec;
+  for (const auto& dir : {folder.root, folder.logs, folder.checkpoints, folder.samples}) {
+    fs::create_directories(dir, ec);
+    if (ec) throw Error("cannot create run folder " + dir + ": " + ec.message());
+  }
+  const std::string resolved = config::to_yaml(config, /*with_derived=*/false);
+  if (fs::exists(folder.config_file)) {
+    // Compare the semantics, not the bytes: reload the stored YAML with the same world size.
+    config::Config stored;
+    config::apply_yaml_file(stored, folder.config_file);
+    config::resolve(stored, config.derived.world_size);
+    if (config::to_yaml(stored, false) != resolved) {
+      const std::string candidate = folder.root + "/config.new.yaml";
+      write_file_atomically(candidate, resolved);
+      throw Error("run folder " + folder.root + " already holds a run with a different config (" + folder.config_file +
+                  "); the new config is in " + candidate +
+                  ". Compare them, or give this run its own folder with --set paths.experiment_name=NAME");
+    }
+    return folder;
+  }
+  write_file_atomically(folder.config_file, resolved);
+  return folder;
+}
+
+}  // namespace biggan::run

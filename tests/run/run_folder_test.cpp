@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "config/config.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "run/run_folder.h"
+
+namespace biggan::run {
+namespace {
+
+namespace fs = std::filesystem;
+
+config::Config config_in(const std::string& root, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> sets = {"paths.runs_root=" + root, "data.dataset=C10"};
+  sets.insert(sets.end(), extra.begin(), extra.end());
+  return config::load({}, sets, 1);
+}
+
+TEST(RunFolder, CreatesLayoutAndResolvedConfig) {
+  const std::string root = ::testing::TempDir() + "/biggan_runs_layout";
+  fs::remove_all(root);
+  const auto c = config_in(root);
+  const RunFolder f = prepare_run_folder(c);
+  EXPECT_EQ(f.root, root + "/" + c.derived.experiment_name);
+  for (const auto& d : {f.logs, f.checkpoints, f.samples}) EXPECT_TRUE(fs::is_directory(d)) << d;
+  // The stored config is the resolved one and loads back to the same run.
+  config::Config stored;
+  config::apply_yaml_file(stored, f.config_file);
+  config::resolve(stored, 1);
+  EXPECT_EQ(stored.derived.experiment_name, c.derived.experiment_name);
+  // Same config again: accepted, nothing rewritten.
+  const auto before = fs::last_write_time(f.config_file);
+  prepare_run_folder(c);
+  EXPECT_EQ(fs::last_write_time(f.config_file), before);
+}
+
+TEST(RunFolder, DifferentConfigInSameFolderIsRefusedAndKept) {
+  const std::string root = ::testing::TempDir() + "/biggan_runs_conflict";
+  fs::remove_all(root);
+  const RunFolder f = prepare_run_folder(config_in(root, {"paths.experiment_name=x"}));
+  const std::string original = read_file(f.config_file);
+  try {
+    prepare_run_folder(config_in(root, {"paths.experiment_name=x", "model.G_ch=32"}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("different config"), std::string::npos);
+  }
+  EXPECT_EQ(read_file(f.config_file), original);
+  EXPECT_TRUE(fs::exists(f.root + "/config.new.yaml"));
+}
+
+TEST(AtomicFile, WritesAndReplacesWithoutLeftovers) {
+  const std::string dir = ::testing::TempDir() + "/biggan_atomic";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_file_atomically(dir + "/a.txt", "one");
+  write_file_atomically(dir + "/a.txt", "two");
+  EXPECT_EQ(read_file(dir + "/a.txt"), "two");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+  EXPECT_THROW(write_file_atomically(dir + "/missing/a.txt", "x"), Error);
+  EXPECT_THROW(read_file(dir + "/nope"), Error);
+}
+
+}  // namespace
+}  // namespace biggan::run
