@@ -1,0 +1,164 @@
+#include "io/h5_tensors.h"
+
+#include <hdf5.h>
+
+#include "core/error.h"
+
+namespace biggan::io {
+
+namespace {
+
+hid_t native_type(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat: return H5T_NATIVE_FLOAT;
+    case torch::kDouble: return H5T_NATIVE_DOUBLE;
+    case torch::kLong: return H5T_NATIVE_INT64;
+    case torch::kInt: return H5T_NATIVE_INT32;
+    case torch::kByte: return H5T_NATIVE_UINT8;
+    default: throw Error(std::string("HDF5: unsupported tensor dtype ") + c10::toString(t));
+  }
+}
+
+torch::ScalarType scalar_type_of(hid_t type, const std::string& where) {
+  const H5T_class_t cls = H5Tget_class(type);
+  const size_t size = H5Tget_size(type);
+  if (cls == H5T_FLOAT) return size == 8 ? torch::kDouble : torch::kFloat;
+  if (cls == H5T_INTEGER) {
+    const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
+    if (size == 8) return torch::kLong;
+    if (size == 4 && is_signed) return torch::kInt;
+    if (size == 1 && !is_signed) return torch::kByte;
+  }
+  throw Error(where + ": unsupported HDF5 element type (class " + std::to_string(cls) + ", " + std::to_string(size) +
+              " bytes)");
+}
+
+// Quiet HDF5's own error stack printing; we report errors ourselves with the file and path.
+struct SilenceHdf5 {
+  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+const SilenceHdf5 silence_hdf5_once;
+
+}  // namespace
+
+H5File::H5File(const std::string& path, Mode mode) : path_(path) {
+  if (mode == Mode::create)
+    id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  else
+    id_ = H5Fopen(path.c_str(), mode == Mode::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
+  if (id_ < 0)
+    throw Error(path + ": cannot " + std::string(mode == Mode::create ? "create" : "open") +
+                " HDF5 file (missing, not HDF5, or locked; on filesystems without locking set HDF5_USE_FILE_LOCKING=FALSE)");
+}
+
+H5File::~H5File() {
+  if (id_ >= 0) H5Fclose(id_);
+}
+
+bool H5File::exists(const std::string& path) const {
+  // Check each prefix: H5Lexists fails on a missing intermediate group.
+  std::string prefix;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    prefix = path.substr(0, slash);
+    if (!prefix.empty() && H5Lexists(id_, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+torch::Tensor H5File::read(const std::string& path) const {
+  const std::string where = path_ + ":" + path;
+  if (!exists(path)) throw Error(where + ": no such dataset");
+  const hid_t ds = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
+  if (ds < 0) throw Error(where + ": cannot open dataset");
+  const hid_t space = H5Dget_space(ds);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  const hid_t ftype = H5Dget_type(ds);
+  torch::ScalarType st;
+  try {
+    st = scalar_type_of(ftype, where);
+  } catch (...) {
+    H5Tclose(ftype);
+    H5Sclose(space);
+    H5Dclose(ds);
+    throw;
+  }
+  std::vector<int64_t> shape(dims.begin(), dims.end());
+  torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
+  const herr_t rc = t.numel() == 0 ? 0 : H5Dread(ds, native_type(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr());
+  H5Tclose(ftype);
+  H5Sclose(space);
+  H5Dclose(ds);
+  if (rc < 0) throw Error(where + ": read failed");
+  return t;
+}
+
+std::vector<std::string> H5File::list(const std::string& group) const {
+  if (!exists(group)) throw Error(path_ + ":" + group + ": no such group");
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->push_back(name);
+    return 0;
+  };
+  if (H5Literate_by_name(id_, group.c_str(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names, H5P_DEFAULT) < 0)
+    throw Error(path_ + ":" + group + ": cannot list group");
+  return names;
+}
+
+std::map<std::string, torch::Tensor> H5File::read_group(const std::string& group) const {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& name : list(group)) {
+    const std::string full = group + "/" + name;
+    H5O_info_t info;
+    if (H5Oget_info_by_name(id_, full.c_str(), &info, H5P_DEFAULT) < 0 || info.type != H5O_TYPE_DATASET) continue;
+    out[name] = read(full);
+  }
+  return out;
+}
+
+void H5File::write(const std::string& path, const torch::Tensor& tensor_in) {
+  const std::string where = path_ + ":" + path;
+  const torch::Tensor t = tensor_in.detach().to(torch::kCPU).contiguous();
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t type = native_type(t.scalar_type());
+  const hid_t ds = H5Dcreate2(id_, path.c_str(), type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = ds < 0 ? -1 : 0;
+  if (ds >= 0 && t.numel() > 0) rc = H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr());
+  if (ds >= 0) H5Dclose(ds);
+  H5Sclose(space);
+  H5Pclose(lcpl);
+  if (rc < 0) throw Error(where + ": cannot write dataset (disk full, or the name exists?)");
+}
+
+std::string H5File::read_string_attribute(const std::string& object, const std::string& name) const {
+  const std::string where = path_ + ":" + object + "@" + name;
+  if (H5Aexists_by_name(id_, object.c_str(), name.c_str(), H5P_DEFAULT) <= 0) throw Error(where + ": no such attribute");
+  const hid_t attr = H5Aopen_by_name(id_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t type = H5Aget_type(attr);
+  std::string value;
+  if (H5Tis_variable_str(type) > 0) {
+    char* buf = nullptr;
+    const hid_t mem = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mem, H5T_VARIABLE);
+    if (H5Aread(attr, mem, &buf) >= 0 && buf) value = buf;
+    if (buf) H5free_memory(buf);
+    H5Tclose(mem);
+  } else {
+    const size_t size = H5Tget_size(type);
+    std::string buf(size, '\0');
+    if (H5Aread(attr, type, buf.data()) >= 0) value = buf.substr(0, buf.find('\0'));
+  }
+  H5Tclose(type);
+  H5Aclose(attr);
+  return value;
+}
+
+}  // namespace biggan::io

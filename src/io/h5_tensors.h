@@ -1,0 +1,37 @@
+// Tensors in HDF5 files: one dataset per tensor, named by its key (dots allowed), shape and
+// dtype kept (float32, float64, int64, uint8; 0-dim tensors as scalar dataspaces). This is the
+// layout of the BigGAN-PyTorch parity fixtures and of our weight files.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace biggan::io {
+
+class H5File {
+ public:
+  enum class Mode { read, create, read_write };
+  H5File(const std::string& path, Mode mode);
+  ~H5File();
+  H5File(const H5File&) = delete;
+  H5File& operator=(const H5File&) = delete;
+
+  bool exists(const std::string& path) const;
+  torch::Tensor read(const std::string& path) const;
+  // Every dataset directly under `group`, by name.
+  std::map<std::string, torch::Tensor> read_group(const std::string& group) const;
+  std::vector<std::string> list(const std::string& group) const;
+  void write(const std::string& path, const torch::Tensor& tensor);  // creates intermediate groups
+  std::string read_string_attribute(const std::string& object, const std::string& name) const;
+  const std::string& path() const { return path_; }
+  long long id() const { return id_; }
+
+ private:
+  std::string path_;
+  long long id_ = -1;
+};
+
+}  // namespace biggan::io

@@ -1,0 +1,164 @@
+#include "model/blocks.h"
+
+namespace biggan::model {
+
+namespace F = torch::nn::functional;
+
+namespace {
+torch::Tensor upsample2(const torch::Tensor& x) {
+  return F::interpolate(x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0})
+                               .mode(torch::kNearest).recompute_scale_factor(false));
+}
+torch::Tensor avg_pool2(const torch::Tensor& x) { return F::avg_pool2d(x, F::AvgPool2dFuncOptions(2)); }
+}  // namespace
+
+torch::Tensor activate(const torch::Tensor& x, Activation a) {
+  // In-place ReLU saves memory where the input is not needed again (the original's inplace_relu).
+  return a == Activation::inplace_relu ? x.relu_() : torch::relu(x);
+}
+
+AttentionImpl::AttentionImpl(std::int64_t ch_, const LayerFactory& conv) : ch(ch_) {
+  theta = conv.conv(ch, ch / 8, 1, 0, false);
+  phi = conv.conv(ch, ch / 8, 1, 0, false);
+  g = conv.conv(ch, ch / 2, 1, 0, false);
+  o = conv.conv(ch / 2, ch, 1, 0, false);
+  register_module("theta", theta.ptr());
+  register_module("phi", phi.ptr());
+  register_module("g", g.ptr());
+  register_module("o", o.ptr());
+  gamma = register_parameter("gamma", torch::zeros({}));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+  const auto N = x.size(0), H = x.size(2), W = x.size(3);
+  const torch::Tensor t = theta.forward(x).view({N, ch / 8, H * W});
+  const torch::Tensor p = F::max_pool2d(phi.forward(x), F::MaxPool2dFuncOptions(2)).view({N, ch / 8, H * W / 4});
+  const torch::Tensor gg = F::max_pool2d(g.forward(x), F::MaxPool2dFuncOptions(2)).view({N, ch / 2, H * W / 4});
+  const torch::Tensor beta = torch::softmax(torch::bmm(t.transpose(1, 2), p), -1);
+  const torch::Tensor out = o.forward(torch::bmm(gg, beta.transpose(1, 2)).view({N, ch / 2, H, W}));
+  return gamma * out + x;
+}
+
+GBlockImpl::GBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& conv, const CCBNFactory& bn,
+                       Activation act_, bool upsample_)
+    : act(act_), upsample(upsample_), learnable_sc(in != out || upsample_) {
+  conv1 = conv.conv(in, out);
+  conv2 = conv.conv(out, out);
+  register_module("conv1", conv1.ptr());
+  register_module("conv2", conv2.ptr());
+  if (learnable_sc) {
+    conv_sc = conv.conv(in, out, 1, 0);
+    register_module("conv_sc", conv_sc.ptr());
+  }
+  bn1 = register_module("bn1", bn.make(in));
+  bn2 = register_module("bn2", bn.make(out));
+}
+
+torch::Tensor GBlockImpl::forward(const torch::Tensor& x_in, const torch::Tensor& y) {
+  torch::Tensor x = x_in;
+  torch::Tensor h = activate(bn1->forward(x, y), act);
+  if (upsample) {
+    h = upsample2(h);
+    x = upsample2(x);
+  }
+  h = conv1.forward(h);
+  h = activate(bn2->forward(h, y), act);
+  h = conv2.forward(h);
+  if (learnable_sc) x = conv_sc.forward(x);
+  return h + x;
+}
+
+DBlockImpl::DBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& conv, bool wide, bool preactivation_,
+                       Activation act_, bool downsample_)
+    : act(act_), preactivation(preactivation_), downsample(downsample_), learnable_sc(in != out || downsample_) {
+  const std::int64_t hidden = wide ? out : in;
+  conv1 = conv.conv(in, hidden);
+  conv2 = conv.conv(hidden, out);
+  register_module("conv1", conv1.ptr());
+  register_module("conv2", conv2.ptr());
+  if (learnable_sc) {
+    conv_sc = conv.conv(in, out, 1, 0);
+    register_module("conv_sc", conv_sc.ptr());
+  }
+}
+
+torch::Tensor DBlockImpl::forward(const torch::Tensor& x) {
+  // Out-of-place relu: an in-place one would corrupt x, which the shortcut still needs.
+  torch::Tensor h = preactivation ? torch::relu(x) : x;
+  h = conv1.forward(h);
+  h = conv2.forward(activate(h, act));
+  if (downsample) h = avg_pool2(h);
+  torch::Tensor s = x;
+  if (preactivation) {
+    if (learnable_sc) s = conv_sc.forward(s);
+    if (downsample) s = avg_pool2(s);
+  } else {
+    if (downsample) s = avg_pool2(s);
+    if (learnable_sc) s = conv_sc.forward(s);
+  }
+  return h + s;
+}
+
+DeepGBlockImpl::DeepGBlockImpl(std::int64_t in_, std::int64_t out_, const LayerFactory& conv, const CCBNFactory& bn,
+                               Activation act_, bool upsample_, int channel_ratio)
+    : in(in_), out(out_), act(act_), upsample(upsample_) {
+  const std::int64_t hidden = in / channel_ratio;
+  conv1 = conv.conv(in, hidden, 1, 0);
+  conv2 = conv.conv(hidden, hidden);
+  conv3 = conv.conv(hidden, hidden);
+  conv4 = conv.conv(hidden, out, 1, 0);
+  register_module("conv1", conv1.ptr());
+  register_module("conv2", conv2.ptr());
+  register_module("conv3", conv3.ptr());
+  register_module("conv4", conv4.ptr());
+  bn1 = register_module("bn1", bn.make(in));
+  bn2 = register_module("bn2", bn.make(hidden));
+  bn3 = register_module("bn3", bn.make(hidden));
+  bn4 = register_module("bn4", bn.make(hidden));
+}
+
+torch::Tensor DeepGBlockImpl::forward(const torch::Tensor& x_in, const torch::Tensor& y) {
+  torch::Tensor h = conv1.forward(activate(bn1->forward(x_in, y), act));
+  h = activate(bn2->forward(h, y), act);
+  torch::Tensor x = in != out ? x_in.narrow(1, 0, out) : x_in;
+  if (upsample) {
+    h = upsample2(h);
+    x = upsample2(x);
+  }
+  h = conv2.forward(h);
+  h = conv3.forward(activate(bn3->forward(h, y), act));
+  h = conv4.forward(activate(bn4->forward(h, y), act));
+  return h + x;
+}
+
+DeepDBlockImpl::DeepDBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& conv, Activation act_,
+                               bool downsample_, int channel_ratio)
+    : act(act_), downsample(downsample_), learnable_sc(in != out) {
+  const std::int64_t hidden = out / channel_ratio;
+  conv1 = conv.conv(in, hidden, 1, 0);
+  conv2 = conv.conv(hidden, hidden);
+  conv3 = conv.conv(hidden, hidden);
+  conv4 = conv.conv(hidden, out, 1, 0);
+  register_module("conv1", conv1.ptr());
+  register_module("conv2", conv2.ptr());
+  register_module("conv3", conv3.ptr());
+  register_module("conv4", conv4.ptr());
+  if (learnable_sc) {
+    conv_sc = conv.conv(in, out - in, 1, 0);
+    register_module("conv_sc", conv_sc.ptr());
+  }
+}
+
+torch::Tensor DeepDBlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = conv1.forward(torch::relu(x));
+  h = conv2.forward(activate(h, act));
+  h = conv3.forward(activate(h, act));
+  h = activate(h, act);
+  if (downsample) h = avg_pool2(h);
+  h = conv4.forward(h);
+  torch::Tensor s = downsample ? avg_pool2(x) : x;
+  if (learnable_sc) s = torch::cat({s, conv_sc.forward(s)}, 1);
+  return h + s;
+}
+
+}  // namespace biggan::model

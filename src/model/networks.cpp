@@ -1,0 +1,235 @@
+#include "model/networks.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "model/architecture.h"
+
+namespace biggan::model {
+
+namespace {
+
+Activation activation_of(const std::string& nl) {
+  if (nl == "relu") return Activation::relu;
+  if (nl == "inplace_relu" || nl == "ir") return Activation::inplace_relu;
+  throw Error("unknown activation '" + nl + "' (relu, inplace_relu, ir)");
+}
+
+bool has_attention(const std::vector<int>& list, int resolution) {
+  return std::find(list.begin(), list.end(), resolution) != list.end();
+}
+
+// Registers blocks.<i>.<j> as the original's nested ModuleList.
+void register_stages(torch::nn::Module& owner, const std::vector<std::vector<std::shared_ptr<torch::nn::Module>>>& stages) {
+  auto outer = torch::nn::ModuleList();
+  for (const auto& stage : stages) {
+    auto inner = torch::nn::ModuleList();
+    for (const auto& m : stage) inner->push_back(m);
+    outer->push_back(inner);
+  }
+  owner.register_module("blocks", outer);
+}
+
+}  // namespace
+
+GeneratorImpl::GeneratorImpl(const config::Config& c)
+    : deep(c.model.model == "BigGANdeep"),
+      hier(c.model.hier),
+      G_shared(c.model.G_shared),
+      dim_z(c.derived.dim_z),
+      z_chunk_size(c.derived.z_chunk_size),
+      bottom_width(c.model.bottom_width),
+      act(activation_of(c.model.G_nl)) {
+  const auto& m = c.model;
+  LayerFactory layers;
+  layers.spectral = m.G_param == "SN";
+  layers.sn = {m.num_G_SVs, m.num_G_SV_itrs, m.SN_eps};
+  const int shared_dim = c.derived.shared_dim;
+  const auto arch = G_arch(m.G_ch, c.derived.resolution);
+  const NormKind kind = norm_kind(m.norm_style, m.mybn, m.cross_replica);
+
+  CCBNFactory bn;
+  bn.shared = G_shared;
+  bn.linear = layers;
+  bn.kind = kind;
+  bn.eps = m.BN_eps;
+  if (deep)
+    bn.input_size = shared_dim + dim_z;
+  else
+    bn.input_size = G_shared ? shared_dim + z_chunk_size : c.derived.n_classes;
+
+  if (G_shared) shared_embedding = register_module("shared", torch::nn::Embedding(c.derived.n_classes, shared_dim));
+  const int num_slots = hier && !deep ? c.derived.num_slots : 1;
+  const std::int64_t linear_in = deep ? dim_z + shared_dim : dim_z / num_slots;
+  linear = layers.linear(linear_in, static_cast<std::int64_t>(arch[0].in_channels) * bottom_width * bottom_width);
+  register_module("linear", linear.ptr());
+
+  for (const auto& s : arch) {
+    if (!deep) {
+      stages.push_back({std::make_shared<GBlockImpl>(s.in_channels, s.out_channels, layers, bn, act, s.resample)});
+    } else {
+      // G_depth blocks per stage, each its own outer entry; all but the last keep the channels
+      // and resolution, the last upsamples and changes channels. For depth 2 this is exactly
+      // the original; depth 1 and >= 3 crash there and work here.
+      for (int d = 0; d < m.G_depth; ++d) {
+        const bool last = d == m.G_depth - 1;
+        stages.push_back({std::make_shared<DeepGBlockImpl>(s.in_channels, last ? s.out_channels : s.in_channels, layers,
+                                                           bn, act, last && s.resample)});
+      }
+    }
+    if (has_attention(c.derived.G_attn, s.resolution))
+      stages.back().push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
+  }
+  register_stages(*this, stages);
+
+  auto output = torch::nn::Sequential();
+  output_bn = OutputBN(arch.back().out_channels, kind);
+  output_conv = layers.conv(arch.back().out_channels, 3);
+  output->push_back("0", output_bn);
+  output->push_back("1", torch::nn::ReLU());
+  output->push_back("2", output_conv);
+  register_module("output_layer", output);
+
+  if (!m.skip_init) init_weights(*this, m.G_init);
+}
+
+torch::Tensor GeneratorImpl::shared(const torch::Tensor& labels) {
+  return G_shared ? shared_embedding->forward(labels) : labels;
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& z_in, const torch::Tensor& y) {
+  torch::Tensor z = z_in;
+  std::vector<torch::Tensor> ys;
+  if (deep) {
+    // BigGAN-deep conditions everything on [y, z] (y first).
+    z = torch::cat({y, z}, 1);
+    ys.assign(stages.size(), z);
+  } else if (hier) {
+    const auto chunks = torch::split(z, z_chunk_size, 1);
+    z = chunks[0];
+    // The shared embedding comes first, then the block's z chunk (TF's order is reversed).
+    for (std::size_t i = 1; i < chunks.size(); ++i) ys.push_back(torch::cat({y, chunks[i]}, 1));
+  } else {
+    ys.assign(stages.size(), y);
+  }
+  torch::Tensor h = linear.forward(z);
+  h = h.view({h.size(0), -1, bottom_width, bottom_width});
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    for (const auto& block : stages[i]) {
+      if (auto g = std::dynamic_pointer_cast<GBlockImpl>(block)) h = g->forward(h, ys[i]);
+      else if (auto dg = std::dynamic_pointer_cast<DeepGBlockImpl>(block)) h = dg->forward(h, ys[i]);
+      else h = std::static_pointer_cast<AttentionImpl>(block)->forward(h);
+    }
+  }
+  h = activate(output_bn->forward(h), act);
+  return torch::tanh(output_conv.forward(h));
+}
+
+void GeneratorImpl::begin_standing_stats() {
+  for (const auto& m : modules(/*include_self=*/false))
+    if (auto* s = dynamic_cast<StandingStats*>(m.get())) s->begin_standing_stats();
+}
+
+void GeneratorImpl::end_standing_stats() {
+  for (const auto& m : modules(false))
+    if (auto* s = dynamic_cast<StandingStats*>(m.get())) s->end_standing_stats();
+}
+
+void GeneratorImpl::set_stats_reducer(const StatsReducer& reducer) {
+  for (const auto& m : modules(false)) {
+    if (auto* ccbn = dynamic_cast<CCBNImpl*>(m.get())) ccbn->norm->set_reducer(reducer);
+    if (auto* obn = dynamic_cast<OutputBNImpl*>(m.get())) obn->norm->set_reducer(reducer);
+  }
+}
+
+DiscriminatorImpl::DiscriminatorImpl(const config::Config& c)
+    : deep(c.model.model == "BigGANdeep"), act(activation_of(c.model.D_nl)) {
+  const auto& m = c.model;
+  LayerFactory layers;  // D is always spectrally normalised
+  layers.sn = {m.num_D_SVs, m.num_D_SV_itrs, m.SN_eps};
+  std::vector<StageSpec> arch;
+  if (!deep) {
+    arch = D_arch(m.D_ch, c.derived.resolution);
+    for (std::size_t i = 0; i < arch.size(); ++i) {
+      const auto& s = arch[i];
+      stages.push_back({std::make_shared<DBlockImpl>(s.in_channels, s.out_channels, layers, m.D_wide,
+                                                     /*preactivation=*/i > 0, act, s.resample)});
+      if (has_attention(c.derived.D_attn, s.resolution))
+        stages.back().push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
+    }
+  } else {
+    arch = deep_D_arch(m.D_ch, c.derived.resolution);
+    input_conv = layers.conv(3, arch[0].in_channels);
+    register_module("input_conv", input_conv.ptr());
+    for (const auto& s : arch) {
+      std::vector<std::shared_ptr<torch::nn::Module>> stage;
+      for (int d = 0; d < m.D_depth; ++d)
+        stage.push_back(std::make_shared<DeepDBlockImpl>(d == 0 ? s.in_channels : s.out_channels, s.out_channels, layers,
+                                                         act, s.resample && d == 0));
+      if (has_attention(c.derived.D_attn, s.resolution)) stage.push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
+      stages.push_back(stage);
+    }
+  }
+  register_stages(*this, stages);
+  linear = layers.linear(arch.back().out_channels, 1);
+  register_module("linear", linear.ptr());
+  embed = register_module("embed", SNEmbedding(c.derived.n_classes, arch.back().out_channels, layers.sn));
+  if (!m.skip_init) init_weights(*this, m.D_init);
+}
+
+torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& y) {
+  torch::Tensor h = deep ? input_conv.forward(x) : x;
+  for (const auto& stage : stages) {
+    for (const auto& block : stage) {
+      if (auto b = std::dynamic_pointer_cast<DBlockImpl>(block)) h = b->forward(h);
+      else if (auto db = std::dynamic_pointer_cast<DeepDBlockImpl>(block)) h = db->forward(h);
+      else h = std::static_pointer_cast<AttentionImpl>(block)->forward(h);
+    }
+  }
+  // Global sum pooling, then the projection term sum_c(embed(y) * h).
+  h = torch::sum(activate(h, act), {2, 3});
+  torch::Tensor out = linear.forward(h);
+  return out + torch::sum(embed->forward(y) * h, 1, /*keepdim=*/true);
+}
+
+void init_weights(torch::nn::Module& net, const std::string& init) {
+  if (init != "ortho" && init != "N02" && init != "glorot" && init != "xavier")
+    throw Error("unknown init '" + init + "' (ortho, N02, glorot, xavier)");
+  torch::NoGradGuard no_grad;
+  // modules(include_self) needs the module in a shared_ptr, which it is not yet inside its
+  // constructor; collect self by hand.
+  std::vector<torch::nn::Module*> all{&net};
+  for (const auto& m : net.modules(/*include_self=*/false)) all.push_back(m.get());
+  for (torch::nn::Module* m : all) {
+    torch::Tensor w;
+    if (auto* a = dynamic_cast<SNConv2dImpl*>(m)) w = a->weight;
+    else if (auto* b = dynamic_cast<SNLinearImpl*>(m)) w = b->weight;
+    else if (auto* e = dynamic_cast<SNEmbeddingImpl*>(m)) w = e->weight;
+    else if (auto* cv = dynamic_cast<torch::nn::Conv2dImpl*>(m)) w = cv->weight;
+    else if (auto* l = dynamic_cast<torch::nn::LinearImpl*>(m)) w = l->weight;
+    else if (auto* em = dynamic_cast<torch::nn::EmbeddingImpl*>(m)) w = em->weight;
+    if (!w.defined()) continue;
+    if (init == "ortho") torch::nn::init::orthogonal_(w);
+    else if (init == "N02") w.normal_(0, 0.02);
+    else torch::nn::init::xavier_uniform_(w);
+  }
+}
+
+std::int64_t parameter_count(const torch::nn::Module& net) {
+  std::int64_t n = 0;
+  for (const auto& p : net.parameters()) n += p.numel();
+  return n;
+}
+
+std::vector<std::pair<std::string, float>> singular_values(const torch::nn::Module& net) {
+  std::vector<std::pair<std::string, float>> out;
+  for (const auto& b : net.named_buffers()) {
+    const std::string& name = b.key();
+    const auto dot = name.rfind('.');
+    const std::string leaf = dot == std::string::npos ? name : name.substr(dot + 1);
+    if (leaf.size() >= 3 && leaf.compare(0, 2, "sv") == 0) out.emplace_back(name, b.value().item<float>());
+  }
+  return out;
+}
+
+}  // namespace biggan::model

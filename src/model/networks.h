@@ -1,0 +1,65 @@
+// Generator and Discriminator for BigGAN and BigGAN-deep (BigGAN.py, BigGANdeep.py),
+// built from the resolved config. Parameters and buffers carry BigGAN-PyTorch's state_dict
+// names, so weights convert key for key.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "model/batch_norm.h"
+#include "model/blocks.h"
+
+namespace biggan::model {
+
+struct GeneratorImpl : torch::nn::Module {
+  explicit GeneratorImpl(const config::Config& config);
+  // z: (N, dim_z); y: shared(labels) (N, shared_dim) when G_shared, else int64 labels (N,).
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& y);
+  // The class conditioning the caller passes to forward (the original's G.shared): the shared
+  // embedding, or the labels themselves when there is none.
+  torch::Tensor shared(const torch::Tensor& labels);
+
+  // Exact standing statistics: begin, run train-mode forwards, end; then use eval mode.
+  void begin_standing_stats();
+  void end_standing_stats();
+  void set_stats_reducer(const StatsReducer& reducer);
+
+  bool deep, hier, G_shared;
+  int dim_z, z_chunk_size, bottom_width;
+  torch::nn::Embedding shared_embedding{nullptr};
+  torch::nn::AnyModule linear;
+  std::vector<std::vector<std::shared_ptr<torch::nn::Module>>> stages;  // [block, attention?]
+  OutputBN output_bn{nullptr};
+  torch::nn::AnyModule output_conv;
+  Activation act;
+};
+TORCH_MODULE(Generator);
+
+struct DiscriminatorImpl : torch::nn::Module {
+  explicit DiscriminatorImpl(const config::Config& config);
+  // x: (N, 3, R, R) in [-1, 1]; y: int64 labels (N,). Returns (N, 1).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y);
+
+  bool deep;
+  torch::nn::AnyModule input_conv;  // BigGAN-deep only
+  std::vector<std::vector<std::shared_ptr<torch::nn::Module>>> stages;
+  torch::nn::AnyModule linear;
+  SNEmbedding embed{nullptr};
+  Activation act;
+};
+TORCH_MODULE(Discriminator);
+
+// Re-initialises every Conv2d/Linear/Embedding weight (SN ones included) with `init`
+// (ortho | N02 | glorot | xavier), like BigGAN-PyTorch's init_weights. Biases keep
+// PyTorch's default init. Throws on an unknown name.
+void init_weights(torch::nn::Module& net, const std::string& init);
+
+std::int64_t parameter_count(const torch::nn::Module& net);
+
+// Every singular value buffer (sv0, sv1, ...) by name, for logging.
+std::vector<std::pair<std::string, float>> singular_values(const torch::nn::Module& net);
+
+}  // namespace biggan::model

@@ -1,0 +1,162 @@
+// Parameter counts of the paper-size models and state_dict keys/shapes for every configuration
+// listed in ../shared/reference/keys/.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "fixture_support.h"
+#include "model/networks.h"
+#include "model/state_dict.h"
+
+namespace biggan::model {
+namespace {
+
+const std::string kConfigs = std::string(BIGGAN_SOURCE_DIR) + "/configs/";
+
+config::Config config_of(const std::string& file, std::vector<std::string> sets = {}) {
+  sets.push_back("model.skip_init=true");  // counts and keys do not depend on init
+  return config::load({kConfigs + file}, sets, 1);
+}
+
+TEST(ParameterCounts, BigGAN128Ch96) {
+  const auto c = config_of("biggan128_bs256x8.yaml");
+  EXPECT_EQ(parameter_count(*Generator(c)), 70433988);
+  EXPECT_EQ(parameter_count(*Discriminator(c)), 87982370);
+}
+
+TEST(ParameterCounts, BigGANDeep128Ch128Depth2) {
+  const auto c = config_of("biggandeep128_bs256x8.yaml");
+  EXPECT_EQ(parameter_count(*Generator(c)), 50244484);
+  EXPECT_EQ(parameter_count(*Discriminator(c)), 34590210);
+}
+
+// "key (d0, d1) float32" lines -> "key|d0,d1|float32".
+std::set<std::string> reference_keys(const std::string& path) {
+  std::ifstream in(path);
+  std::set<std::string> keys;
+  std::string line;
+  const std::regex row(R"(^(\S+)\s+\(([^)]*)\)\s+(\S+)$)");
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (!std::regex_match(line, m, row)) continue;
+    std::string shape = std::regex_replace(m[2].str(), std::regex(R"(\s|,$)"), "");
+    keys.insert(m[1].str() + "|" + shape + "|" + m[3].str());
+  }
+  return keys;
+}
+
+std::set<std::string> our_keys(const torch::nn::Module& net) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : state_dict(net)) {
+    std::string shape;
+    for (std::size_t i = 0; i < v.sizes().size(); ++i) shape += (i ? "," : "") + std::to_string(v.sizes()[i]);
+    keys.insert(k + "|" + shape + "|" + (v.scalar_type() == torch::kLong ? "int64" : "float32"));
+  }
+  return keys;
+}
+
+void expect_same_keys(const std::set<std::string>& ours, const std::set<std::string>& reference, const std::string& what) {
+  ASSERT_FALSE(reference.empty()) << what;
+  std::vector<std::string> missing, extra;
+  for (const auto& k : reference)
+    if (!ours.count(k)) missing.push_back(k);
+  for (const auto& k : ours)
+    if (!reference.count(k)) extra.push_back(k);
+  EXPECT_TRUE(missing.empty()) << what << " missing " << missing.size() << ", first: " << (missing.empty() ? "" : missing[0]);
+  EXPECT_TRUE(extra.empty()) << what << " extra " << extra.size() << ", first: " << (extra.empty() ? "" : extra[0]);
+}
+
+struct KeysCase {
+  const char* listing;
+  const char* config;
+  std::vector<std::string> sets;
+  bool generator;
+};
+
+class ReferenceKeys : public ::testing::TestWithParam<KeysCase> {};
+
+TEST_P(ReferenceKeys, StateDictEqualsListing) {
+  const auto& p = GetParam();
+  const std::string path = testing::reference_dir() + "/keys/" + p.listing;
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found (present in CI)";
+  const auto c = config_of(p.config, p.sets);
+  if (p.generator)
+    expect_same_keys(our_keys(*Generator(c)), reference_keys(path), p.listing);
+  else
+    expect_same_keys(our_keys(*Discriminator(c)), reference_keys(path), p.listing);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Listings, ReferenceKeys,
+    ::testing::Values(
+        KeysCase{"BigGAN_G128_ch96_hier_shared.txt", "biggan128_bs256x8.yaml", {}, true},
+        KeysCase{"BigGAN_D128_ch96.txt", "biggan128_bs256x8.yaml", {}, false},
+        KeysCase{"BigGAN_G128_ch64_noshared_nohier.txt", "biggan128_bs256x8.yaml",
+                 {"model.G_ch=64", "model.G_shared=false", "model.hier=false", "model.dim_z=128"}, true},
+        KeysCase{"BigGAN_G128_ch96_cross_replica.txt", "biggan128_bs256x8.yaml", {"model.cross_replica=true"}, true},
+        KeysCase{"BigGAN_G128_ch96_mybn.txt", "biggan128_bs256x8.yaml", {"model.mybn=true"}, true},
+        KeysCase{"BigGANdeep_G128_ch128_depth2.txt", "biggandeep128_bs256x8.yaml", {}, true},
+        KeysCase{"BigGANdeep_D128_ch128_depth2.txt", "biggandeep128_bs256x8.yaml", {}, false}),
+    [](const ::testing::TestParamInfo<KeysCase>& param_info) {
+      std::string n = param_info.param.listing;
+      return n.substr(0, n.find('.'));
+    });
+
+// The fixtures' own listings (tab-separated: name, [shape], dtype, kind) for the 32 px and
+// 128 px fixture configs.
+std::set<std::string> fixture_keys(const std::string& path, const std::string& net) {
+  std::ifstream in(path);
+  std::set<std::string> keys;
+  std::string line, section;
+  while (std::getline(in, line)) {
+    if (line == "[G]" || line == "[D]") {
+      section = line.substr(1, 1);
+      continue;
+    }
+    if (line.empty() || line[0] == '#' || section != net) continue;
+    std::stringstream s(line);
+    std::string name, shape, dtype;
+    std::getline(s, name, '\t');
+    std::getline(s, shape, '\t');
+    std::getline(s, dtype, '\t');
+    shape = std::regex_replace(shape, std::regex(R"([\[\]\s])"), "");
+    keys.insert(name + "|" + shape + "|" + dtype);
+  }
+  return keys;
+}
+
+TEST(FixtureKeys, BothFixtureConfigs) {
+  BIGGAN_REQUIRE_FIXTURES();
+  for (const std::string name : {"cifar32_ch16", "s128_ch8"}) {
+    const auto c = testing::fixture_config(name);
+    const std::string listing = testing::fixtures_dir() + "/keys_" + name + ".txt";
+    expect_same_keys(our_keys(*Generator(c)), fixture_keys(listing, "G"), name + " G");
+    expect_same_keys(our_keys(*Discriminator(c)), fixture_keys(listing, "D"), name + " D");
+  }
+}
+
+TEST(Architectures, EveryResolutionAndDepthBuildsAndRuns) {
+  torch::NoGradGuard no_grad;
+  struct Case { int res; std::string model; int depth; };
+  for (const Case& k : {Case{32, "BigGAN", 1}, Case{64, "BigGAN", 1}, Case{128, "BigGAN", 1}, Case{256, "BigGAN", 1},
+                        Case{512, "BigGAN", 1}, Case{32, "BigGANdeep", 1}, Case{64, "BigGANdeep", 2},
+                        Case{64, "BigGANdeep", 3}}) {
+    const auto c = config::load({}, {"data.dataset=custom", "data.path=x.h5", "data.resolution=" + std::to_string(k.res),
+                                     "data.n_classes=5", "model.model=" + k.model, "model.G_ch=4", "model.D_ch=4",
+                                     "model.G_shared=true", "model.hier=true", "model.shared_dim=8", "model.dim_z=16",
+                                     "model.G_depth=" + std::to_string(k.depth), "model.D_depth=" + std::to_string(k.depth),
+                                     "model.G_attn=16", "model.D_attn=16"},
+                                1);
+    Generator G(c);
+    Discriminator D(c);
+    const auto y = torch::tensor({0, 4}, torch::kLong);
+    const auto x = G->forward(torch::randn({2, c.derived.dim_z}), G->shared(y));
+    ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 3, k.res, k.res})) << k.res << " " << k.model << " " << k.depth;
+    EXPECT_EQ(D->forward(x, y).sizes(), (std::vector<int64_t>{2, 1})) << k.res << " " << k.model;
+  }
+}
+
+}  // namespace
+}  // namespace biggan::model

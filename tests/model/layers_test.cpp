@@ -1,0 +1,195 @@
+// Layer-level behaviour: SN power iteration, exact standing statistics, every norm_style,
+// strict/lenient weight loading, and errors for unknown options.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "model/architecture.h"
+#include "model/batch_norm.h"
+#include "model/networks.h"
+#include "model/spectral_norm.h"
+#include "model/state_dict.h"
+
+namespace biggan::model {
+namespace {
+
+TEST(SpectralNorm, PowerIterationConvergesToTopSingularValue) {
+  torch::manual_seed(0);
+  SNConv2d conv(8, 16, 3, 1, true, SNOptions{1, 1, 1e-12});
+  conv->train();
+  const auto x = torch::randn({1, 8, 5, 5});
+  for (int i = 0; i < 200; ++i) conv->forward(x);
+  const double truth = torch::linalg::svdvals(conv->weight.detach().view({16, -1}), c10::nullopt)[0].item<double>();
+  EXPECT_NEAR(conv->sn.singular_values()[0].item<double>() / truth, 1.0, 1e-5);
+}
+
+TEST(SpectralNorm, SecondVectorTracksSecondSingularValue) {
+  torch::manual_seed(1);
+  SNLinear lin(30, 12, true, SNOptions{2, 1, 1e-12});
+  lin->train();
+  const auto x = torch::randn({2, 30});
+  for (int i = 0; i < 300; ++i) lin->forward(x);
+  const auto s = torch::linalg::svdvals(lin->weight.detach(), c10::nullopt);
+  EXPECT_NEAR(lin->sn.singular_values()[0].item<double>(), s[0].item<double>(), 1e-4);
+  EXPECT_NEAR(lin->sn.singular_values()[1].item<double>(), s[1].item<double>(), 1e-3);
+}
+
+TEST(SpectralNorm, EvalModeStoresNothingAndNormalisedWeightHasUnitNorm) {
+  torch::manual_seed(2);
+  SNLinear lin(20, 10, false, SNOptions{1, 1, 1e-12});
+  lin->train();
+  for (int i = 0; i < 100; ++i) lin->forward(torch::randn({1, 20}));
+  lin->eval();
+  const auto u_before = lin->named_buffers()["u0"].clone();
+  const auto W = lin->sn.normalized_weight(lin->weight, false);
+  EXPECT_TRUE(torch::equal(u_before, lin->named_buffers()["u0"]));
+  EXPECT_NEAR(torch::linalg::svdvals(W.detach(), c10::nullopt)[0].item<double>(), 1.0, 1e-4);
+}
+
+TEST(SpectralNorm, EmbeddingTracksPerClass) {
+  SNEmbedding e(7, 5, SNOptions{});
+  EXPECT_EQ(e->named_buffers()["u0"].sizes(), (std::vector<int64_t>{1, 7}));
+}
+
+TEST(StandingStats, ExactMeanOverBatchesForEveryBatchNorm) {
+  for (const NormKind kind : {NormKind::bn, NormKind::mybn, NormKind::cross_replica}) {
+    torch::manual_seed(3);
+    CCBN bn(4, 3, /*shared=*/false, LayerFactory{}, kind, 1e-5);
+    bn->train();
+    std::vector<torch::Tensor> means, vars;
+    bn->begin_standing_stats();
+    for (int k = 0; k < 5; ++k) {
+      const auto x = torch::randn({6, 4, 3, 3}) * (k + 1) + k;
+      means.push_back(x.mean({0, 2, 3}));
+      vars.push_back(kind == NormKind::mybn ? x.var({0, 2, 3}, false) : x.var({0, 2, 3}, true));
+      bn->forward(x, torch::zeros({6}, torch::kLong));
+    }
+    bn->end_standing_stats();
+    const auto buffers = state_dict(*bn);
+    const std::string prefix = kind == NormKind::bn ? "" : "bn.";
+    const std::string m = kind == NormKind::cross_replica ? "running_mean" : "stored_mean";
+    const std::string v = kind == NormKind::cross_replica ? "running_var" : "stored_var";
+    EXPECT_TRUE(torch::allclose(buffers.at(prefix + m), torch::stack(means).mean(0), 1e-5, 1e-5)) << static_cast<int>(kind);
+    EXPECT_TRUE(torch::allclose(buffers.at(prefix + v), torch::stack(vars).mean(0), 1e-4, 1e-5)) << static_cast<int>(kind);
+    // Eval now normalises with exactly those statistics.
+    bn->eval();
+    const auto x = torch::randn({2, 4, 3, 3});
+    const auto y = torch::zeros({2}, torch::kLong);
+    const auto expected = (x - buffers.at(prefix + m).view({1, -1, 1, 1})) /
+                          torch::sqrt(buffers.at(prefix + v).view({1, -1, 1, 1}) + 1e-5);
+    const auto gain = 1 + bn->gain.forward(y).view({2, -1, 1, 1});
+    const auto bias = bn->bias.forward(y).view({2, -1, 1, 1});
+    EXPECT_TRUE(torch::allclose(bn->forward(x, y), expected * gain + bias, 1e-4, 1e-5)) << static_cast<int>(kind);
+  }
+}
+
+TEST(NormStyles, InstanceGroupAndNoNorm) {
+  torch::manual_seed(4);
+  const auto x = torch::randn({3, 32, 4, 4}) * 3 + 1;
+  const auto y = torch::tensor({0, 1, 2}, torch::kLong);
+  {
+    CCBN gn(32, 3, false, LayerFactory{}, NormKind::gn, 1e-5);
+    torch::nn::init::zeros_(gn->gain.ptr()->named_parameters()["weight"]);
+    torch::nn::init::zeros_(gn->bias.ptr()->named_parameters()["weight"]);
+    const auto out = gn->forward(x, y).view({3, 16, -1});  // 16 groups of 2 channels
+    EXPECT_LT(out.mean(-1).abs().max().item<double>(), 1e-5);
+    EXPECT_TRUE(state_dict(*gn).count("stored_mean") == 0);
+  }
+  {
+    CCBN in(32, 3, false, LayerFactory{}, NormKind::in, 1e-5);
+    in->train();
+    const auto out = in->forward(x, y);
+    const auto gain = 1 + in->gain.forward(y).view({3, -1, 1, 1});
+    const auto bias = in->bias.forward(y).view({3, -1, 1, 1});
+    const auto normed = (out - bias) / gain;
+    EXPECT_LT(normed.mean({2, 3}).abs().max().item<double>(), 1e-4);
+    EXPECT_FALSE(torch::equal(state_dict(*in).at("stored_mean"), torch::zeros({32})));
+  }
+  {
+    CCBN none(32, 3, false, LayerFactory{}, NormKind::nonorm, 1e-5);
+    const auto gain = 1 + none->gain.forward(y).view({3, -1, 1, 1});
+    const auto bias = none->bias.forward(y).view({3, -1, 1, 1});
+    EXPECT_TRUE(torch::allclose(none->forward(x, y), x * gain + bias));
+  }
+}
+
+TEST(NormStyles, CrossReplicaEvalMultipliesGain) {
+  // BigGAN-PyTorch adds the gain in this path (spec §4.1); we multiply, as BN is defined.
+  CCBN bn(4, 3, false, LayerFactory{}, NormKind::cross_replica, 1e-5);
+  bn->eval();
+  const auto x = torch::randn({2, 4, 2, 2});
+  const auto y = torch::tensor({1, 2}, torch::kLong);
+  const auto gain = 1 + bn->gain.forward(y).view({2, -1, 1, 1});
+  const auto bias = bn->bias.forward(y).view({2, -1, 1, 1});
+  EXPECT_TRUE(torch::allclose(bn->forward(x, y), x / std::sqrt(1 + 1e-5) * gain + bias, 1e-5, 1e-6));
+}
+
+TEST(NormStyles, ReducerSeesSumsAndCount) {
+  CCBN bn(3, 2, false, LayerFactory{}, NormKind::cross_replica, 1e-5);
+  bn->train();
+  int calls = 0;
+  bn->norm->set_reducer([&](const torch::Tensor& t) {
+    ++calls;
+    EXPECT_EQ(t.numel(), 7);  // C sums, C sums of squares, count
+    return t * 2;             // as if a second rank had identical data: statistics unchanged
+  });
+  const auto x = torch::randn({4, 3, 2, 2});
+  const auto y = torch::zeros({4}, torch::kLong);
+  const auto with_reducer = bn->forward(x, y);
+  EXPECT_EQ(calls, 1);
+  bn->norm->set_reducer(nullptr);
+  EXPECT_TRUE(torch::allclose(with_reducer, bn->forward(x, y), 1e-5, 1e-6));
+}
+
+TEST(WeightLoading, StrictListsOffendingKeysLenientToleratesMissingSv) {
+  SNLinear a(4, 3, true, SNOptions{});
+  auto dict = state_dict(*a);
+  dict.erase("sv0");
+  dict["stray"] = torch::zeros({1});
+  try {
+    load_state_dict(*a, dict, true, "G.pth");
+    FAIL();
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("G.pth"), std::string::npos);
+    EXPECT_NE(m.find("missing keys: sv0"), std::string::npos) << m;
+    EXPECT_NE(m.find("unexpected keys: stray"), std::string::npos) << m;
+  }
+  const auto report = load_state_dict(*a, dict, false, "G.pth");
+  EXPECT_EQ(report.missing, std::vector<std::string>{"sv0"});
+  dict["weight"] = torch::zeros({5, 4});
+  try {
+    load_state_dict(*a, dict, false, "G.pth");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("shape mismatch: weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST(UnknownOptions, AreErrors) {
+  SNLinear a(4, 3, true, SNOptions{});
+  EXPECT_THROW(init_weights(*a, "kaiming"), Error);
+  EXPECT_THROW(norm_kind("ln", false, false), Error);
+  EXPECT_THROW(G_arch(64, 48), Error);
+  EXPECT_THROW(D_arch(64, 1024), Error);
+  EXPECT_THROW(deep_D_arch(64, 512), Error);
+}
+
+TEST(Init, MethodsChangeWeightsAndKeepBiases) {
+  for (const char* init : {"ortho", "N02", "glorot", "xavier"}) {
+    torch::manual_seed(5);
+    SNConv2d conv(4, 6, 3, 1, true, SNOptions{});
+    const auto bias = conv->bias.clone();
+    init_weights(*conv, init);
+    EXPECT_TRUE(torch::equal(bias, conv->bias)) << init;
+    if (std::string(init) == "ortho") {
+      const auto W = conv->weight.view({6, -1});
+      EXPECT_TRUE(torch::allclose(torch::mm(W, W.t()), torch::eye(6), 1e-5, 1e-5));
+    }
+    if (std::string(init) == "N02") {
+      EXPECT_NEAR(conv->weight.std().item<double>(), 0.02, 0.008);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace biggan::model
