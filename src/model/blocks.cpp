@@ -10,6 +10,20 @@ torch::Tensor upsample2(const torch::Tensor& x) {
                                .mode(torch::kNearest).recompute_scale_factor(false));
 }
 torch::Tensor avg_pool2(const torch::Tensor& x) { return F::avg_pool2d(x, F::AvgPool2dFuncOptions(2)); }
+
+// BigGAN-deep's bottleneck: conv1 1x1 in->hidden, conv2 and conv3 3x3, conv4 1x1 hidden->out.
+void make_bottleneck(torch::nn::Module& owner, const LayerFactory& conv, std::int64_t in, std::int64_t hidden,
+                     std::int64_t out, torch::nn::AnyModule& conv1, torch::nn::AnyModule& conv2,
+                     torch::nn::AnyModule& conv3, torch::nn::AnyModule& conv4) {
+  conv1 = conv.conv(in, hidden, 1, 0);
+  conv2 = conv.conv(hidden, hidden);
+  conv3 = conv.conv(hidden, hidden);
+  conv4 = conv.conv(hidden, out, 1, 0);
+  owner.register_module("conv1", conv1.ptr());
+  owner.register_module("conv2", conv2.ptr());
+  owner.register_module("conv3", conv3.ptr());
+  owner.register_module("conv4", conv4.ptr());
+}
 }  // namespace
 
 torch::Tensor activate(const torch::Tensor& x, Activation a) {
@@ -103,14 +117,7 @@ DeepGBlockImpl::DeepGBlockImpl(std::int64_t in_, std::int64_t out_, const LayerF
                                Activation act_, bool upsample_, int channel_ratio)
     : in(in_), out(out_), act(act_), upsample(upsample_) {
   const std::int64_t hidden = in / channel_ratio;
-  conv1 = conv.conv(in, hidden, 1, 0);
-  conv2 = conv.conv(hidden, hidden);
-  conv3 = conv.conv(hidden, hidden);
-  conv4 = conv.conv(hidden, out, 1, 0);
-  register_module("conv1", conv1.ptr());
-  register_module("conv2", conv2.ptr());
-  register_module("conv3", conv3.ptr());
-  register_module("conv4", conv4.ptr());
+  make_bottleneck(*this, conv, in, hidden, out, conv1, conv2, conv3, conv4);
   bn1 = register_module("bn1", bn.make(in));
   bn2 = register_module("bn2", bn.make(hidden));
   bn3 = register_module("bn3", bn.make(hidden));
@@ -135,14 +142,7 @@ DeepDBlockImpl::DeepDBlockImpl(std::int64_t in, std::int64_t out, const LayerFac
                                bool downsample_, int channel_ratio)
     : act(act_), downsample(downsample_), learnable_sc(in != out) {
   const std::int64_t hidden = out / channel_ratio;
-  conv1 = conv.conv(in, hidden, 1, 0);
-  conv2 = conv.conv(hidden, hidden);
-  conv3 = conv.conv(hidden, hidden);
-  conv4 = conv.conv(hidden, out, 1, 0);
-  register_module("conv1", conv1.ptr());
-  register_module("conv2", conv2.ptr());
-  register_module("conv3", conv3.ptr());
-  register_module("conv4", conv4.ptr());
+  make_bottleneck(*this, conv, in, hidden, out, conv1, conv2, conv3, conv4);
   if (learnable_sc) {
     conv_sc = conv.conv(in, out - in, 1, 0);
     register_module("conv_sc", conv_sc.ptr());
