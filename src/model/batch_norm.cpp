@@ -70,8 +70,11 @@ torch::Tensor Normalizer::batch_norm_train(const torch::Tensor& x, torch::Tensor
   const torch::Tensor var = (stats.narrow(0, C, C) / count - mean * mean).clamp_min(0);  // biased
   {
     torch::NoGradGuard no_grad;
-    const double n = count.item<double>();
-    const torch::Tensor running_var = unbiased_running_var && n > 1 ? var.detach() * (n / (n - 1)) : var.detach();
+    // Unbiased n/(n-1) as a tensor op: no item() (a device sync on GPU) in the training step.
+    const torch::Tensor n = count.detach();
+    const torch::Tensor running_var =
+        unbiased_running_var ? var.detach() * torch::where(n > 1, n / (n - 1).clamp_min(1), torch::ones_like(n))
+                             : var.detach();
     if (accumulating_) {
       mean_buf.add_(mean.detach());
       var_buf.add_(running_var);
@@ -98,20 +101,20 @@ torch::Tensor Normalizer::forward(const torch::Tensor& x, const torch::Tensor& g
              bias;
     }
     case NormKind::in: {
-      if (training && accumulating_) ++accumulated_;
-      // instance_norm updates the running stats with the mean over instances of each statistic.
-      const double momentum = accumulating_ ? 1.0 : momentum_;
-      torch::Tensor out;
-      if (training && accumulating_) {
+      const bool accumulate = training && accumulating_;
+      if (accumulate) {
+        // Exact standing stats: sum the per-batch means of the per-instance statistics (what
+        // instance_norm's running update averages), divided by the count in end_standing().
+        ++accumulated_;
         torch::NoGradGuard no_grad;
-        const torch::Tensor m = x.mean({2, 3}).mean(0);
         const auto hw = static_cast<double>(x.size(2) * x.size(3));
-        const torch::Tensor v = x.var({2, 3}, /*unbiased=*/false).mean(0) * (hw > 1 ? hw / (hw - 1) : 1.0);
-        mean_.add_(m);
-        var_.add_(v);
+        mean_.add_(x.mean({2, 3}).mean(0));
+        var_.add_(x.var({2, 3}, /*unbiased=*/false).mean(0) * (hw > 1 ? hw / (hw - 1) : 1.0));
       }
-      out = torch::instance_norm(x, {}, {}, accumulating_ ? torch::Tensor() : mean_,
-                                 accumulating_ ? torch::Tensor() : var_, training, momentum, eps_, false);
+      // While accumulating, the running buffers are left to the sums above.
+      const torch::Tensor out = torch::instance_norm(x, {}, {}, accumulate ? torch::Tensor() : mean_,
+                                                     accumulate ? torch::Tensor() : var_, training, momentum_, eps_,
+                                                     false);
       return out * gain + bias;
     }
     case NormKind::gn:
