@@ -50,10 +50,13 @@ po::options_description config_options() {
   return d;
 }
 
-config::Config load_config(const po::variables_map& vm, int world_size) {
-  std::vector<std::string> files, sets;
+config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported) {
+  std::vector<std::string> files, sets = imported;
   if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();
-  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("set")) {
+    const auto& user = vm["set"].as<std::vector<std::string>>();
+    sets.insert(sets.end(), user.begin(), user.end());
+  }
   if (vm.count("base-root")) sets.insert(sets.begin(), "paths.base_root=" + vm["base-root"].as<std::string>());
   return config::load(files, sets, world_size);
 }

@@ -28,7 +28,8 @@ std::optional<po::variables_map> parse_command(const CommandSpec& spec, po::opti
 
 // --config (repeatable), --set (repeatable), --base-root: every command that reads a config.
 po::options_description config_options();
-// Loads the config named by config_options() for `world_size` ranks.
-config::Config load_config(const po::variables_map& vm, int world_size);
+// Loads the config named by config_options() for `world_size` ranks. `imported` overrides (from
+// a BigGAN-PyTorch state_dict.pth, say) apply after the files and before --set.
+config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported = {});
 
 }  // namespace biggan::cli

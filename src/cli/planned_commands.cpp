@@ -34,18 +34,6 @@ int sample_command(const Args& args) {
   return not_yet(spec, o, args, nullptr, "issue 9, sampling and Inception metrics");
 }
 
-int generate_command(const Args& args) {
-  CommandSpec spec{"generate", "--weights FILE --input FILE --output FILE [options]",
-                   "Run G(z, shared(y)) on latents read from HDF5 and write the images as float32 HDF5.", ""};
-  po::options_description o = config_options();
-  o.add_options()("weights", po::value<std::string>(), "G weights: our checkpoint or a BigGAN-PyTorch G.pth/G_ema.pth")
-      ("input", po::value<std::string>(), "HDF5 file with datasets z (N, dim_z) float32 and y (N,) int64")
-      ("output", po::value<std::string>(), "HDF5 file to write (dataset x, N x 3 x H x W float32)")
-      ("mode", po::value<std::string>()->default_value("eval"), "eval | train (batch statistics)")
-      ("standing-stats", po::value<int>()->default_value(0), "recompute exact standing statistics over N batches first");
-  return not_yet(spec, o, args, nullptr, "issue 3, the model family");
-}
-
 int prepare_data_command(const Args& args) {
   CommandSpec spec{"prepare-data", "--source KIND --input PATH --output FILE [options]",
                    "Convert a dataset to the BigGAN HDF5 layout (imgs uint8 N x 3 x H x W, labels int64).", ""};

@@ -1,0 +1,139 @@
+// `biggan generate`: G(z, shared(y)) for latents read from HDF5, written as float32 HDF5. This is
+// how a user checks a converted BigGAN-PyTorch model against the original, and how the parity
+// of our G is checked from the outside.
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "config/biggan_pytorch_flags.h"
+#include "core/error.h"
+#include "io/h5_tensors.h"
+#include "io/pth.h"
+#include "log/log.h"
+#include "model/networks.h"
+#include "model/state_dict.h"
+
+namespace biggan::cli {
+
+namespace {
+
+std::vector<std::string> imported_overrides(const po::variables_map& vm) {
+  if (!vm.count("biggan-pytorch-state")) return {};
+  const std::string path = vm["biggan-pytorch-state"].as<std::string>();
+  std::vector<std::string> skipped;
+  auto overrides = config::overrides_from_biggan_pytorch(io::read_biggan_pytorch_config(path), &skipped);
+  log::info("config taken from " + path + " (" + std::to_string(overrides.size()) + " settings)");
+  return overrides;
+}
+
+// Exact standing statistics (BigGAN-PyTorch's accumulate_standing_stats): reset, run
+// train-mode forwards on fresh noise, then use the averages in eval mode.
+void accumulate_standing_stats(model::Generator& G, const config::Config& c, int batches, int batch_size, int seed) {
+  torch::manual_seed(seed);
+  torch::NoGradGuard no_grad;
+  G->train();
+  G->begin_standing_stats();
+  for (int i = 0; i < batches; ++i) {
+    const auto z = torch::randn({batch_size, c.derived.dim_z});
+    const auto y = torch::randint(0, c.derived.n_classes, {batch_size}, torch::kInt64);
+    G->forward(z, G->shared(y));
+  }
+  G->end_standing_stats();
+}
+
+}  // namespace
+
+int generate_command(const Args& args) {
+  CommandSpec spec{
+      "generate", "--weights FILE --input FILE --output FILE [--config FILE | --biggan-pytorch-state FILE]",
+      "Run G(z, shared(y)) on latents read from HDF5 and write the images as float32 HDF5.",
+      "The model is built from --config/--set, or from the config stored in a BigGAN-PyTorch\n"
+      "state_dict.pth (--biggan-pytorch-state), so a converted model needs no hand-written config.\n"
+      "Images are in [-1, 1], dataset `x` (N x 3 x R x R); z and y are copied beside it.\n"
+      "In train mode batch statistics depend on --batch-size, as in the original.\n"
+      "Example:\n"
+      "  biggan generate --biggan-pytorch-state weights/state_dict.pth --weights weights/G_ema.pth \\\n"
+      "                  --input latents.h5 --output images.h5 --standing-stats 16\n"};
+  po::options_description o = config_options();
+  po::options_description own("Generation");
+  own.add_options()
+      ("weights", po::value<std::string>(), "G weights: .pth (BigGAN-PyTorch G.pth/G_ema.pth, zip or legacy) or .h5")
+      ("biggan-pytorch-state", po::value<std::string>(), "take the model config from this BigGAN-PyTorch state_dict.pth")
+      ("input", po::value<std::string>(), "HDF5 file with datasets z (N, dim_z) float32 and y (N,) int64")
+      ("output", po::value<std::string>(), "HDF5 file to write (dataset x, N x 3 x H x W float32)")
+      ("mode", po::value<std::string>()->default_value("eval"), "eval | train (batch statistics)")
+      ("standing-stats", po::value<int>()->default_value(0),
+       "first recompute exact standing statistics over N batches of random z, y (eval mode)")
+      ("batch-size", po::value<int>()->default_value(64), "images per forward pass")
+      ("seed", po::value<int>()->default_value(0), "seed for the standing-statistics noise")
+      ("non-strict", "accept weights without sv* buffers (TFHub-converted G files)");
+  o.add(own);
+  const auto vm = parse_command(spec, o, args);
+  if (!vm) return 0;
+  for (const char* required : {"weights", "input", "output"})
+    if (!vm->count(required)) throw UsageError(std::string("generate: --") + required + " is required");
+  const std::string mode = (*vm)["mode"].as<std::string>();
+  if (mode != "eval" && mode != "train") throw UsageError("--mode must be eval or train, got '" + mode + "'");
+  const int standing = (*vm)["standing-stats"].as<int>();
+  const int batch_size = (*vm)["batch-size"].as<int>();
+  if (standing < 0) throw UsageError("--standing-stats must be >= 0");
+  if (batch_size < 1) throw UsageError("--batch-size must be >= 1");
+  if (standing > 0 && mode == "train")
+    throw UsageError("--standing-stats applies to eval mode; train mode uses batch statistics");
+
+  log::configure({0, 1, "", log::Level::info, ""});
+  const config::Config config = load_config(*vm, 1, imported_overrides(*vm));
+  const auto& d = config.derived;
+
+  const std::string input = (*vm)["input"].as<std::string>();
+  torch::Tensor z, y;
+  {
+    io::H5File in(input, io::H5File::Mode::read);
+    for (const char* name : {"z", "y"})
+      if (!in.exists(name)) throw Error(input + ": dataset '" + name + "' is missing");
+    z = in.read("z").to(torch::kFloat32);
+    y = in.read("y").to(torch::kInt64);
+  }
+  if (z.dim() != 2 || z.size(1) != d.dim_z)
+    throw Error(input + ":z has shape " + c10::str(z.sizes()) + ", this G needs (N, " + std::to_string(d.dim_z) + ")");
+  if (y.dim() != 1 || y.size(0) != z.size(0))
+    throw Error(input + ":y has shape " + c10::str(y.sizes()) + ", expected (" + std::to_string(z.size(0)) + ",)");
+  if (y.numel() && (y.min().item<std::int64_t>() < 0 || y.max().item<std::int64_t>() >= d.n_classes))
+    throw Error(input + ":y holds labels outside [0, " + std::to_string(d.n_classes) + ")");
+
+  model::Generator G(config);
+  const std::string weights = (*vm)["weights"].as<std::string>();
+  const auto report = model::load_weights_file(*G, weights, !vm->count("non-strict"));
+  log::info("Number of params in G: " + std::to_string(model::parameter_count(*G)));
+  if (!report.missing.empty())
+    log::warn(weights + ": " + std::to_string(report.missing.size()) + " sv* buffers missing (non-strict load)");
+
+  if (standing > 0) accumulate_standing_stats(G, config, standing, batch_size, (*vm)["seed"].as<int>());
+  if (mode == "eval") G->eval(); else G->train();
+
+  std::vector<torch::Tensor> images;
+  {
+    torch::NoGradGuard no_grad;
+    for (std::int64_t start = 0; start < z.size(0); start += batch_size) {
+      const auto n = std::min<std::int64_t>(batch_size, z.size(0) - start);
+      const auto zb = z.narrow(0, start, n);
+      const auto yb = y.narrow(0, start, n);
+      images.push_back(G->forward(zb, G->shared(yb)));
+    }
+  }
+  const torch::Tensor x = images.empty() ? torch::empty({0, 3, d.resolution, d.resolution}) : torch::cat(images);
+
+  const std::string output = (*vm)["output"].as<std::string>();
+  const std::string partial = output + ".partial";
+  {
+    io::H5File out(partial, io::H5File::Mode::create);
+    out.write("x", x);
+    out.write("z", z);
+    out.write("y", y);
+  }
+  std::filesystem::rename(partial, output);
+  log::info("wrote " + std::to_string(x.size(0)) + " images (" + mode + " mode) to " + output);
+  return 0;
+}
+
+}  // namespace biggan::cli
