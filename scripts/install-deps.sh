@@ -17,7 +17,8 @@ BUILD_PACKAGES=(
   libgtest-dev googletest
   nlohmann-json3-dev
   libopenblas0-openmp
-  libpng-dev
+  libstb-dev zlib1g-dev
+  dataset-fashion-mnist
 )
 # Used by optional tests (Python round trip of .pth files, h5py-layout fixtures).
 TEST_PACKAGES=(python3-torch python3-h5py python3-numpy)

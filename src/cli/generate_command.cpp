@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "config/biggan_pytorch_flags.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/h5_tensors.h"
 #include "io/pth.h"
@@ -131,7 +132,7 @@ int generate_command(const Args& args) {
     out.write("z", z);
     out.write("y", y);
   }
-  std::filesystem::rename(partial, output);
+  commit_file(partial, output);
   log::info("wrote " + std::to_string(x.size(0)) + " images (" + mode + " mode) to " + output);
   return 0;
 }

@@ -34,21 +34,6 @@ int sample_command(const Args& args) {
   return not_yet(spec, o, args, nullptr, "issue 9, sampling and Inception metrics");
 }
 
-int prepare_data_command(const Args& args) {
-  CommandSpec spec{"prepare-data", "--source KIND --input PATH --output FILE [options]",
-                   "Convert a dataset to the BigGAN HDF5 layout (imgs uint8 N x 3 x H x W, labels int64).", ""};
-  po::options_description o("Preparation");
-  o.add_options()("source", po::value<std::string>(), "fmnist | cifar10 | cifar100 | imagefolder")
-      ("input", po::value<std::string>(), "input folder (idx files, CIFAR binaries or class sub-folders)")
-      ("output", po::value<std::string>(), "HDF5 file to write")
-      ("resolution", po::value<int>(), "image side in pixels")
-      ("split", po::value<std::string>()->default_value("train"), "train | test | all")
-      ("chunk-size", po::value<int>()->default_value(500), "HDF5 chunk length along N")
-      ("no-shuffle", "keep the source order (default: shuffle with a recorded seed)")
-      ("seed", po::value<int>()->default_value(0), "shuffle seed");
-  return not_yet(spec, o, args, nullptr, "issue 4, HDF5 datasets");
-}
-
 int inception_moments_command(const Args& args) {
   CommandSpec spec{"inception-moments", "[options]",
                    "Compute the dataset's Inception pool3 mean and covariance (for FID), distributed over ranks.", ""};

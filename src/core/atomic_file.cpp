@@ -25,6 +25,22 @@ void fsync_directory(const std::string& dir) {
   if (rc != 0) throw Error("fsync of folder " + dir + " failed: " + errno_text());
 }
 
+void fsync_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw Error("cannot open " + path + " to sync it: " + errno_text());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error("fsync of " + path + " failed: " + errno_text());
+}
+
+void commit_file(const std::string& written, const std::string& path) {
+  fsync_file(written);
+  if (::rename(written.c_str(), path.c_str()) != 0)
+    throw Error("cannot rename " + written + " to " + path + ": " + errno_text());
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  fsync_directory(dir);
+}
+
 void write_file_atomically(const std::string& path, const std::string& contents) {
   const std::filesystem::path target(path);
   const std::string dir = target.parent_path().string();

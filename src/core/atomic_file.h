@@ -10,5 +10,8 @@ namespace biggan {
 void write_file_atomically(const std::string& path, const std::string& contents);
 std::string read_file(const std::string& path);  // throws Error naming the path
 void fsync_directory(const std::string& dir);
+void fsync_file(const std::string& path);
+// For files written by other means (HDF5): fsync `written`, rename it to `path`, fsync the folder.
+void commit_file(const std::string& written, const std::string& path);
 
 }  // namespace biggan

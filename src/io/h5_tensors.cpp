@@ -41,7 +41,13 @@ const SilenceHdf5 silence_hdf5_once;
 
 }  // namespace
 
+std::recursive_mutex& hdf5_mutex() {
+  static std::recursive_mutex mutex;
+  return mutex;
+}
+
 H5File::H5File(const std::string& path, Mode mode) : path_(path) {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   if (mode == Mode::create)
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   else
@@ -52,10 +58,12 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
 }
 
 H5File::~H5File() {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   if (id_ >= 0) H5Fclose(id_);
 }
 
 bool H5File::exists(const std::string& path) const {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   // Check each prefix: H5Lexists fails on a missing intermediate group.
   std::string prefix;
   std::size_t start = 0;
@@ -70,6 +78,7 @@ bool H5File::exists(const std::string& path) const {
 }
 
 torch::Tensor H5File::read(const std::string& path) const {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   const std::string where = path_ + ":" + path;
   if (!exists(path)) throw Error(where + ": no such dataset");
   const hid_t ds = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
@@ -99,6 +108,7 @@ torch::Tensor H5File::read(const std::string& path) const {
 }
 
 std::vector<std::string> H5File::list(const std::string& group) const {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   if (!exists(group)) throw Error(path_ + ":" + group + ": no such group");
   std::vector<std::string> names;
   auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
@@ -111,6 +121,7 @@ std::vector<std::string> H5File::list(const std::string& group) const {
 }
 
 std::map<std::string, torch::Tensor> H5File::read_group(const std::string& group) const {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   std::map<std::string, torch::Tensor> out;
   for (const auto& name : list(group)) {
     const std::string full = group + "/" + name;
@@ -122,6 +133,7 @@ std::map<std::string, torch::Tensor> H5File::read_group(const std::string& group
 }
 
 void H5File::write(const std::string& path, const torch::Tensor& tensor_in) {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   const std::string where = path_ + ":" + path;
   const torch::Tensor t = tensor_in.detach().to(torch::kCPU).contiguous();
   std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
@@ -139,6 +151,7 @@ void H5File::write(const std::string& path, const torch::Tensor& tensor_in) {
 }
 
 std::string H5File::read_string_attribute(const std::string& object, const std::string& name) const {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   const std::string where = path_ + ":" + object + "@" + name;
   if (H5Aexists_by_name(id_, object.c_str(), name.c_str(), H5P_DEFAULT) <= 0) throw Error(where + ": no such attribute");
   const hid_t attr = H5Aopen_by_name(id_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);

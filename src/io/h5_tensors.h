@@ -6,10 +6,15 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
 namespace biggan::io {
+
+// Debian's parallel HDF5 is not built thread-safe: every HDF5 call in the process (loader
+// prefetch thread, background checkpoint writer, main thread) holds this lock.
+std::recursive_mutex& hdf5_mutex();
 
 class H5File {
  public:

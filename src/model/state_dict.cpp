@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/h5_tensors.h"
 #include "io/pth.h"
@@ -114,7 +115,7 @@ void save_weights_file(const torch::nn::Module& net, const std::string& path) {
     io::H5File file(partial, io::H5File::Mode::create);
     for (const auto& [key, tensor] : entries) file.write(key, tensor.detach().cpu().contiguous());
   }
-  std::filesystem::rename(partial, path);
+  commit_file(partial, path);
 }
 
 }  // namespace biggan::model

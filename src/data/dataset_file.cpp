@@ -1,0 +1,155 @@
+#include "data/dataset_file.h"
+
+#include <hdf5.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "io/h5_tensors.h"
+
+namespace biggan::data {
+
+namespace {
+
+// Closes an HDF5 handle when it goes out of scope.
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~Handle() {
+    if (id >= 0) close(id);
+  }
+};
+
+std::vector<hsize_t> dims_of(hid_t dataset) {
+  Handle space{H5Dget_space(dataset), H5Sclose};
+  const int rank = H5Sget_simple_extent_ndims(space.id);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank > 0) H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  return dims;
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + (dims.size() == 1 ? ",)" : ")");
+}
+
+void check_type(hid_t dataset, H5T_class_t cls, std::size_t size, bool is_signed, const std::string& where,
+                const std::string& expected) {
+  Handle type{H5Dget_type(dataset), H5Tclose};
+  if (H5Tget_class(type.id) != cls || H5Tget_size(type.id) != size ||
+      (cls == H5T_INTEGER && (H5Tget_sign(type.id) == H5T_SGN_2) != is_signed))
+    throw Error(where + ": wrong dtype (expected " + expected + ")");
+}
+
+bool read_int_attribute(hid_t file, const char* name, std::int64_t& value) {
+  if (H5Aexists(file, name) <= 0) return false;
+  Handle attr{H5Aopen(file, name, H5P_DEFAULT), H5Aclose};
+  return H5Aread(attr.id, H5T_NATIVE_INT64, &value) >= 0;
+}
+
+bool read_string_attribute(hid_t file, const char* name, std::string& value) {
+  if (H5Aexists(file, name) <= 0) return false;
+  Handle attr{H5Aopen(file, name, H5P_DEFAULT), H5Aclose};
+  Handle type{H5Aget_type(attr.id), H5Tclose};
+  if (H5Tget_class(type.id) != H5T_STRING) return false;
+  if (H5Tis_variable_str(type.id) > 0) {
+    char* text = nullptr;
+    Handle mem{H5Tcopy(H5T_C_S1), H5Tclose};
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    if (H5Aread(attr.id, mem.id, &text) < 0) return false;
+    value = text ? text : "";
+    H5free_memory(text);
+    return true;
+  }
+  std::string buffer(H5Tget_size(type.id), '\0');
+  if (H5Aread(attr.id, type.id, buffer.data()) < 0) return false;
+  value = buffer.substr(0, buffer.find('\0'));
+  return true;
+}
+
+}  // namespace
+
+DatasetHeader inspect_dataset(const std::string& path) {
+  const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
+  if (!std::filesystem::exists(path))
+    throw Error(path + ": dataset file not found (prepare one with `biggan prepare-data`, or set data.data_root)");
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw Error(path + ": not an HDF5 file");
+  Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  if (file.id < 0)
+    throw Error(path + ": cannot open (on a filesystem without file locking set HDF5_USE_FILE_LOCKING=FALSE)");
+  DatasetHeader h;
+  h.path = path;
+  for (const char* name : {"imgs", "labels"})
+    if (H5Lexists(file.id, name, H5P_DEFAULT) <= 0)
+      throw Error(path + ": dataset '" + name + "' is missing (expected imgs uint8 (N,3,R,R) and labels int64 (N,))");
+  Handle imgs{H5Dopen2(file.id, "imgs", H5P_DEFAULT), H5Dclose};
+  Handle labels{H5Dopen2(file.id, "labels", H5P_DEFAULT), H5Dclose};
+  check_type(imgs.id, H5T_INTEGER, 1, false, path + ":imgs", "uint8");
+  const auto img_dims = dims_of(imgs.id);
+  if (img_dims.size() != 4 || img_dims[1] != 3 || img_dims[2] != img_dims[3] || img_dims[2] == 0)
+    throw Error(path + ":imgs has shape " + shape_text(img_dims) + ", expected (N, 3, R, R)");
+  // BigGAN-PyTorch writes int64 labels; accept any integer type of up to 8 bytes.
+  {
+    Handle type{H5Dget_type(labels.id), H5Tclose};
+    if (H5Tget_class(type.id) != H5T_INTEGER) throw Error(path + ":labels: wrong dtype (expected int64)");
+  }
+  const auto label_dims = dims_of(labels.id);
+  if (label_dims.size() != 1) throw Error(path + ":labels has shape " + shape_text(label_dims) + ", expected (N,)");
+  if (label_dims[0] != img_dims[0])
+    throw Error(path + ": imgs holds " + std::to_string(img_dims[0]) + " images but labels holds " +
+                std::to_string(label_dims[0]));
+  h.size = static_cast<std::int64_t>(img_dims[0]);
+  h.resolution = static_cast<int>(img_dims[2]);
+  if (H5Lexists(file.id, "original_index", H5P_DEFAULT) > 0) {
+    Handle index{H5Dopen2(file.id, "original_index", H5P_DEFAULT), H5Dclose};
+    const auto dims = dims_of(index.id);
+    if (dims.size() != 1 || dims[0] != img_dims[0])
+      throw Error(path + ":original_index has shape " + shape_text(dims) + ", expected (" + std::to_string(h.size) + ",)");
+    h.has_original_index = true;
+  }
+  std::int64_t value = 0;
+  if (read_int_attribute(file.id, "format_version", value)) h.format_version = static_cast<int>(value);
+  if (h.format_version > kDatasetFormatVersion)
+    throw Error(path + ": dataset format version " + std::to_string(h.format_version) +
+                " is newer than this build reads (" + std::to_string(kDatasetFormatVersion) + ")");
+  if (read_int_attribute(file.id, "n_classes", value)) h.n_classes = static_cast<int>(value);
+  if (read_int_attribute(file.id, "shuffled", value)) h.shuffled = value != 0;
+  if (read_int_attribute(file.id, "shuffle_seed", value)) h.shuffle_seed = value;
+  read_string_attribute(file.id, "source", h.source);
+  read_string_attribute(file.id, "options", h.options_json);
+  std::string names;
+  if (read_string_attribute(file.id, "class_names", names) && !names.empty()) {
+    try {
+      h.class_names = nlohmann::json::parse(names).get<std::vector<std::string>>();
+    } catch (const std::exception&) {
+      throw Error(path + ": attribute class_names is not a JSON list of strings");
+    }
+  }
+  return h;
+}
+
+std::vector<std::int64_t> read_labels(const std::string& path) {
+  const auto t = io::H5File(path, io::H5File::Mode::read).read("labels").to(torch::kInt64).contiguous();
+  return std::vector<std::int64_t>(t.data_ptr<std::int64_t>(), t.data_ptr<std::int64_t>() + t.numel());
+}
+
+void check_dataset_fits(const DatasetHeader& h, const std::vector<std::int64_t>& labels, int resolution,
+                        int n_classes, std::int64_t min_images) {
+  if (h.resolution != resolution)
+    throw Error(h.path + ": images are " + std::to_string(h.resolution) + " px but the config trains at " +
+                std::to_string(resolution) + " px (data.dataset / data.resolution)");
+  if (h.n_classes > 0 && h.n_classes != n_classes)
+    throw Error(h.path + ": the file has " + std::to_string(h.n_classes) + " classes but the config has " +
+                std::to_string(n_classes));
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] < 0 || labels[i] >= n_classes)
+      throw Error(h.path + ":labels[" + std::to_string(i) + "] = " + std::to_string(labels[i]) + " is outside [0, " +
+                  std::to_string(n_classes) + ")");
+  if (h.size < min_images)
+    throw Error(h.path + ": holds " + std::to_string(h.size) + " images, fewer than one global batch (" +
+                std::to_string(min_images) + ")");
+}
+
+}  // namespace biggan::data

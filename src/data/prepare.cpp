@@ -1,0 +1,250 @@
+#include "data/prepare.h"
+
+#include <hdf5.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/dataset_file.h"
+#include "data/sampler.h"
+#include "data/sources.h"
+#include "io/h5_tensors.h"
+#include "log/log.h"
+#include "log/progress.h"
+
+namespace biggan::data {
+
+namespace {
+
+void check(herr_t rc, const std::string& what) {
+  if (rc < 0) throw Error(what);
+}
+
+void write_int_attribute(hid_t file, const char* name, std::int64_t value) {
+  const hid_t space = H5Screate(H5S_SCALAR);
+  const hid_t attr = H5Acreate2(file, name, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT);
+  const herr_t rc = H5Awrite(attr, H5T_NATIVE_INT64, &value);
+  H5Aclose(attr);
+  H5Sclose(space);
+  check(rc, std::string("cannot write attribute ") + name);
+}
+
+void write_string_attribute(hid_t file, const char* name, const std::string& value) {
+  const hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, std::max<std::size_t>(value.size(), 1));
+  H5Tset_strpad(type, H5T_STR_NULLPAD);
+  const hid_t space = H5Screate(H5S_SCALAR);
+  const hid_t attr = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  std::string padded = value.empty() ? std::string(1, '\0') : value;
+  const herr_t rc = H5Awrite(attr, type, padded.data());
+  H5Aclose(attr);
+  H5Sclose(space);
+  H5Tclose(type);
+  check(rc, std::string("cannot write attribute ") + name);
+}
+
+hid_t create_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk) {
+  const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  std::vector<hsize_t> chunks(dims);
+  chunks[0] = std::max<hsize_t>(1, std::min<hsize_t>(chunk, dims[0]));
+  H5Pset_chunk(dcpl, static_cast<int>(chunks.size()), chunks.data());
+  // Allocating at creation lets ranks write hyperslabs collectively without a resize.
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  const hid_t ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  if (ds < 0) throw Error(std::string("cannot create dataset ") + name);
+  return ds;
+}
+
+// One collective write of rows [first, first + count) of a dataset whose rows are `row_elems`
+// elements; count 0 still takes part in the collective call.
+void write_rows(hid_t ds, hid_t type, std::int64_t first, std::int64_t count, const std::vector<hsize_t>& dims,
+                const void* data, hid_t dxpl, const std::string& where) {
+  const hid_t file_space = H5Dget_space(ds);
+  std::vector<hsize_t> start(dims.size(), 0), block(dims);
+  start[0] = static_cast<hsize_t>(first);
+  block[0] = static_cast<hsize_t>(count);
+  hid_t mem_space;
+  if (count > 0) {
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, block.data(), nullptr);
+    mem_space = H5Screate_simple(static_cast<int>(block.size()), block.data(), nullptr);
+  } else {
+    H5Sselect_none(file_space);
+    const hsize_t one = 1;
+    mem_space = H5Screate_simple(1, &one, nullptr);
+    H5Sselect_none(mem_space);
+  }
+  const herr_t rc = H5Dwrite(ds, type, mem_space, file_space, dxpl, data);
+  H5Sclose(mem_space);
+  H5Sclose(file_space);
+  check(rc, where + ": collective write of rows " + std::to_string(first) + "+" + std::to_string(count) + " failed");
+}
+
+std::int64_t allreduce_max(std::int64_t v, MPI_Comm comm) {
+  std::int64_t out = 0;
+  MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_MAX, comm);
+  return out;
+}
+
+// ImageFolder: every rank decodes its slice once; unreadable files are gathered on every
+// rank so all drop the same items.
+std::vector<std::int64_t> find_unreadable(const Source& source, int resolution, int rank, int world, MPI_Comm comm,
+                                          log::Progress* progress) {
+  const auto [first, last] = Sampler::shard(source.size(), rank, world);
+  std::vector<std::int64_t> bad;
+  for (std::int64_t i = first; i < last; ++i) {
+    try {
+      source.load(i, resolution);
+    } catch (const Error&) {
+      bad.push_back(i);
+    }
+    if (progress && (i - first) % 64 == 0) progress->update((i - first) * world, "checking");
+  }
+  const int mine = static_cast<int>(bad.size());
+  std::vector<int> counts(static_cast<std::size_t>(world)), offsets(static_cast<std::size_t>(world), 0);
+  MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, comm);
+  std::partial_sum(counts.begin(), counts.end() - 1, offsets.begin() + 1);
+  std::vector<std::int64_t> all(static_cast<std::size_t>(offsets.back() + counts.back()));
+  MPI_Allgatherv(bad.data(), mine, MPI_INT64_T, all.data(), counts.data(), offsets.data(), MPI_INT64_T, comm);
+  return all;
+}
+
+}  // namespace
+
+PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
+  const auto t0 = std::chrono::steady_clock::now();
+  int rank = 0, world = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &world);
+  if (o.output.empty()) throw Error("prepare-data: --output is required");
+  if (o.chunk_size < 1) throw Error("prepare-data: --chunk-size must be >= 1");
+  auto source = open_source(o.source, o.input, o.split);
+  int resolution = o.resolution;
+  if (resolution == 0) {
+    if (source->native_resolution() == 0) throw Error("prepare-data: --resolution is required for " + o.source);
+    resolution = std::max(32, source->native_resolution());
+  }
+  if (resolution < 4 || resolution > 2048) throw Error("prepare-data: --resolution " + std::to_string(resolution) + " is out of range");
+  const auto style = log::parse_progress_style(o.progress, log::stdout_is_terminal());
+  PrepareReport report;
+
+  if (o.source == "imagefolder") {
+    std::unique_ptr<log::Progress> check_progress;
+    if (rank == 0) check_progress = std::make_unique<log::Progress>("check", source->size(), style);
+    const auto bad = find_unreadable(*source, resolution, rank, world, comm, check_progress.get());
+    if (check_progress) check_progress->finish(source->size());
+    if (!bad.empty()) {
+      std::string first_few;
+      for (std::size_t i = 0; i < bad.size() && i < 5; ++i) first_few += "\n  " + source->describe(bad[i]);
+      if (rank == 0)
+        log::warn("skipping " + std::to_string(bad.size()) + " unreadable image(s); the first:" + first_few);
+      source->drop(bad);
+      report.skipped = static_cast<std::int64_t>(bad.size());
+    }
+  }
+  const std::int64_t n = source->size();
+  if (n == 0) throw Error(o.input + ": no images");
+
+  // Output position j holds source item order[j].
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  if (o.shuffle) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(o.seed));
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  }
+
+  const std::string partial = o.output + ".partial";
+  const auto out_dir = std::filesystem::path(o.output).parent_path();
+  if (!out_dir.empty() && rank == 0) std::filesystem::create_directories(out_dir);
+  MPI_Barrier(comm);
+
+  const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  const hid_t file = H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (file < 0) throw Error(partial + ": cannot create (is the folder writable? on a filesystem without locking set "
+                                      "HDF5_USE_FILE_LOCKING=FALSE)");
+  const auto R = static_cast<hsize_t>(resolution);
+  const std::vector<hsize_t> img_dims{static_cast<hsize_t>(n), 3, R, R};
+  const std::vector<hsize_t> vec_dims{static_cast<hsize_t>(n)};
+  const hid_t imgs = create_dataset(file, "imgs", H5T_NATIVE_UINT8, img_dims, static_cast<hsize_t>(o.chunk_size));
+  const hid_t labels = create_dataset(file, "labels", H5T_NATIVE_INT64, vec_dims, static_cast<hsize_t>(o.chunk_size));
+  const hid_t index = o.shuffle ? create_dataset(file, "original_index", H5T_NATIVE_INT64, vec_dims,
+                                                 static_cast<hsize_t>(o.chunk_size))
+                                : -1;
+  write_int_attribute(file, "format_version", kDatasetFormatVersion);
+  write_int_attribute(file, "resolution", resolution);
+  write_int_attribute(file, "n_classes", static_cast<std::int64_t>(source->class_names().size()));
+  write_string_attribute(file, "class_names", nlohmann::json(source->class_names()).dump());
+  write_string_attribute(file, "source", o.source + ":" + std::filesystem::absolute(o.input).string());
+  write_string_attribute(file, "options", nlohmann::json{{"split", o.split},
+                                                         {"resolution", resolution},
+                                                         {"chunk_size", o.chunk_size},
+                                                         {"shuffle", o.shuffle},
+                                                         {"seed", o.seed},
+                                                         {"skipped_unreadable", report.skipped},
+                                                         {"resize", "center crop of the long edge, "
+                                                                    "stb_image_resize (Mitchell), rounded"}}
+                                              .dump());
+  write_int_attribute(file, "shuffled", o.shuffle ? 1 : 0);
+  write_int_attribute(file, "shuffle_seed", o.shuffle ? o.seed : -1);
+
+  const hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  const auto [first, last] = Sampler::shard(n, rank, world);
+  const std::int64_t rounds = allreduce_max((last - first + o.chunk_size - 1) / o.chunk_size, comm);
+  std::unique_ptr<log::Progress> progress;
+  if (rank == 0) progress = std::make_unique<log::Progress>("prepare", n, style);
+  const std::size_t image_bytes = 3 * R * R;
+  std::vector<std::uint8_t> buffer(static_cast<std::size_t>(o.chunk_size) * image_bytes);
+  try {
+    for (std::int64_t round = 0; round < rounds; ++round) {
+      const std::int64_t begin = std::min(last, first + round * o.chunk_size);
+      const std::int64_t end = std::min(last, begin + o.chunk_size);
+      for (std::int64_t j = begin; j < end; ++j) {
+        const image::Image img = source->load(order[static_cast<std::size_t>(j)], resolution);
+        image::to_chw(img, buffer.data() + static_cast<std::size_t>(j - begin) * image_bytes);
+      }
+      write_rows(imgs, H5T_NATIVE_UINT8, begin, end - begin, {0, 3, R, R}, buffer.data(), dxpl, partial + ":imgs");
+      if (progress) progress->update(std::min(n, end * world), o.source);
+    }
+    std::vector<std::int64_t> my_labels, my_index;
+    for (std::int64_t j = first; j < last; ++j) {
+      my_labels.push_back(source->label(order[static_cast<std::size_t>(j)]));
+      my_index.push_back(order[static_cast<std::size_t>(j)]);
+    }
+    write_rows(labels, H5T_NATIVE_INT64, first, last - first, {0}, my_labels.data(), dxpl, partial + ":labels");
+    if (index >= 0)
+      write_rows(index, H5T_NATIVE_INT64, first, last - first, {0}, my_index.data(), dxpl, partial + ":original_index");
+  } catch (...) {
+    // Another rank may be inside a collective call: ending the job is the only safe way out,
+    // which main() does. The .partial file never looks like a finished dataset.
+    H5Pclose(dxpl);
+    throw;
+  }
+  H5Pclose(dxpl);
+  if (index >= 0) H5Dclose(index);
+  H5Dclose(labels);
+  H5Dclose(imgs);
+  check(H5Fclose(file), partial + ": closing failed");
+  MPI_Barrier(comm);
+  if (rank == 0) {
+    commit_file(partial, o.output);
+  }
+  MPI_Barrier(comm);
+  if (progress) progress->finish(n);
+  report.images = n;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace biggan::data

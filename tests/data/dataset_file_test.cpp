@@ -1,0 +1,127 @@
+// Bad dataset files are clear errors that name the file and what is wrong with it; the
+// ImageFolder source decodes, crops, resizes and skips like the preparation promises.
+#include <gtest/gtest.h>
+
+#include <stb_image_write.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "data/dataset_file.h"
+#include "data/sources.h"
+#include "io/h5_tensors.h"
+
+namespace biggan::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DatasetFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("biggan_dataset_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string make(const std::string& name, const torch::Tensor& imgs, const torch::Tensor& labels) {
+    const std::string path = (dir / name).string();
+    io::H5File f(path, io::H5File::Mode::create);
+    if (imgs.defined()) f.write("imgs", imgs);
+    if (labels.defined()) f.write("labels", labels);
+    return path;
+  }
+  void expect_error(const std::string& path, const std::string& fragment, int resolution = 8, int classes = 3,
+                    std::int64_t min_images = 2) {
+    try {
+      const auto h = inspect_dataset(path);
+      check_dataset_fits(h, read_labels(path), resolution, classes, min_images);
+      ADD_FAILURE() << "no error for " << path;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(fs::path(path).filename().string()), std::string::npos) << what;
+      EXPECT_NE(what.find(fragment), std::string::npos) << "expected '" << fragment << "' in: " << what;
+    }
+  }
+  fs::path dir;
+};
+
+TEST_F(DatasetFile, EveryBadInputNamesTheProblem) {
+  const auto imgs = torch::zeros({4, 3, 8, 8}, torch::kUInt8);
+  const auto labels = torch::tensor({0, 1, 2, 1}, torch::kInt64);
+  const auto good = make("good.hdf5", imgs, labels);
+  EXPECT_NO_THROW(check_dataset_fits(inspect_dataset(good), read_labels(good), 8, 3, 4));
+  expect_error((dir / "absent.hdf5").string(), "not found");
+  std::ofstream(dir / "text.hdf5") << "hello";
+  expect_error((dir / "text.hdf5").string(), "not an HDF5 file");
+  expect_error(make("noimgs.hdf5", {}, labels), "'imgs' is missing");
+  expect_error(make("nolabels.hdf5", imgs, {}), "'labels' is missing");
+  expect_error(make("float.hdf5", torch::zeros({4, 3, 8, 8}), labels), "wrong dtype");
+  expect_error(make("rank.hdf5", torch::zeros({4, 8, 8}, torch::kUInt8), labels), "expected (N, 3, R, R)");
+  expect_error(make("labelrank.hdf5", imgs, labels.view({2, 2})), "expected (N,)");
+  expect_error(make("mismatch.hdf5", imgs, torch::tensor({0, 1}, torch::kInt64)), "holds 4 images but labels holds 2");
+  expect_error(make("range.hdf5", imgs, torch::tensor({0, 1, 3, 1}, torch::kInt64)), "labels[2] = 3");
+  expect_error(good, "config trains at 16 px", 16);
+  expect_error(good, "fewer than one global batch", 8, 3, 5);
+}
+
+void write_png(const fs::path& path, int w, int h, unsigned char value) {
+  std::vector<unsigned char> px(static_cast<std::size_t>(w * h * 3), value);
+  ASSERT_TRUE(stbi_write_png(path.string().c_str(), w, h, 3, px.data(), w * 3));
+}
+
+TEST_F(DatasetFile, ImageFolderSortsClassesCropsResizesAndSkipsBrokenFiles) {
+  fs::create_directories(dir / "tree" / "b_cats");
+  fs::create_directories(dir / "tree" / "a_dogs" / "nested");
+  write_png(dir / "tree" / "a_dogs" / "one.PNG", 40, 20, 200);
+  write_png(dir / "tree" / "a_dogs" / "nested" / "two.png", 16, 16, 10);
+  write_png(dir / "tree" / "b_cats" / "three.png", 20, 60, 77);
+  {
+    std::ofstream pgm(dir / "tree" / "b_cats" / "gray.pgm", std::ios::binary);  // grayscale -> RGB
+    pgm << "P5\n4 4\n255\n" << std::string(16, static_cast<char>(99));
+  }
+  std::ofstream(dir / "tree" / "b_cats" / "broken.jpg") << "not a jpeg";
+  std::ofstream(dir / "tree" / "b_cats" / "notes.txt") << "ignored";
+  auto source = open_source("imagefolder", (dir / "tree").string(), "train");
+  ASSERT_EQ(source->size(), 5);
+  EXPECT_EQ(source->class_names(), (std::vector<std::string>{"a_dogs", "b_cats"}));
+  EXPECT_EQ(source->label(0), 0);
+  EXPECT_EQ(source->label(4), 1);
+  auto find = [&](const std::string& name) {
+    for (std::int64_t i = 0; i < source->size(); ++i)
+      if (source->describe(i).find(name) != std::string::npos) return i;
+    return std::int64_t{-1};
+  };
+  EXPECT_EQ(find("nested/two.png"), 0);  // sorted paths within a class
+  const auto img = source->load(find("one.PNG"), 8);
+  EXPECT_EQ(img.width, 8);
+  EXPECT_EQ(img.height, 8);
+  for (const auto v : img.rgb) EXPECT_EQ(v, 200);  // a flat image stays flat: rounding, not truncation
+  const auto gray = source->load(find("gray.pgm"), 8);
+  EXPECT_EQ(gray.rgb[0], 99);
+  EXPECT_EQ(gray.rgb[2], 99);
+  const std::int64_t broken = find("broken.jpg");
+  ASSERT_GE(broken, 0);
+  EXPECT_THROW(source->load(broken, 8), Error);
+  source->drop({broken});
+  EXPECT_EQ(source->size(), 4);
+  EXPECT_THROW(source->drop({0, 1}), Error);  // a_dogs would be empty
+
+  fs::create_directories(dir / "tree" / "c_empty");
+  try {
+    open_source("imagefolder", (dir / "tree").string(), "train");
+    ADD_FAILURE() << "an empty class folder must be an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("c_empty"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DatasetFile, UnknownSourcesAndSplitsAreErrors) {
+  EXPECT_THROW(open_source("mnist", ".", "train"), Error);
+  EXPECT_THROW(open_source("fmnist", "/usr/share/datasets/fashion-mnist", "validation"), Error);
+  EXPECT_THROW(open_source("cifar10", dir.string(), "train"), Error);
+}
+
+}  // namespace
+}  // namespace biggan::data
