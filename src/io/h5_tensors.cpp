@@ -161,7 +161,9 @@ std::string H5File::read_string_attribute(const std::string& object, const std::
     char* buf = nullptr;
     const hid_t mem = H5Tcopy(H5T_C_S1);
     H5Tset_size(mem, H5T_VARIABLE);
-    if (H5Aread(attr, mem, &buf) >= 0 && buf) value = buf;
+    H5Tset_cset(mem, H5Tget_cset(type));  // h5py writes UTF-8
+    if (H5Aread(attr, mem, &buf) < 0) throw Error(where + ": cannot read the string");
+    if (buf) value = buf;
     if (buf) H5free_memory(buf);
     H5Tclose(mem);
   } else {

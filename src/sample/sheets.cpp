@@ -1,0 +1,101 @@
+#include "sample/sheets.h"
+
+#include <filesystem>
+
+#include "image/image.h"
+
+namespace biggan::sample {
+
+void write_grid(const std::string& path, const torch::Tensor& images, int columns) {
+  const torch::Tensor x = images.detach().to(torch::kCPU, torch::kFloat32);
+  const auto n = x.size(0), h = x.size(2), w = x.size(3);
+  const int pad = 2;
+  const auto rows = (n + columns - 1) / columns;
+  image::Image grid;
+  grid.width = static_cast<int>(columns * (w + pad) + pad);
+  grid.height = static_cast<int>(rows * (h + pad) + pad);
+  grid.rgb.assign(static_cast<std::size_t>(grid.width) * grid.height * 3, 0);
+  // [-1, 1] -> [0, 255], rounded, as HWC bytes.
+  const torch::Tensor bytes =
+      ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch::kUInt8).permute({0, 2, 3, 1}).contiguous();
+  const auto* p = bytes.data_ptr<std::uint8_t>();
+  for (std::int64_t k = 0; k < n; ++k) {
+    const auto x0 = pad + (k % columns) * (w + pad);
+    const auto y0 = pad + (k / columns) * (h + pad);
+    for (std::int64_t r = 0; r < h; ++r)
+      std::memcpy(&grid.rgb[static_cast<std::size_t>(((y0 + r) * grid.width + x0) * 3)], p + (k * h + r) * w * 3,
+                  static_cast<std::size_t>(w * 3));
+  }
+  image::write_png(path, grid);
+}
+
+torch::Tensor generate(model::Generator& G, const torch::Tensor& z, const torch::Tensor& y, int batch_size) {
+  torch::NoGradGuard no_grad;
+  const auto device = G->parameters().front().device();
+  std::vector<torch::Tensor> out;
+  for (std::int64_t start = 0; start < z.size(0); start += batch_size) {
+    const auto n = std::min<std::int64_t>(batch_size, z.size(0) - start);
+    const auto zb = z.narrow(0, start, n).to(device);
+    const auto yb = y.narrow(0, start, n).to(device);
+    out.push_back(G->forward(zb, G->shared(yb)).to(torch::kCPU));
+  }
+  return torch::cat(out);
+}
+
+namespace {
+
+// Rows of `rows` pairs of endpoints with `midpoints` steps between them: (rows * (m + 2), ...).
+torch::Tensor interpolate(const torch::Tensor& a, const torch::Tensor& b, int midpoints) {
+  const auto steps = torch::linspace(0, 1, midpoints + 2).view({1, -1, 1});
+  return (a.unsqueeze(1) * (1 - steps) + b.unsqueeze(1) * steps).reshape({-1, a.size(1)});
+}
+
+}  // namespace
+
+std::vector<std::string> write_sheets(model::Generator& G, const config::Config& config, const std::string& folder,
+                                      const SheetSettings& s) {
+  std::filesystem::create_directories(folder);
+  std::vector<std::string> written;
+  const auto& d = config.derived;
+  auto gen = at::detail::createCPUGenerator(s.seed);
+  const auto device = G->parameters().front().device();
+  torch::NoGradGuard no_grad;
+
+  // Class sheets: classes_per_sheet rows of samples_per_class images of one class each.
+  const int per_sheet = std::max(1, std::min(s.classes_per_sheet, d.n_classes));
+  for (int first = 0, sheet = 0; first < d.n_classes; first += per_sheet, ++sheet) {
+    const int classes = std::min(per_sheet, d.n_classes - first);
+    const auto y = torch::arange(first, first + classes, torch::kInt64).repeat_interleave(s.samples_per_class);
+    const auto z = torch::randn({y.size(0), d.dim_z}, gen);
+    const std::string path = folder + "/samples" + std::to_string(sheet) + ".png";
+    write_grid(path, generate(G, z, y, s.batch_size), s.samples_per_class);
+    written.push_back(path);
+  }
+
+  // Interpolations work on the shared embedding, so they need G_shared (as in the original).
+  if (!config.model.G_shared) return written;
+  const int cols = s.interp_midpoints + 2;
+  const auto interp = [&](bool fix_z, bool fix_y, const std::string& name) {
+    const auto z0 = torch::randn({s.interp_rows, d.dim_z}, gen);
+    const auto z1 = fix_z ? z0 : torch::randn({s.interp_rows, d.dim_z}, gen);
+    const auto y0 = torch::randint(0, d.n_classes, {s.interp_rows}, gen, torch::kInt64);
+    const auto y1 = fix_y ? y0 : torch::randint(0, d.n_classes, {s.interp_rows}, gen, torch::kInt64);
+    const auto zs = interpolate(z0, z1, s.interp_midpoints).to(device);
+    const auto e0 = G->shared(y0.to(device)), e1 = G->shared(y1.to(device));
+    const auto ys = interpolate(e0, e1, s.interp_midpoints);
+    std::vector<torch::Tensor> out;
+    for (std::int64_t start = 0; start < zs.size(0); start += s.batch_size) {
+      const auto n = std::min<std::int64_t>(s.batch_size, zs.size(0) - start);
+      out.push_back(G->forward(zs.narrow(0, start, n), ys.narrow(0, start, n)).to(torch::kCPU));
+    }
+    const std::string path = folder + "/" + name;
+    write_grid(path, torch::cat(out), cols);
+    written.push_back(path);
+  };
+  interp(false, false, "interpZY0.png");
+  interp(false, true, "interpZ0.png");  // the class stays, z moves
+  interp(true, false, "interpY0.png");  // z stays, the class moves
+  return written;
+}
+
+}  // namespace biggan::sample

@@ -1,0 +1,36 @@
+// Sample sheets as PNG, like BigGAN-PyTorch's save_and_sample: the fixed-z grid, per-class
+// sheets and the three interpolation sheets. Pixels map [-1, 1] -> [0, 255] with a fixed
+// affine map and rounding (the original min-max normalises each grid, which hides drift).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "config/config.h"
+#include "model/networks.h"
+
+namespace biggan::sample {
+
+// images: (N, 3, H, W) in [-1, 1]; `columns` per row, 2 px black padding. Written atomically.
+void write_grid(const std::string& path, const torch::Tensor& images, int columns);
+
+// G(z, shared(y)) in eval or train mode as set by the caller, in batches, on G's device.
+torch::Tensor generate(model::Generator& G, const torch::Tensor& z, const torch::Tensor& y, int batch_size);
+
+struct SheetSettings {
+  int classes_per_sheet = 10;
+  int samples_per_class = 10;
+  int interp_rows = 16;
+  int interp_midpoints = 8;
+  int batch_size = 64;
+  std::uint64_t seed = 0;  // the noise of the sheets: the same every time, so sheets compare over training
+};
+
+// Writes <folder>/samples<i>.png (one row per class) and, when G has a shared embedding, the
+// interpolation sheets interpZY0.png (both move), interpZ0.png (the class stays, z moves) and
+// interpY0.png (z stays, the class moves), BigGAN-PyTorch's names. Returns the files written.
+std::vector<std::string> write_sheets(model::Generator& G, const config::Config& config, const std::string& folder,
+                                      const SheetSettings& settings);
+
+}  // namespace biggan::sample

@@ -1,0 +1,199 @@
+#include "train/gan_step.h"
+
+#include "core/error.h"
+
+namespace biggan::train {
+
+namespace {
+
+void set_requires_grad(torch::nn::Module& net, bool on) {
+  for (auto& p : net.parameters()) p.set_requires_grad(on);
+}
+
+std::vector<torch::Tensor> gradients(torch::nn::Module& net) {
+  std::vector<torch::Tensor> grads;
+  for (auto& p : net.parameters()) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.mutable_grad());
+  }
+  return grads;
+}
+
+double total_norm(const std::vector<torch::Tensor>& grads) {
+  torch::Tensor sum = torch::zeros({}, torch::kFloat64);
+  for (const auto& g : grads) sum += g.to(torch::kFloat64).pow(2).sum().to(torch::kCPU);
+  return std::sqrt(sum.item<double>());
+}
+
+// Averages gradients over ranks, then adds the ortho term (identical on every rank).
+void synchronise_gradients(torch::nn::Module& net, double ortho, const std::vector<torch::Tensor>& ortho_skip,
+                           dist::Collectives& collectives) {
+  average_across_ranks(gradients(net), collectives);
+  if (ortho > 0) add_ortho_gradient(net, ortho, ortho_skip);
+}
+
+}  // namespace
+
+Gan::Gan(const config::Config& config, const torch::Device& device) {
+  G = model::Generator(config);
+  D = model::Discriminator(config);
+  G->to(device);
+  D->to(device);
+  if (config.train.ema) {
+    G_ema = model::Generator(config);
+    G_ema->to(device);
+    update_ema(G, G_ema, 0.0, 0, 0);  // utils.ema copies G at construction
+    for (auto& p : G_ema->parameters()) p.set_requires_grad(false);
+  }
+  const auto& o = config.optim;
+  G_optim = std::make_unique<torch::optim::Adam>(
+      G->parameters(), torch::optim::AdamOptions(o.G_lr).betas({o.G_B1, o.G_B2}).eps(o.adam_eps).weight_decay(0));
+  D_optim = std::make_unique<torch::optim::Adam>(
+      D->parameters(), torch::optim::AdamOptions(o.D_lr).betas({o.D_B1, o.D_B2}).eps(o.adam_eps).weight_decay(0));
+}
+
+IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch::Tensor& x, const torch::Tensor& y,
+                                 const NoiseSource& noise, dist::Collectives& collectives) {
+  auto& G = gan.G;
+  auto& D = gan.D;
+  const auto& t = c.train;
+  const auto& d = c.derived;
+  const std::int64_t bs = t.batch_size;
+  const auto device = x.device();
+  const std::vector<torch::Tensor> G_ortho_skip =
+      c.model.G_shared ? G->shared_embedding->parameters() : std::vector<torch::Tensor>{};
+
+  // Loss sums kept as tensors: one host sync per iteration, not per micro-step.
+  torch::Tensor D_real_sum = torch::zeros({}, x.options()), D_fake_sum = torch::zeros({}, x.options());
+  torch::Tensor G_sum = torch::zeros({}, x.options());
+  torch::Tensor last_D_real, last_D_fake, last_G;
+  IterationMetrics m;
+
+  // 1. Both optimizers start from zero gradients; the real batch is split into chunks of bs.
+  gan.G_optim->zero_grad();
+  gan.D_optim->zero_grad();
+  std::int64_t chunk = 0;
+  if (c.optim.toggle_grads) {
+    set_requires_grad(*D, true);
+    set_requires_grad(*G, false);
+  }
+
+  // 2. D steps. G stays in train mode: its BN statistics and SN vectors move here too.
+  for (int step = 0; step < t.num_D_steps; ++step) {
+    gan.D_optim->zero_grad();
+    for (int acc = 0; acc < d.num_D_accumulations; ++acc) {
+      auto [z, y_fake] = noise("D_step" + std::to_string(step) + "_acc" + std::to_string(acc), d.G_batch_size);
+      z = z.narrow(0, 0, bs).to(device);
+      y_fake = y_fake.narrow(0, 0, bs).to(device);
+      torch::Tensor G_z;
+      {
+        torch::NoGradGuard no_grad;
+        G_z = G->forward(z, G->shared(y_fake));
+      }
+      const auto x_chunk = x.narrow(0, chunk * bs, bs);
+      const auto y_chunk = y.narrow(0, chunk * bs, bs);
+      ++chunk;
+      torch::Tensor D_fake, D_real;
+      if (t.split_D) {
+        D_fake = D->forward(G_z, y_fake);
+        D_real = D->forward(x_chunk, y_chunk);
+      } else {
+        const auto out = D->forward(torch::cat({G_z, x_chunk}), torch::cat({y_fake, y_chunk}));
+        D_fake = out.narrow(0, 0, bs);
+        D_real = out.narrow(0, bs, bs);
+      }
+      // Hinge loss.
+      const auto loss_real = torch::relu(1.0 - D_real).mean();
+      const auto loss_fake = torch::relu(1.0 + D_fake).mean();
+      ((loss_real + loss_fake) / d.num_D_accumulations).backward();
+      D_real_sum += loss_real.detach();
+      D_fake_sum += loss_fake.detach();
+      last_D_real = loss_real.detach();
+      last_D_fake = loss_fake.detach();
+    }
+    synchronise_gradients(*D, c.optim.D_ortho, {}, collectives);
+    if (step == t.num_D_steps - 1) m.D_grad_norm = total_norm(gradients(*D));
+    gan.D_optim->step();
+  }
+
+  // 3. G step: D frozen (toggle_grads), G trainable.
+  if (c.optim.toggle_grads) {
+    set_requires_grad(*D, false);
+    set_requires_grad(*G, true);
+  }
+  gan.G_optim->zero_grad();
+  for (int acc = 0; acc < d.num_G_accumulations; ++acc) {
+    auto [z, y_fake] = noise("G_acc" + std::to_string(acc), d.G_batch_size);
+    z = z.to(device);
+    y_fake = y_fake.to(device);
+    const auto D_fake = D->forward(G->forward(z, G->shared(y_fake)), y_fake);
+    const auto G_loss = -D_fake.mean();
+    (G_loss / d.num_G_accumulations).backward();
+    G_sum += G_loss.detach();
+    last_G = G_loss.detach() / d.num_G_accumulations;
+  }
+  synchronise_gradients(*G, c.optim.G_ortho, G_ortho_skip, collectives);
+  m.G_grad_norm = total_norm(gradients(*G));
+  gan.G_optim->step();
+  if (c.optim.toggle_grads) set_requires_grad(*D, true);
+
+  // 4. Losses: the original's numbers from this rank's last micro-steps, and the means over
+  //    every micro-step and rank; one allreduce, one host copy.
+  const double D_micro = static_cast<double>(t.num_D_steps) * d.num_D_accumulations;
+  torch::Tensor numbers = torch::stack({D_real_sum / D_micro, D_fake_sum / D_micro, G_sum / d.num_G_accumulations,
+                                        last_D_real, last_D_fake, last_G})
+                              .to(torch::kCPU, torch::kFloat64)
+                              .contiguous();
+  torch::Tensor means = numbers.narrow(0, 0, 3).clone();
+  collectives.allreduce_(means);
+  means.div_(collectives.world_size());
+  m.D_loss_real_mean = means[0].item<double>();
+  m.D_loss_fake_mean = means[1].item<double>();
+  m.G_loss_mean = means[2].item<double>();
+  m.D_loss_real = numbers[3].item<double>();
+  m.D_loss_fake = numbers[4].item<double>();
+  m.G_loss = numbers[5].item<double>();
+  return m;
+}
+
+void add_ortho_gradient(torch::nn::Module& net, double strength, const std::vector<torch::Tensor>& skip) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : net.parameters()) {
+    if (p.dim() < 2) continue;
+    if (std::any_of(skip.begin(), skip.end(), [&](const torch::Tensor& s) { return s.is_same(p); })) continue;
+    const auto W = p.view({p.size(0), -1});
+    const auto WWt = torch::mm(W, W.t());
+    const auto off_diagonal = 1.0 - torch::eye(W.size(0), W.options());
+    const auto grad = 2.0 * torch::mm(WWt * off_diagonal, W);
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    p.mutable_grad().add_(strength * grad.view_as(p));
+  }
+}
+
+void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std::int64_t itr, std::int64_t ema_start) {
+  torch::NoGradGuard no_grad;
+  const double rate = itr < ema_start ? 0.0 : decay;
+  auto source = G->named_parameters();
+  auto target = G_ema->named_parameters();
+  const auto blend = [rate](torch::Tensor dst, const torch::Tensor& src) {
+    if (rate == 0.0) dst.copy_(src);
+    else dst.copy_(dst * rate + src * (1.0 - rate));
+  };
+  for (auto& p : target) blend(p.value(), source[p.key()]);
+  auto source_buffers = G->named_buffers();
+  for (auto& b : G_ema->named_buffers()) blend(b.value(), source_buffers[b.key()]);
+}
+
+void average_bn_statistics(torch::nn::Module& net, dist::Collectives& collectives) {
+  if (collectives.world_size() == 1) return;
+  std::vector<torch::Tensor> stats;
+  for (auto& b : net.named_buffers()) {
+    const auto& name = b.key();
+    const auto leaf = name.substr(name.rfind('.') + 1);
+    if (leaf == "stored_mean" || leaf == "stored_var" || leaf == "running_mean" || leaf == "running_var")
+      stats.push_back(b.value());
+  }
+  average_across_ranks(stats, collectives);
+}
+
+}  // namespace biggan::train

@@ -1,0 +1,56 @@
+// One BigGAN training iteration with BigGAN-PyTorch's semantics (train_fns.GAN_training_function,
+// spec §3.3), data-parallel: gradients are averaged across ranks once per optimizer step, after
+// every accumulation micro-step.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "dist/collectives.h"
+#include "model/networks.h"
+
+namespace biggan::train {
+
+// The networks and their optimizers. G_ema is null without train.ema.
+struct Gan {
+  Gan(const config::Config& config, const torch::Device& device);
+  model::Generator G{nullptr};
+  model::Discriminator D{nullptr};
+  model::Generator G_ema{nullptr};
+  std::unique_ptr<torch::optim::Adam> G_optim, D_optim;
+};
+
+// Fresh noise for one micro-step: z (n, dim_z) and labels y (n,). `tag` names the micro-step
+// ("D_step0_acc1", "G_acc0") so a test can replay BigGAN-PyTorch's recorded noise.
+using NoiseSource = std::function<std::pair<torch::Tensor, torch::Tensor>(const std::string& tag, std::int64_t n)>;
+
+struct IterationMetrics {
+  // BigGAN-PyTorch's returned numbers (spec §3.3 item 9): the last D accumulation's unscaled
+  // terms, and the last G accumulation's loss divided by num_G_accumulations.
+  double G_loss = 0, D_loss_real = 0, D_loss_fake = 0;
+  // Means over every D step and accumulation, and over the G accumulations (unscaled), across ranks.
+  double G_loss_mean = 0, D_loss_real_mean = 0, D_loss_fake_mean = 0;
+  // Norms of the synchronised gradients of the last D step and of the G step.
+  double G_grad_norm = 0, D_grad_norm = 0;
+};
+
+// x, y: this rank's real images for the iteration (batch_size * num_D_steps * num_D_accumulations).
+IterationMetrics train_iteration(Gan& gan, const config::Config& config, const torch::Tensor& x,
+                                 const torch::Tensor& y, const NoiseSource& noise, dist::Collectives& collectives);
+
+// BigGAN's modified orthogonal regularisation, added to the gradients:
+// grad += strength * 2 * ((W W^T) * (1 - I)) W for every weight of 2+ dims not in `skip`.
+void add_ortho_gradient(torch::nn::Module& net, double strength, const std::vector<torch::Tensor>& skip);
+
+// EMA of G over parameters and buffers (utils.ema): a plain copy before `ema_start`.
+void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std::int64_t itr, std::int64_t ema_start);
+
+// Buffers that differ between ranks after local batch statistics (BN running means and
+// variances of non-cross-replica BN): averaged, so every rank holds the same model.
+void average_bn_statistics(torch::nn::Module& net, dist::Collectives& collectives);
+
+}  // namespace biggan::train
