@@ -1,4 +1,4 @@
-// `biggan train`: resolves the config, prepares the run folder and trains.
+// `biggan train`: resolves the config, prepares the run folder and trains (resuming by default).
 #include <iostream>
 
 #include "cli/commands.h"
@@ -7,6 +7,7 @@
 #include "dist/context.h"
 #include "log/log.h"
 #include "run/run_folder.h"
+#include "train/trainer.h"
 
 namespace biggan::cli {
 
@@ -43,6 +44,8 @@ int train_command(const Args& args) {
   own.add_options()
       ("print-config", "print the fully resolved config as YAML and exit")
       ("dry-run", "resolve the config and create the run folder, then exit without training")
+      ("no-resume", "refuse to start when the run folder already has checkpoints (default: resume from the newest valid one)")
+      ("resume-from", po::value<std::string>(), "resume from this checkpoint folder")
       ("world-size", po::value<int>(),
        "resolve as if running on N ranks (for --print-config and --dry-run; default: the MPI world size)");
   options.add(own);
@@ -67,15 +70,21 @@ int train_command(const Args& args) {
     return 0;
   }
   for (const auto& w : config.warnings) log::warn(w);
-  if (ctx.is_root()) run::prepare_run_folder(config);
-  ctx.barrier();
   log::print0(summary_table(config));
   if (vm->count("dry-run")) {
+    if (ctx.is_root()) run::prepare_run_folder(config);
+    ctx.barrier();
     log::info("dry run: config resolved and run folder ready at " + config.derived.run_dir);
     return 0;
   }
-  throw Error("the training loop is not part of this build yet (issue 5, data-parallel training); "
-              "use --dry-run or --print-config to check a config");
+  train::RunOptions run;
+  if (vm->count("no-resume") && vm->count("resume-from")) throw UsageError("--no-resume and --resume-from exclude each other");
+  if (vm->count("no-resume")) run.resume = train::RunOptions::Resume::never;
+  if (vm->count("resume-from")) {
+    run.resume = train::RunOptions::Resume::from_path;
+    run.resume_from = (*vm)["resume-from"].as<std::string>();
+  }
+  return train::run_training(config, run);
 }
 
 }  // namespace biggan::cli

@@ -578,6 +578,30 @@ Config load(const std::vector<std::string>& files, const std::vector<std::string
   return c;
 }
 
+std::string run_identity_yaml(const Config& config) {
+  Config c = config;
+  const Config defaults;
+  c.dist = defaults.dist;
+  c.ckpt = defaults.ckpt;
+  c.eval = defaults.eval;
+  c.sample = defaults.sample;
+  c.log = defaults.log;
+  c.train.total_iterations = defaults.train.total_iterations;
+  c.train.num_epochs = defaults.train.num_epochs;
+  // Elastic resume changes these on another number of ranks, keeping the global batch.
+  c.train.global_batch_size = defaults.train.global_batch_size;
+  c.train.num_D_accumulations = defaults.train.num_D_accumulations;
+  c.train.num_G_accumulations = defaults.train.num_G_accumulations;
+  c.data.data_root = defaults.data.data_root;
+  c.data.path = defaults.data.path;
+  c.data.load_in_mem = defaults.data.load_in_mem;
+  c.data.prefetch_batches = defaults.data.prefetch_batches;
+  c.data.pin_memory = defaults.data.pin_memory;
+  c.paths.base_root = defaults.paths.base_root;
+  c.paths.runs_root = defaults.paths.runs_root;
+  return to_yaml(c, /*with_derived=*/false);
+}
+
 std::string to_yaml(const Config& config, bool with_derived) {
   std::ostringstream out;
   Config copy = config;  // visit() takes mutable references

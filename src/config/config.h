@@ -94,6 +94,11 @@ Config load(const std::vector<std::string>& files, const std::vector<std::string
 // The resolved config as YAML that load() accepts again; derived values follow as comments.
 std::string to_yaml(const Config& config, bool with_derived = true);
 
+// The part of the config that defines a run (model, data, optimizer, batch arithmetic), as YAML.
+// Logging, evaluation, sampling, checkpointing, distribution settings, the iteration budget and
+// where the data lives may change between a run and its resumption; these may not.
+std::string run_identity_yaml(const Config& config);
+
 // Parses "64_32" into {64, 32}; "0" or "" into {}. Throws Error on anything else.
 std::vector<int> parse_resolution_list(const std::string& text);
 

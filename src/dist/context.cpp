@@ -34,8 +34,18 @@ void Context::init(int* argc, char*** argv) {
   } else {
     MPI_Query_thread(&thread_level_);
   }
+  adopt(MPI_COMM_WORLD);
+  g_current = this;
+}
+
+Context::Context(MPI_Comm comm) {
+  MPI_Query_thread(&thread_level_);
+  adopt(comm);
+}
+
+void Context::adopt(MPI_Comm comm) {
   // Our own communicator so library traffic never mixes with a caller's.
-  check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
+  check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
   // Errors come back as codes that we turn into exceptions (and then MPI_Abort), instead of
   // MPI's default of killing the process without our message.
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
@@ -49,7 +59,6 @@ void Context::init(int* argc, char*** argv) {
   char name[256] = {0};
   ::gethostname(name, sizeof name - 1);
   host_ = name;
-  g_current = this;
 }
 
 Context::~Context() {

@@ -14,6 +14,8 @@ class Context {
   // Initialises MPI unless something already did (tests own MPI_Init themselves).
   Context(int* argc, char*** argv);
   Context();
+  // A context over a sub-communicator of an initialised MPI (tests: MPI_COMM_SELF as a 1-rank job).
+  explicit Context(MPI_Comm comm);
   ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
@@ -37,6 +39,7 @@ class Context {
 
  private:
   void init(int* argc, char*** argv);
+  void adopt(MPI_Comm comm);
 
   int rank_ = 0;
   int world_size_ = 1;

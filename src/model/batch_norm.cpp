@@ -59,7 +59,8 @@ torch::Tensor Normalizer::batch_norm_train(const torch::Tensor& x, torch::Tensor
                                            bool unbiased_running_var) {
   // Statistics from per-channel sum, sum of squares and count, so that the cross-replica
   // reducer can add them up over ranks (one allreduce of 2C+1 numbers).
-  const torch::Tensor xf = x.to(torch::kFloat);
+  // Statistics in float32 at least (bf16/fp16 activations), float64 kept as is.
+  const torch::Tensor xf = x.to(at::promote_types(x.scalar_type(), torch::kFloat));
   const auto count_local = static_cast<double>(x.numel() / x.size(1));
   torch::Tensor stats = torch::cat({xf.sum({0, 2, 3}), (xf * xf).sum({0, 2, 3}),
                                     torch::full({1}, count_local, xf.options())});

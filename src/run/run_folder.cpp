@@ -28,18 +28,21 @@ RunFolder prepare_run_folder(const config::Config& config) {
   }
   const std::string resolved = config::to_yaml(config, /*with_derived=*/false);
   if (fs::exists(folder.config_file)) {
-    // Compare the semantics, not the bytes: reload the stored YAML with the same world size.
+    // Compare what defines the run, not the bytes: reload the stored YAML with the same world size.
     config::Config stored;
     config::apply_yaml_file(stored, folder.config_file);
     config::resolve(stored, config.derived.world_size);
-    if (config::to_yaml(stored, false) != resolved) {
+    if (config::run_identity_yaml(stored) != config::run_identity_yaml(config)) {
       const std::string candidate = folder.root + "/config.new.yaml";
       write_file_atomically(candidate, resolved);
       throw Error("run folder " + folder.root + " already holds a run with a different config (" + folder.config_file +
                   "); the new config is in " + candidate +
                   ". Compare them, or give this run its own folder with --set paths.experiment_name=NAME");
     }
-    return folder;
+    const std::string previous = config::to_yaml(stored, false);
+    if (previous == resolved) return folder;
+    // Harmless changes (logging, intervals, iteration budget): kept, with the old file beside it.
+    write_file_atomically(folder.root + "/config.previous.yaml", read_file(folder.config_file));
   }
   write_file_atomically(folder.config_file, resolved);
   return folder;

@@ -83,7 +83,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
     gan.D_optim->zero_grad();
     for (int acc = 0; acc < d.num_D_accumulations; ++acc) {
       auto [z, y_fake] = noise("D_step" + std::to_string(step) + "_acc" + std::to_string(acc), d.G_batch_size);
-      z = z.narrow(0, 0, bs).to(device);
+      z = z.narrow(0, 0, bs).to(device, x.scalar_type());
       y_fake = y_fake.narrow(0, 0, bs).to(device);
       torch::Tensor G_z;
       {
@@ -124,7 +124,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   gan.G_optim->zero_grad();
   for (int acc = 0; acc < d.num_G_accumulations; ++acc) {
     auto [z, y_fake] = noise("G_acc" + std::to_string(acc), d.G_batch_size);
-    z = z.to(device);
+    z = z.to(device, x.scalar_type());
     y_fake = y_fake.to(device);
     const auto D_fake = D->forward(G->forward(z, G->shared(y_fake)), y_fake);
     const auto G_loss = -D_fake.mean();

@@ -1,0 +1,393 @@
+#include "ckpt/checkpoint.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "io/h5_tensors.h"
+
+namespace biggan::ckpt {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::atomic<int> g_pause_after_files{-1};
+
+std::string key_of(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+std::string checkpoint_name(std::int64_t itr) {
+  char name[32];
+  std::snprintf(name, sizeof name, "itr%08lld", static_cast<long long>(itr));
+  return name;
+}
+
+bool is_checkpoint_name(const std::string& name) {
+  return name.size() == 11 && name.compare(0, 3, "itr") == 0 &&
+         std::all_of(name.begin() + 3, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::uint32_t crc32_of_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open");
+  std::vector<char> buffer(1 << 20);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = in.gcount();
+    if (n > 0) crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(n));
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+std::string hex32(std::uint32_t v) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%08x", v);
+  return text;
+}
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return text;
+}
+
+void write_tensors(const std::string& path, const model::StateDict& tensors) {
+  io::H5File file(path, io::H5File::Mode::create);
+  for (const auto& [key, t] : tensors) file.write(key, t);
+}
+
+void maybe_pause(int files_written) {
+  if (g_pause_after_files.load() == files_written)
+    while (true) std::this_thread::sleep_for(std::chrono::seconds(1));  // the test kills us here
+}
+
+json read_json(const std::string& path) {
+  try {
+    return json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw Error(path + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
+struct IndexEntry {
+  std::string name;
+  std::int64_t itr;
+  std::vector<std::string> roles;
+};
+
+std::vector<IndexEntry> read_index(const std::string& dir) {
+  std::vector<IndexEntry> entries;
+  const std::string path = dir + "/index.json";
+  if (!fs::exists(path)) return entries;
+  const json j = read_json(path);
+  for (const auto& e : j.at("checkpoints"))
+    entries.push_back({e.at("name").get<std::string>(), e.at("itr").get<std::int64_t>(),
+                       e.at("roles").get<std::vector<std::string>>()});
+  return entries;
+}
+
+void write_index(const std::string& dir, const std::vector<IndexEntry>& entries) {
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["checkpoints"] = json::array();
+  for (const auto& e : entries) j["checkpoints"].push_back({{"name", e.name}, {"itr", e.itr}, {"roles", e.roles}});
+  write_file_atomically(dir + "/index.json", j.dump(2) + "\n");
+}
+
+}  // namespace
+
+model::StateDict host_copy(const torch::nn::Module& net) {
+  model::StateDict out;
+  for (const auto& [key, t] : model::state_dict(net)) out[key] = t.detach().to(torch::kCPU).clone();
+  return out;
+}
+
+model::StateDict adam_state(const torch::optim::Adam& optimizer) {
+  model::StateDict out;
+  const auto& params = optimizer.param_groups().at(0).params();
+  const auto& state = optimizer.state();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto it = state.find(key_of(params[i]));
+    if (it == state.end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    const std::string prefix = std::to_string(i) + ".";
+    out[prefix + "step"] = torch::tensor(static_cast<std::int64_t>(s.step()), torch::kInt64);
+    out[prefix + "exp_avg"] = s.exp_avg().detach().to(torch::kCPU).clone();
+    out[prefix + "exp_avg_sq"] = s.exp_avg_sq().detach().to(torch::kCPU).clone();
+  }
+  return out;
+}
+
+void restore_adam_state(torch::optim::Adam& optimizer, const model::StateDict& saved, const std::string& source) {
+  const auto& params = optimizer.param_groups().at(0).params();
+  auto& state = optimizer.state();
+  state.clear();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const std::string prefix = std::to_string(i) + ".";
+    const auto step = saved.find(prefix + "step");
+    if (step == saved.end()) continue;  // a parameter that never had a step
+    const auto& avg = saved.at(prefix + "exp_avg");
+    const auto& avg_sq = saved.at(prefix + "exp_avg_sq");
+    if (avg.sizes() != params[i].sizes() || avg_sq.sizes() != params[i].sizes())
+      throw Error(source + ": optimizer state of parameter " + std::to_string(i) + " has shape " +
+                  c10::str(avg.sizes()) + ", the parameter " + c10::str(params[i].sizes()));
+    auto s = std::make_unique<torch::optim::AdamParamState>();
+    s->step(step->second.item<std::int64_t>());
+    s->exp_avg(avg.to(params[i].device(), params[i].scalar_type()).clone());
+    s->exp_avg_sq(avg_sq.to(params[i].device(), params[i].scalar_type()).clone());
+    state[key_of(params[i])] = std::move(s);
+  }
+  if (saved.size() != 3 * state.size())
+    throw Error(source + ": optimizer state holds " + std::to_string(saved.size() / 3) + " parameters, the model " +
+                std::to_string(params.size()));
+}
+
+std::string state_to_json(const TrainingState& s) {
+  json j;
+  j["schema_version"] = kSchemaVersion;
+  j["itr"] = s.itr;
+  j["epoch"] = s.epoch;
+  j["save_num"] = s.save_num;
+  j["save_best_num"] = s.save_best_num;
+  j["best_IS"] = s.best_IS;
+  j["best_FID"] = s.best_FID;
+  j["best_metric"] = s.best_metric;
+  j["sampler"] = {{"epoch", s.sampler.epoch},
+                  {"position", s.sampler.position},
+                  {"epoch_world_size", s.sampler.epoch_world_size},
+                  {"samples_seen", s.sampler.samples_seen}};
+  j["world_size"] = s.world_size;
+  j["num_D_accumulations"] = s.num_D_accumulations;
+  j["num_G_accumulations"] = s.num_G_accumulations;
+  j["global_batch_size"] = s.global_batch_size;
+  j["config_yaml"] = s.config_yaml;
+  j["code_version"] = s.code_version;
+  j["created"] = s.created;
+  j["seconds_trained"] = s.seconds_trained;
+  return j.dump(2) + "\n";
+}
+
+TrainingState state_from_json(const std::string& text, const std::string& source) {
+  TrainingState s;
+  try {
+    const json j = json::parse(text);
+    const int version = j.at("schema_version").get<int>();
+    if (version > kSchemaVersion)
+      throw Error(source + ": checkpoint schema version " + std::to_string(version) + " is newer than this build (" +
+                  std::to_string(kSchemaVersion) + ")");
+    s.itr = j.at("itr").get<std::int64_t>();
+    s.epoch = j.at("epoch").get<std::int64_t>();
+    s.save_num = j.at("save_num").get<int>();
+    s.save_best_num = j.at("save_best_num").get<int>();
+    s.best_IS = j.at("best_IS").get<double>();
+    s.best_FID = j.at("best_FID").get<double>();
+    s.best_metric = j.value("best_metric", -1.0);
+    const auto& sm = j.at("sampler");
+    s.sampler.epoch = sm.at("epoch").get<std::int64_t>();
+    s.sampler.position = sm.at("position").get<std::int64_t>();
+    s.sampler.epoch_world_size = sm.at("epoch_world_size").get<std::int64_t>();
+    s.sampler.samples_seen = sm.at("samples_seen").get<std::int64_t>();
+    s.world_size = j.at("world_size").get<int>();
+    s.num_D_accumulations = j.at("num_D_accumulations").get<int>();
+    s.num_G_accumulations = j.at("num_G_accumulations").get<int>();
+    s.global_batch_size = j.at("global_batch_size").get<std::int64_t>();
+    s.config_yaml = j.at("config_yaml").get<std::string>();
+    s.code_version = j.at("code_version").get<std::string>();
+    s.created = j.at("created").get<std::string>();
+    s.seconds_trained = j.value("seconds_trained", 0.0);
+  } catch (const json::exception& e) {
+    throw Error(source + ": malformed training state (" + std::string(e.what()) + ")");
+  }
+  return s;
+}
+
+void Writer::set_pause_after_files(int files) { g_pause_after_files = files; }
+
+Writer::Writer(std::string checkpoints_dir, Retention retention, bool async)
+    : dir_(std::move(checkpoints_dir)), retention_(retention), async_(async) {
+  fs::create_directories(dir_);
+  for (const auto& entry : fs::directory_iterator(dir_))
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path());
+}
+
+Writer::~Writer() {
+  try {
+    wait();
+  } catch (...) {
+    // Already reported by the caller's wait(), or the process is ending on another error.
+  }
+}
+
+void Writer::wait() {
+  if (thread_.joinable()) thread_.join();
+  if (error_) {
+    auto error = error_;
+    error_ = nullptr;
+    std::rethrow_exception(error);
+  }
+}
+
+void Writer::save(Contents contents, bool best) {
+  wait();  // at most one save in flight
+  if (!async_) {
+    write(contents, best);
+    return;
+  }
+  thread_ = std::thread([this, c = std::move(contents), best]() {
+    try {
+      write(c, best);
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  });
+}
+
+void Writer::write(const Contents& c, bool best) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string name = checkpoint_name(c.state.itr);
+  const std::string final_dir = dir_ + "/" + name;
+  auto entries = read_index(dir_);
+  if (!fs::exists(final_dir)) {
+    const std::string tmp = dir_ + "/.tmp-" + name + "-" + std::to_string(::getpid());
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    std::vector<std::string> files;
+    const auto add = [&](const std::string& file, const model::StateDict& tensors) {
+      write_tensors(tmp + "/" + file, tensors);
+      files.push_back(file);
+      maybe_pause(static_cast<int>(files.size()));
+    };
+    add("G.h5", c.G);
+    add("D.h5", c.D);
+    if (!c.G_ema.empty()) add("G_ema.h5", c.G_ema);
+    add("G_optim.h5", c.G_optim);
+    add("D_optim.h5", c.D_optim);
+    add("rng.h5", {{"noise", c.rng}});
+    write_file_atomically(tmp + "/state.json", state_to_json(c.state));
+    files.push_back("state.json");
+    json manifest;
+    manifest["schema_version"] = kSchemaVersion;
+    manifest["created"] = now_iso8601();
+    manifest["itr"] = c.state.itr;
+    manifest["files"] = json::object();
+    for (const auto& f : files) {
+      fsync_file(tmp + "/" + f);
+      manifest["files"][f] = {{"bytes", fs::file_size(tmp + "/" + f)}, {"crc32", hex32(crc32_of_file(tmp + "/" + f))}};
+    }
+    write_file_atomically(tmp + "/manifest.json", manifest.dump(2) + "\n");
+    fsync_directory(tmp);
+    fs::rename(tmp, final_dir);
+    fsync_directory(dir_);
+  }
+  // Roles: the newest is `latest`; the copies and best rings reuse their slots; keep_every
+  // checkpoints stay forever. Nothing is deleted before the new checkpoint is in place.
+  std::vector<std::string> roles{"latest"};
+  if (retention_.num_save_copies > 0) roles.push_back("copy" + std::to_string(c.state.save_num));
+  if (best && retention_.num_best_copies > 0) roles.push_back("best" + std::to_string(c.state.save_best_num));
+  if (retention_.keep_every > 0 && c.state.itr % retention_.keep_every == 0) roles.push_back("keep");
+  for (auto& e : entries)
+    e.roles.erase(std::remove_if(e.roles.begin(), e.roles.end(),
+                                 [&](const std::string& r) { return r != "keep" && std::count(roles.begin(), roles.end(), r); }),
+                  e.roles.end());
+  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == name; }),
+                entries.end());
+  entries.push_back({name, c.state.itr, roles});
+  write_file_atomically(dir_ + "/latest", name + "\n");
+  std::vector<IndexEntry> kept;
+  std::vector<std::string> doomed;
+  for (const auto& e : entries) (e.roles.empty() ? doomed.push_back(e.name) : kept.push_back(e));
+  write_index(dir_, kept);
+  for (const auto& d : doomed) fs::remove_all(dir_ + "/" + d);
+  last_write_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::vector<std::string> verify(const std::string& dir) {
+  std::vector<std::string> problems;
+  const std::string manifest_path = dir + "/manifest.json";
+  if (!fs::exists(manifest_path)) return {"manifest.json is missing (an incomplete save)"};
+  json manifest;
+  try {
+    manifest = json::parse(read_file(manifest_path));
+    if (manifest.at("schema_version").get<int>() > kSchemaVersion) problems.push_back("schema version is newer than this build");
+    for (const auto& [file, info] : manifest.at("files").items()) {
+      const std::string path = dir + "/" + file;
+      if (!fs::exists(path)) {
+        problems.push_back(file + " is missing");
+        continue;
+      }
+      if (fs::file_size(path) != info.at("bytes").get<std::uintmax_t>()) {
+        problems.push_back(file + " has " + std::to_string(fs::file_size(path)) + " bytes, the manifest says " +
+                           std::to_string(info.at("bytes").get<std::uintmax_t>()));
+        continue;
+      }
+      if (hex32(crc32_of_file(path)) != info.at("crc32").get<std::string>())
+        problems.push_back(file + " fails its CRC-32 check (damaged)");
+    }
+    for (const char* required : {"G.h5", "D.h5", "G_optim.h5", "D_optim.h5", "rng.h5", "state.json"})
+      if (!manifest.at("files").contains(required)) problems.push_back(std::string(required) + " is not in the manifest");
+  } catch (const json::exception& e) {
+    problems.push_back("manifest.json is malformed (" + std::string(e.what()) + ")");
+  } catch (const Error& e) {
+    problems.push_back(e.what());
+  }
+  if (problems.empty()) {
+    try {
+      state_from_json(read_file(dir + "/state.json"), dir + "/state.json");
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+    }
+  }
+  return problems;
+}
+
+std::vector<std::string> list(const std::string& checkpoints_dir) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(checkpoints_dir)) return out;
+  for (const auto& entry : fs::directory_iterator(checkpoints_dir))
+    if (entry.is_directory() && is_checkpoint_name(entry.path().filename().string())) out.push_back(entry.path().string());
+  std::sort(out.rbegin(), out.rend());
+  return out;
+}
+
+Contents load(const std::string& dir) {
+  const auto problems = verify(dir);
+  if (!problems.empty()) {
+    std::string text;
+    for (const auto& p : problems) text += "\n  " + p;
+    throw Error(dir + ": not a valid checkpoint:" + text);
+  }
+  Contents c;
+  c.state = state_from_json(read_file(dir + "/state.json"), dir + "/state.json");
+  const auto read = [&](const std::string& file) { return io::H5File(dir + "/" + file, io::H5File::Mode::read).read_group("/"); };
+  c.G = read("G.h5");
+  c.D = read("D.h5");
+  if (fs::exists(dir + "/G_ema.h5")) c.G_ema = read("G_ema.h5");
+  c.G_optim = read("G_optim.h5");
+  c.D_optim = read("D_optim.h5");
+  c.rng = io::H5File(dir + "/rng.h5", io::H5File::Mode::read).read("noise");
+  return c;
+}
+
+std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
+                                        const std::function<void(const std::string&)>& warn) {
+  for (const auto& dir : list(checkpoints_dir)) {
+    try {
+      return Loaded{dir, load(dir)};
+    } catch (const Error& e) {
+      warn(std::string(e.what()) + "; trying the next older checkpoint");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace biggan::ckpt

@@ -1,0 +1,118 @@
+// Checkpoints: one folder per checkpoint under <run>/checkpoints/, written into a temporary
+// folder, fsynced, renamed into place, and only then pointed to by `latest` and index.json.
+// Layout and JSON Schemas: checkpoints-schema/README.md.
+//
+//   itr00001200/
+//     G.h5 D.h5 [G_ema.h5]         one dataset per state_dict key (BigGAN-PyTorch names)
+//     G_optim.h5 D_optim.h5        Adam state by parameter index: "<i>.exp_avg", "<i>.exp_avg_sq", "<i>.step"
+//     rng.h5                       "noise": every rank's noise-generator state (world x bytes)
+//     state.json                   counters, sampler state, world size, accumulations, config, version
+//     manifest.json                written last: schema version, each file's size and CRC-32
+#pragma once
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "data/sampler.h"
+#include "model/state_dict.h"
+
+namespace biggan::ckpt {
+
+constexpr int kSchemaVersion = 1;
+
+struct TrainingState {
+  std::int64_t itr = 0;
+  std::int64_t epoch = 0;
+  int save_num = 0;        // next slot of the copies ring (BigGAN-PyTorch's save_num)
+  int save_best_num = 0;   // next slot of the best ring
+  double best_IS = 0;
+  double best_FID = 999999;
+  double best_metric = -1;  // the demo's classifier metric (higher is better); -1: none yet
+  data::SamplerState sampler;
+  int world_size = 1;
+  int num_D_accumulations = 1;
+  int num_G_accumulations = 1;
+  std::int64_t global_batch_size = 0;
+  std::string config_yaml;
+  std::string code_version;
+  std::string created;  // ISO 8601 UTC
+  double seconds_trained = 0;  // wall time spent training, over all restarts
+};
+
+// Everything a checkpoint holds, in host memory.
+struct Contents {
+  TrainingState state;
+  model::StateDict G, D, G_ema;
+  model::StateDict G_optim, D_optim;
+  torch::Tensor rng;  // uint8 (world, bytes)
+};
+
+// Host copies (cloned, so training may go on changing the originals).
+model::StateDict host_copy(const torch::nn::Module& net);
+model::StateDict adam_state(const torch::optim::Adam& optimizer);
+void restore_adam_state(torch::optim::Adam& optimizer, const model::StateDict& state, const std::string& source);
+
+std::string state_to_json(const TrainingState& state);
+TrainingState state_from_json(const std::string& text, const std::string& source);
+
+// Roles that keep a checkpoint alive (BigGAN-PyTorch's retention): "latest", "copy<k>",
+// "best<k>", "keep" (every keep_every iterations).
+struct Retention {
+  int num_save_copies = 2;
+  int num_best_copies = 2;
+  int keep_every = 0;
+};
+
+class Writer {
+ public:
+  // Cleans up stale temporary folders of interrupted saves. Rank 0 only.
+  Writer(std::string checkpoints_dir, Retention retention, bool async);
+  ~Writer();  // waits for a save in flight
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Writes `contents` under itr<N>. `best` marks a new best (takes slot state.save_best_num).
+  // Async: returns once a previous save has finished and this one is queued.
+  void save(Contents contents, bool best);
+  // Waits for the save in flight; rethrows its error.
+  void wait();
+  double last_write_seconds() const { return last_write_seconds_; }
+
+  // Test hook: when set, the writer pauses after writing this many files (for crash tests).
+  static void set_pause_after_files(int files);
+
+ private:
+  void write(const Contents& contents, bool best);
+
+  std::string dir_;
+  Retention retention_;
+  bool async_;
+  std::thread thread_;
+  std::exception_ptr error_;
+  std::atomic<double> last_write_seconds_{0};
+};
+
+struct Loaded {
+  std::string path;
+  Contents contents;
+};
+
+// Problems with one checkpoint folder (missing or damaged files, bad manifest); empty: valid.
+std::vector<std::string> verify(const std::string& checkpoint_dir);
+// Checkpoint folders, newest first (temporary ones excluded).
+std::vector<std::string> list(const std::string& checkpoints_dir);
+// Loads one checkpoint after verifying it; throws Error listing its problems.
+Contents load(const std::string& checkpoint_dir);
+// The newest valid checkpoint; damaged ones are reported through `warn` and skipped.
+std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
+                                        const std::function<void(const std::string&)>& warn);
+
+}  // namespace biggan::ckpt

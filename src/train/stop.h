@@ -1,0 +1,24 @@
+// Stopping cleanly: a signal (SIGUSR2 by default, SIGTERM, SIGINT) or the job's own deadline
+// sets a flag; the trainer checks it at every iteration boundary, all ranks agree through an
+// allreduce, and the run checkpoints and exits with kRequeueExitCode.
+#pragma once
+
+#include <string>
+
+namespace biggan::train {
+
+// "Stopped cleanly; requeue me." The Slurm script keys on it (slurm/README.md).
+constexpr int kRequeueExitCode = 3;
+
+// Installs handlers for `signal_name` (USR1 | USR2 | TERM | INT | HUP | URG), SIGTERM and SIGINT.
+// Further signals while stopping only set the flag again.
+void install_stop_signals(const std::string& signal_name);
+bool stop_requested();
+int stop_signal_number();  // the last signal received; 0: none
+void reset_stop_request();  // tests
+
+// Seconds until the job must be gone: Slurm's SLURM_JOB_END_TIME when set, else `walltime_minutes`
+// after `start_epoch_seconds` (0 minutes: no deadline, +infinity).
+double seconds_until_deadline(double start_epoch_seconds, int walltime_minutes);
+
+}  // namespace biggan::train

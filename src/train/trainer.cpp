@@ -1,0 +1,363 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "ckpt/checkpoint.h"
+#include "core/error.h"
+#include "core/version.h"
+#include "data/loader.h"
+#include "dist/collectives.h"
+#include "dist/context.h"
+#include "log/jsonl.h"
+#include "log/log.h"
+#include "log/progress.h"
+#include "run/run_folder.h"
+#include "sample/sheets.h"
+#include "train/gan_step.h"
+#include "train/stop.h"
+
+namespace biggan::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+torch::Device choose_device(const dist::Context& ctx) {
+  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, ctx.local_rank() % torch::cuda::device_count());
+  return torch::kCPU;
+}
+
+void check_precision(const config::Config& c, const torch::Device& device) {
+  for (const auto& [key, value] : {std::pair{"model.G_precision", c.model.G_precision},
+                                   std::pair{"model.D_precision", c.model.D_precision}}) {
+    if (value == "fp32") continue;
+    if (value != "bf16") throw ConfigError("--set", key, "unknown precision '" + value + "' (fp32 | bf16)");
+    if (!device.is_cuda())
+      throw ConfigError("--set", key, "bf16 autocast needs a CUDA device; this run is on the CPU (use fp32)");
+  }
+}
+
+std::uint64_t noise_seed(int seed, int rank, std::int64_t salt) {
+  std::uint64_t x = static_cast<std::uint64_t>(seed) * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(rank) + 1;
+  x ^= static_cast<std::uint64_t>(salt) * 0xbf58476d1ce4e5b9ULL;
+  return x ^ (x >> 31);
+}
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string job_id() {
+  const char* id = std::getenv("SLURM_JOB_ID");
+  return id ? id : "";
+}
+
+int restart_count() {
+  const char* n = std::getenv("SLURM_RESTART_COUNT");
+  return n ? std::atoi(n) : 0;
+}
+
+}  // namespace
+
+int run_training(const config::Config& config_in, const RunOptions& options) {
+  auto& ctx = dist::process_context();
+  config::Config config = config_in;
+  torch::set_num_threads(config.dist.intra_op_threads);
+  const torch::Device device = choose_device(ctx);
+  check_precision(config, device);
+  install_stop_signals(config.ckpt.stop_signal);
+  const double start_wall = wall_seconds();
+  dist::Collectives collectives(ctx, device);
+
+  // ---- Resume: the newest valid checkpoint, or a chosen one, or none.
+  const run::RunFolder folder = run::RunFolder::at(config.derived.run_dir);
+  std::optional<ckpt::Contents> resumed;
+  std::string resumed_from;
+  if (options.resume == RunOptions::Resume::from_path) {
+    resumed = ckpt::load(options.resume_from);
+    resumed_from = options.resume_from;
+  } else {
+    const auto existing = ckpt::list(folder.checkpoints);
+    if (!existing.empty() && options.resume == RunOptions::Resume::never)
+      throw Error("run folder " + folder.root + " already has checkpoints and --no-resume was given; choose another "
+                  "folder with --set paths.experiment_name=NAME");
+    if (options.resume == RunOptions::Resume::automatic) {
+      auto loaded = ckpt::load_newest_valid(folder.checkpoints, [&](const std::string& w) {
+        if (ctx.is_root()) log::warn(w);
+      });
+      if (loaded) {
+        resumed = std::move(loaded->contents);
+        resumed_from = loaded->path;
+      }
+    }
+  }
+  // Elastic resume: keep the global batch on another number of ranks by changing the
+  // accumulation count (config resolution explains when that is impossible).
+  if (resumed && resumed->state.world_size != ctx.world_size() &&
+      resumed->state.global_batch_size != config.derived.global_batch_size) {
+    config.train.global_batch_size = static_cast<int>(resumed->state.global_batch_size);
+    config::resolve(config, ctx.world_size());
+    if (ctx.is_root())
+      log::info("resuming a " + std::to_string(resumed->state.world_size) + "-rank run on " +
+                std::to_string(ctx.world_size()) + " ranks: " + std::to_string(config.derived.num_D_accumulations) +
+                " accumulations keep the global batch of " + std::to_string(config.derived.global_batch_size));
+  }
+  const auto& c = config;
+  const auto& d = config.derived;
+  if (ctx.is_root()) run::prepare_run_folder(config);
+  ctx.barrier();
+
+  // ---- Networks, optimizers, loader.
+  torch::manual_seed(c.train.seed);
+  Gan gan(config, device);
+  if (ctx.is_root())
+    log::info("Number of params in G: " + std::to_string(model::parameter_count(*gan.G)) +
+              " D: " + std::to_string(model::parameter_count(*gan.D)));
+  if (c.model.cross_replica)
+    gan.G->set_stats_reducer([&collectives](const torch::Tensor& t) {
+      return dist::differentiable_allreduce_sum(t, collectives);
+    });
+  data::LoaderOptions loader_options;
+  loader_options.path = d.dataset_path;
+  loader_options.batch_per_rank = d.loader_batch_per_rank;
+  loader_options.load_in_mem = c.data.load_in_mem;
+  loader_options.hflip = c.data.augment;
+  loader_options.shuffle = c.data.shuffle;
+  loader_options.seed = static_cast<std::uint64_t>(c.train.seed);
+  loader_options.prefetch_batches = c.data.prefetch_batches;
+  loader_options.resolution = d.resolution;
+  loader_options.n_classes = d.n_classes;
+  data::Loader loader(loader_options, ctx.comm());
+
+  ckpt::TrainingState state;
+  auto noise_gen = at::detail::createCPUGenerator(noise_seed(c.train.seed, ctx.rank(), 0));
+  if (resumed) {
+    state = resumed->state;
+    model::load_state_dict(*gan.G, resumed->G, true, resumed_from + "/G.h5");
+    model::load_state_dict(*gan.D, resumed->D, true, resumed_from + "/D.h5");
+    if (gan.G_ema) {
+      if (resumed->G_ema.empty()) update_ema(gan.G, gan.G_ema, 0, 0, 0);
+      else model::load_state_dict(*gan.G_ema, resumed->G_ema, true, resumed_from + "/G_ema.h5");
+    }
+    ckpt::restore_adam_state(*gan.G_optim, resumed->G_optim, resumed_from + "/G_optim.h5");
+    ckpt::restore_adam_state(*gan.D_optim, resumed->D_optim, resumed_from + "/D_optim.h5");
+    loader.restore(state.sampler);
+    if (state.world_size == ctx.world_size())
+      noise_gen.set_state(resumed->rng[ctx.rank()].clone());
+    else  // new ranks: fresh streams, still determined by (seed, rank, iteration)
+      noise_gen = at::detail::createCPUGenerator(noise_seed(c.train.seed, ctx.rank(), state.itr));
+  }
+  // Every rank starts from rank 0's model (identical already; this makes it a guarantee).
+  dist::broadcast_state(*gan.G, collectives);
+  dist::broadcast_state(*gan.D, collectives);
+  if (gan.G_ema) dist::broadcast_state(*gan.G_ema, collectives);
+  resumed.reset();
+
+  // ---- Logs, checkpoints, progress (rank 0).
+  std::unique_ptr<ckpt::Writer> writer;
+  log::JsonlWriter metrics_log, sv_log, events_log;
+  if (ctx.is_root()) {
+    writer = std::make_unique<ckpt::Writer>(folder.checkpoints,
+                                            ckpt::Retention{c.ckpt.num_save_copies, c.ckpt.num_best_copies, c.ckpt.keep_every},
+                                            c.ckpt.async_save);
+    log::keep_lines_up_to(folder.logs + "/metrics.jsonl", state.itr);
+    log::keep_lines_up_to(folder.logs + "/sv.jsonl", state.itr);
+    metrics_log = log::JsonlWriter(folder.logs + "/metrics.jsonl");
+    sv_log = log::JsonlWriter(folder.logs + "/sv.jsonl");
+    events_log = log::JsonlWriter(folder.logs + "/events.jsonl");
+    events_log.write({{"time", wall_seconds()}, {"event", resumed_from.empty() ? "start" : "resume"}, {"itr", state.itr},
+                      {"job_id", job_id()}, {"restart_count", restart_count()}, {"ranks", ctx.world_size()},
+                      {"checkpoint", resumed_from}, {"host", ctx.host()}});
+    if (!resumed_from.empty()) log::info("resumed from " + resumed_from + " at iteration " + std::to_string(state.itr));
+  }
+  const std::int64_t total = c.train.total_iterations > 0 ? c.train.total_iterations
+                                                          : c.train.num_epochs * loader.batches_per_epoch();
+  const auto progress_style = log::parse_progress_style(c.log.pbar, log::stdout_is_terminal());
+  std::unique_ptr<log::Progress> progress;
+  if (ctx.is_root())
+    progress = std::make_unique<log::Progress>("train", total, progress_style, state.itr, 30.0, c.log.print_every);
+
+  // Fixed latents for the sample grid: the same on every run and after every resume.
+  auto fixed_gen = at::detail::createCPUGenerator(noise_seed(c.train.seed, -1, 0));
+  const int grid = std::min<int>(64, d.G_batch_size);
+  const torch::Tensor fixed_z = torch::randn({grid, d.dim_z}, fixed_gen);
+  const torch::Tensor fixed_y = torch::randint(0, d.n_classes, {grid}, fixed_gen, torch::kInt64);
+
+  const NoiseSource noise = [&](const std::string&, std::int64_t n) {
+    return std::make_pair(torch::randn({n, d.dim_z}, noise_gen),
+                          torch::randint(0, d.n_classes, {n}, noise_gen, torch::kInt64));
+  };
+
+  // Checkpoint: host copies on every rank's behalf (RNG states gathered), written by rank 0.
+  const auto save_checkpoint = [&](bool best) {
+    torch::Tensor rng = collectives.allgather(noise_gen.get_state());
+    if (!ctx.is_root()) return;
+    ckpt::Contents contents;
+    contents.state = state;
+    contents.state.sampler = loader.state();
+    contents.state.world_size = ctx.world_size();
+    contents.state.num_D_accumulations = d.num_D_accumulations;
+    contents.state.num_G_accumulations = d.num_G_accumulations;
+    contents.state.global_batch_size = d.global_batch_size;
+    contents.state.config_yaml = config::to_yaml(config, false);
+    contents.state.code_version = git_hash();
+    contents.state.seconds_trained = state.seconds_trained;
+    contents.G = ckpt::host_copy(*gan.G);
+    contents.D = ckpt::host_copy(*gan.D);
+    if (gan.G_ema) contents.G_ema = ckpt::host_copy(*gan.G_ema);
+    contents.G_optim = ckpt::adam_state(*gan.G_optim);
+    contents.D_optim = ckpt::adam_state(*gan.D_optim);
+    contents.rng = rng;
+    writer->save(std::move(contents), best);
+  };
+
+  const auto write_samples = [&]() {
+    model::Generator& which_G = gan.G_ema && c.train.use_ema ? gan.G_ema : gan.G;
+    if (c.eval.accumulate_stats) {
+      // Exact standing statistics on every rank's own noise, then averaged across ranks.
+      torch::NoGradGuard no_grad;
+      which_G->train();
+      which_G->begin_standing_stats();
+      for (int i = 0; i < c.eval.num_standing_accumulations; ++i) {
+        auto [z, y] = noise("standing", d.G_batch_size);
+        which_G->forward(z.to(device), which_G->shared(y.to(device)));
+      }
+      which_G->end_standing_stats();
+      average_bn_statistics(*which_G, collectives);
+    }
+    if (!ctx.is_root()) return;
+    if (c.eval.G_eval_mode || c.eval.accumulate_stats) which_G->eval();
+    const std::string dir = folder.samples + "/" + std::to_string(state.itr);
+    fs::create_directories(dir);
+    sample::write_grid(folder.samples + "/fixed_samples" + std::to_string(state.itr) + ".png",
+                       sample::generate(which_G, fixed_z, fixed_y, c.train.batch_size),
+                       static_cast<int>(std::sqrt(static_cast<double>(grid))));
+    sample::SheetSettings sheets;
+    sheets.classes_per_sheet = d.classes_per_sheet;
+    sheets.samples_per_class = c.sample.samples_per_class;
+    sheets.interp_rows = c.sample.interp_rows;
+    sheets.interp_midpoints = c.sample.interp_midpoints;
+    sheets.batch_size = c.train.batch_size;
+    sheets.seed = static_cast<std::uint64_t>(c.train.seed);
+    sample::write_sheets(which_G, config, dir, sheets);
+  };
+
+  // ---- The loop.
+  double iteration_seconds = 0;
+  int exit_code = 0;
+  std::string stop_reason = "finished";
+  while (state.itr < total) {
+    const auto t0 = Clock::now();
+    const double waited_before = loader.wait_seconds();
+    const data::Batch batch = loader.next();
+    const double data_wait = loader.wait_seconds() - waited_before;
+    ++state.itr;
+    state.epoch = batch.after.epoch;
+
+    // One iteration: D steps, G step (gradients averaged across ranks inside).
+    gan.G->train();
+    gan.D->train();
+    if (gan.G_ema) gan.G_ema->train();
+    const IterationMetrics m =
+        train_iteration(gan, config, batch.x.to(device), batch.y.to(device), noise, collectives);
+    if (gan.G_ema) update_ema(gan.G, gan.G_ema, c.train.ema_decay, state.itr, c.train.ema_start);
+    // Local batch statistics differ per rank; the model must not.
+    if (!c.model.cross_replica) average_bn_statistics(*gan.G, collectives);
+
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    state.seconds_trained += seconds;
+    iteration_seconds = iteration_seconds == 0 ? seconds : 0.9 * iteration_seconds + 0.1 * seconds;
+    for (const double v : {m.G_loss, m.D_loss_real, m.D_loss_fake, m.G_loss_mean, m.D_loss_real_mean, m.D_loss_fake_mean})
+      if (!std::isfinite(v))
+        throw Error("non-finite loss at iteration " + std::to_string(state.itr) + " (G_loss " + std::to_string(m.G_loss) +
+                    ", D_loss_real " + std::to_string(m.D_loss_real) + ", D_loss_fake " + std::to_string(m.D_loss_fake) +
+                    "); the checkpoints in " + folder.checkpoints + " hold the last good state");
+
+    // Logs (rank 0).
+    if (ctx.is_root()) {
+      metrics_log.write({{"itr", state.itr},
+                         {"epoch", state.epoch},
+                         {"samples_seen", batch.after.samples_seen},
+                         {"G_loss", m.G_loss},
+                         {"D_loss_real", m.D_loss_real},
+                         {"D_loss_fake", m.D_loss_fake},
+                         {"G_loss_mean", m.G_loss_mean},
+                         {"D_loss_real_mean", m.D_loss_real_mean},
+                         {"D_loss_fake_mean", m.D_loss_fake_mean},
+                         {"G_grad_norm", m.G_grad_norm},
+                         {"D_grad_norm", m.D_grad_norm},
+                         {"G_lr", c.optim.G_lr},
+                         {"D_lr", c.optim.D_lr},
+                         {"seconds_per_iteration", seconds},
+                         {"images_per_second", d.images_per_iteration / seconds},
+                         {"data_wait_seconds", data_wait},
+                         {"time", wall_seconds()}});
+      if (c.log.sv_log_interval > 0 && state.itr % c.log.sv_log_interval == 0) {
+        nlohmann::json sv{{"itr", state.itr}};
+        for (const auto& [name, value] : model::singular_values(*gan.G)) sv["G"][name] = value;
+        for (const auto& [name, value] : model::singular_values(*gan.D)) sv["D"][name] = value;
+        sv_log.write(sv);
+      }
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "G_loss %.4f D_real %.4f D_fake %.4f", m.G_loss, m.D_loss_real,
+                    m.D_loss_fake);
+      progress->update(state.itr, detail);
+    }
+
+    // Every rank holds the same model: checked every consistency_check_every iterations.
+    if (c.dist.consistency_check_every > 0 && state.itr % c.dist.consistency_check_every == 0) {
+      std::vector<std::string> bad;
+      for (torch::nn::Module* net : {static_cast<torch::nn::Module*>(gan.G.get()), static_cast<torch::nn::Module*>(gan.D.get())})
+        for (const auto& name : dist::divergent_tensors(*net, collectives)) bad.push_back(name);
+      if (!bad.empty()) {
+        std::string names;
+        for (const auto& n : bad) names += " " + n;
+        throw Error("ranks diverged at iteration " + std::to_string(state.itr) + "; first differing tensors:" + names);
+      }
+    }
+
+    // Checkpoint and sample sheets every save_every iterations.
+    if (c.ckpt.save_every > 0 && state.itr % c.ckpt.save_every == 0) {
+      save_checkpoint(false);
+      if (c.ckpt.num_save_copies > 0) state.save_num = (state.save_num + 1) % c.ckpt.num_save_copies;
+      write_samples();
+    }
+
+    // Stop on a signal or before the deadline: every rank agrees at this boundary.
+    const double margin = 2 * ((writer ? writer->last_write_seconds() : 0) + iteration_seconds) + 30;
+    const bool deadline = seconds_until_deadline(start_wall, c.ckpt.walltime_minutes) < margin;
+    torch::Tensor stop = torch::tensor({static_cast<std::int64_t>(stop_requested() || deadline)}, torch::kInt64);
+    collectives.allreduce_(stop, dist::ReduceOp::max);
+    if (stop.item<std::int64_t>() != 0 && state.itr < total) {
+      stop_reason = deadline ? "deadline" : "signal " + std::to_string(stop_signal_number());
+      exit_code = kRequeueExitCode;
+      break;
+    }
+  }
+
+  // ---- The end: a final checkpoint (unless this iteration already has one), then wait for it.
+  const bool saved_now = c.ckpt.save_every > 0 && state.itr % c.ckpt.save_every == 0;
+  if (!saved_now) {
+    save_checkpoint(false);
+    if (c.ckpt.num_save_copies > 0) state.save_num = (state.save_num + 1) % c.ckpt.num_save_copies;
+  }
+  if (writer) writer->wait();
+  if (exit_code == 0 && !saved_now) write_samples();
+  if (ctx.is_root()) {
+    progress->finish(state.itr);
+    events_log.write({{"time", wall_seconds()}, {"event", exit_code == 0 ? "finish" : "stop"}, {"reason", stop_reason},
+                      {"itr", state.itr}, {"job_id", job_id()}, {"restart_count", restart_count()}});
+    log::info(exit_code == 0 ? "training finished at iteration " + std::to_string(state.itr)
+                             : "stopped at iteration " + std::to_string(state.itr) + " (" + stop_reason +
+                                   "); checkpoint written, exit code " + std::to_string(kRequeueExitCode) +
+                                   " asks for a requeue");
+  }
+  ctx.barrier();
+  return exit_code;
+}
+
+}  // namespace biggan::train
