@@ -64,6 +64,7 @@ std::string now_iso8601() {
 void write_tensors(const std::string& path, const model::StateDict& tensors) {
   io::H5File file(path, io::H5File::Mode::create);
   for (const auto& [key, t] : tensors) file.write(key, t);
+  file.close();
 }
 
 void maybe_pause(int files_written) {
@@ -215,6 +216,8 @@ void Writer::set_pause_after_files(int files) { g_pause_after_files = files; }
 
 Writer::Writer(std::string checkpoints_dir, Retention retention, bool async)
     : dir_(std::move(checkpoints_dir)), retention_(retention), async_(async) {
+  // Crash-consistency tests stop the writer inside a save, then kill the process.
+  if (const char* pause = std::getenv("BIGGAN_TEST_PAUSE_AFTER_FILES")) set_pause_after_files(std::atoi(pause));
   fs::create_directories(dir_);
   for (const auto& entry : fs::directory_iterator(dir_))
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path());
@@ -239,6 +242,7 @@ void Writer::wait() {
 
 void Writer::save(Contents contents, bool best) {
   wait();  // at most one save in flight
+  if (contents.state.created.empty()) contents.state.created = now_iso8601();
   if (!async_) {
     write(contents, best);
     return;

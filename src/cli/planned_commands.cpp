@@ -43,17 +43,6 @@ int inception_moments_command(const Args& args) {
   return not_yet(spec, o, args, nullptr, "issue 9, Inception metrics");
 }
 
-int ckpt_command(const Args& args) {
-  CommandSpec spec{"ckpt", "<list|verify|inspect|import|export> PATH... [options]",
-                   "Manage checkpoints: list and verify them, print the training state, convert to and from "
-                   "BigGAN-PyTorch weights folders.", ""};
-  po::options_description o("Checkpoints");
-  o.add_options()("action", po::value<std::string>(), "list | verify | inspect | import | export")
-      ("paths", po::value<std::vector<std::string>>(), "run folders, checkpoints or weights folders");
-  const auto positional = action_positional();
-  return not_yet(spec, o, args, &positional, "issue 6, checkpoints");
-}
-
 int logs_command(const Args& args) {
   CommandSpec spec{"logs", "<summary|compare|export|plot|report> RUN... [options]",
                    "Analyse the logs of finished or running jobs (ours and BigGAN-PyTorch's).", ""};

@@ -57,6 +57,15 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
                 " HDF5 file (missing, not HDF5, or locked; on filesystems without locking set HDF5_USE_FILE_LOCKING=FALSE)");
 }
 
+void H5File::close() {
+  const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  if (id_ < 0) return;
+  const herr_t flushed = H5Fflush(id_, H5F_SCOPE_LOCAL);
+  const herr_t closed = H5Fclose(id_);
+  id_ = -1;
+  if (flushed < 0 || closed < 0) throw Error(path_ + ": could not be written completely (disk full or I/O error)");
+}
+
 H5File::~H5File() {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   if (id_ >= 0) H5Fclose(id_);

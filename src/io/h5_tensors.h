@@ -31,6 +31,9 @@ class H5File {
   std::vector<std::string> list(const std::string& group) const;
   void write(const std::string& path, const torch::Tensor& tensor);  // creates intermediate groups
   std::string read_string_attribute(const std::string& object, const std::string& name) const;
+  // Flushes and closes; throws when the data could not be written (a full disk shows up here).
+  // The destructor closes quietly, for error paths.
+  void close();
   const std::string& path() const { return path_; }
   long long id() const { return id_; }
 

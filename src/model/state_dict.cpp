@@ -114,6 +114,7 @@ void save_weights_file(const torch::nn::Module& net, const std::string& path) {
   {
     io::H5File file(partial, io::H5File::Mode::create);
     for (const auto& [key, tensor] : entries) file.write(key, tensor.detach().cpu().contiguous());
+    file.close();
   }
   commit_file(partial, path);
 }
