@@ -55,24 +55,4 @@ int logs_command(const Args& args) {
   return not_yet(spec, o, args, &positional, "issue 10, log analysis");
 }
 
-int classifier_command(const Args& args) {
-  CommandSpec spec{"classifier", "train [options]",
-                   "Train the small CNN classifier used by the demo metric on a prepared dataset.", ""};
-  po::options_description o = config_options();
-  o.add_options()("action", po::value<std::string>(), "train")
-      ("output", po::value<std::string>(), "classifier checkpoint to write");
-  po::positional_options_description p;
-  p.add("action", 1);
-  return not_yet(spec, o, args, &p, "issue 8, the demo and its metric");
-}
-
-int eval_command(const Args& args) {
-  CommandSpec spec{"eval", "--run DIR [options]",
-                   "Evaluate a generator checkpoint: classifier accuracy and Frechet distance (demo), or IS/FID.", ""};
-  po::options_description o = config_options();
-  o.add_options()("run", po::value<std::string>(), "run folder")
-      ("classifier", po::value<std::string>(), "classifier checkpoint");
-  return not_yet(spec, o, args, nullptr, "issue 8, the demo and its metric");
-}
-
 }  // namespace biggan::cli

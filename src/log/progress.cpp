@@ -1,5 +1,7 @@
 #include "log/progress.h"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,7 +20,13 @@ ProgressStyle parse_progress_style(const std::string& name, bool is_terminal) {
   throw Error("unknown progress style '" + name + "' (auto, bar, lines, none)");
 }
 
-bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stdout_is_terminal() {
+  // Open MPI gives ranks a pseudo-terminal even when mpirun's own output goes to a file, and
+  // srun may too: under a launcher, a redrawn bar would litter job logs, so use lines.
+  for (const char* launcher : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "SLURM_PROCID"})
+    if (std::getenv(launcher)) return false;
+  return ::isatty(STDOUT_FILENO) == 1;
+}
 
 std::string format_duration(double seconds) {
   if (!(seconds >= 0) || seconds > 1e9) return "?";

@@ -1,10 +1,47 @@
 #include "train/gan_step.h"
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 #include "core/error.h"
 
 namespace biggan::train {
 
 namespace {
+
+// bf16 autocast around one network's forward passes on CUDA (fp32 master weights and optimizer
+// state stay as they are). The CPU path is refused earlier, when the run starts.
+class Autocast {
+ public:
+  explicit Autocast(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+#if TORCH_VERSION_MAJOR >= 2
+    previous_ = at::autocast::is_autocast_enabled(at::kCUDA);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+#else
+    previous_ = at::autocast::is_enabled();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+#endif
+    at::autocast::increment_nesting();
+  }
+  ~Autocast() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR >= 2
+    at::autocast::set_autocast_enabled(at::kCUDA, previous_);
+#else
+    at::autocast::set_enabled(previous_);
+#endif
+  }
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
+
+ private:
+  bool enabled_;
+  bool previous_ = false;
+};
 
 void set_requires_grad(torch::nn::Module& net, bool on) {
   for (auto& p : net.parameters()) p.set_requires_grad(on);
@@ -60,6 +97,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   const auto& d = c.derived;
   const std::int64_t bs = t.batch_size;
   const auto device = x.device();
+  const bool G_bf16 = c.model.G_precision == "bf16" && device.is_cuda();
+  const bool D_bf16 = c.model.D_precision == "bf16" && device.is_cuda();
   const std::vector<torch::Tensor> G_ortho_skip =
       c.model.G_shared ? G->shared_embedding->parameters() : std::vector<torch::Tensor>{};
 
@@ -88,12 +127,14 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
       torch::Tensor G_z;
       {
         torch::NoGradGuard no_grad;
-        G_z = G->forward(z, G->shared(y_fake));
+        Autocast autocast(G_bf16);
+        G_z = G->forward(z, G->shared(y_fake)).to(x.scalar_type());
       }
       const auto x_chunk = x.narrow(0, chunk * bs, bs);
       const auto y_chunk = y.narrow(0, chunk * bs, bs);
       ++chunk;
       torch::Tensor D_fake, D_real;
+      Autocast autocast(D_bf16);
       if (t.split_D) {
         D_fake = D->forward(G_z, y_fake);
         D_real = D->forward(x_chunk, y_chunk);
@@ -103,8 +144,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
         D_real = out.narrow(0, bs, bs);
       }
       // Hinge loss.
-      const auto loss_real = torch::relu(1.0 - D_real).mean();
-      const auto loss_fake = torch::relu(1.0 + D_fake).mean();
+      const auto loss_real = torch::relu(1.0 - D_real.to(x.scalar_type())).mean();
+      const auto loss_fake = torch::relu(1.0 + D_fake.to(x.scalar_type())).mean();
       ((loss_real + loss_fake) / d.num_D_accumulations).backward();
       D_real_sum += loss_real.detach();
       D_fake_sum += loss_fake.detach();
@@ -126,8 +167,17 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
     auto [z, y_fake] = noise("G_acc" + std::to_string(acc), d.G_batch_size);
     z = z.to(device, x.scalar_type());
     y_fake = y_fake.to(device);
-    const auto D_fake = D->forward(G->forward(z, G->shared(y_fake)), y_fake);
-    const auto G_loss = -D_fake.mean();
+    torch::Tensor G_z;
+    {
+      Autocast autocast(G_bf16);
+      G_z = G->forward(z, G->shared(y_fake));
+    }
+    torch::Tensor D_fake;
+    {
+      Autocast autocast(D_bf16);
+      D_fake = D->forward(G_z.to(x.scalar_type()), y_fake);
+    }
+    const auto G_loss = -D_fake.to(x.scalar_type()).mean();
     (G_loss / d.num_G_accumulations).backward();
     G_sum += G_loss.detach();
     last_G = G_loss.detach() / d.num_G_accumulations;

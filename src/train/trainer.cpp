@@ -14,6 +14,7 @@
 #include "log/jsonl.h"
 #include "log/log.h"
 #include "log/progress.h"
+#include "metrics/classifier.h"
 #include "run/run_folder.h"
 #include "sample/sheets.h"
 #include "train/gan_step.h"
@@ -157,15 +158,28 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   if (gan.G_ema) dist::broadcast_state(*gan.G_ema, collectives);
   resumed.reset();
 
+  // The evaluation behind "best" checkpoints: the classifier metric (IS/FID need the Inception
+  // issue's metrics; until then test_every only applies with which_best: classifier).
+  std::optional<metrics::ClassifierFile> classifier;
+  const bool evaluating = c.eval.test_every > 0 && c.ckpt.which_best == "classifier";
+  if (evaluating)
+    classifier = metrics::load_classifier(c.eval.classifier.empty() ? metrics::default_classifier_path(config)
+                                                                     : c.eval.classifier);
+  else if (c.eval.test_every > 0 && ctx.is_root())
+    log::warn("eval.test_every: IS/FID evaluation (ckpt.which_best: " + c.ckpt.which_best +
+              ") is not part of this build; set ckpt.which_best: classifier for the classifier metric");
+
   // ---- Logs, checkpoints, progress (rank 0).
   std::unique_ptr<ckpt::Writer> writer;
-  log::JsonlWriter metrics_log, sv_log, events_log;
+  log::JsonlWriter metrics_log, sv_log, events_log, eval_log;
   if (ctx.is_root()) {
     writer = std::make_unique<ckpt::Writer>(folder.checkpoints,
                                             ckpt::Retention{c.ckpt.num_save_copies, c.ckpt.num_best_copies, c.ckpt.keep_every},
                                             c.ckpt.async_save);
     log::keep_lines_up_to(folder.logs + "/metrics.jsonl", state.itr);
     log::keep_lines_up_to(folder.logs + "/sv.jsonl", state.itr);
+    log::keep_lines_up_to(folder.logs + "/eval.jsonl", state.itr);
+    eval_log = log::JsonlWriter(folder.logs + "/eval.jsonl");
     metrics_log = log::JsonlWriter(folder.logs + "/metrics.jsonl");
     sv_log = log::JsonlWriter(folder.logs + "/sv.jsonl");
     events_log = log::JsonlWriter(folder.logs + "/events.jsonl");
@@ -317,6 +331,30 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
         std::string names;
         for (const auto& n : bad) names += " " + n;
         throw Error("ranks diverged at iteration " + std::to_string(state.itr) + "; first differing tensors:" + names);
+      }
+    }
+
+    // Evaluation every test_every iterations; an improvement is saved in the best ring.
+    if (evaluating && state.itr % c.eval.test_every == 0) {
+      model::Generator& which_G = gan.G_ema && c.train.use_ema ? gan.G_ema : gan.G;
+      if (c.eval.G_eval_mode) which_G->eval();
+      const auto t_eval = Clock::now();
+      const auto score = metrics::score_generator(which_G, *classifier, c.eval.num_classifier_samples,
+                                                  c.train.batch_size, static_cast<std::uint64_t>(c.train.seed), collectives);
+      which_G->train();
+      const bool improved = score.accuracy > state.best_metric;
+      if (ctx.is_root()) {
+        eval_log.write({{"itr", state.itr}, {"accuracy", score.accuracy}, {"frechet", score.frechet},
+                        {"samples", score.samples}, {"best", improved},
+                        {"seconds", std::chrono::duration<double>(Clock::now() - t_eval).count()},
+                        {"time", wall_seconds()}});
+        log::info("itr " + std::to_string(state.itr) + ": classifier accuracy " + std::to_string(score.accuracy) +
+                  ", Fréchet distance " + std::to_string(score.frechet) + (improved ? " (best so far)" : ""));
+      }
+      if (improved) {
+        state.best_metric = score.accuracy;
+        save_checkpoint(true);
+        if (c.ckpt.num_best_copies > 0) state.save_best_num = (state.save_best_num + 1) % c.ckpt.num_best_copies;
       }
     }
 

@@ -7,6 +7,8 @@
 #include "dist/context.h"
 #include "model/state_dict.h"
 #include "train/gan_step.h"
+#include "data/sampler.h"
+#include "metrics/frechet.h"
 
 namespace biggan::train {
 namespace {
@@ -192,6 +194,22 @@ TEST(TrainerMpi, CrossReplicaBatchNormEqualsOneRankOverTheWholeBatch) {
     if (buf.key().find("running_mean") == std::string::npos) continue;
     EXPECT_LT((buf.value() - single->named_buffers()[buf.key()]).abs().max().item<double>(), 1e-10) << buf.key();
   }
+}
+
+TEST(TrainerMpi, DistributedMomentsEqualSingleProcessMoments) {
+  auto& world = dist::process_context();
+  dist::Collectives collectives(world, torch::kCPU);
+  dist::Context self(MPI_COMM_SELF);
+  dist::Collectives alone(self, torch::kCPU);
+  const auto f = torch::randn({300, 6}, at::detail::createCPUGenerator(9)).to(torch::kFloat64);
+  metrics::MomentAccumulator shared, whole;
+  const auto [first, last] = data::Sampler::shard(300, world.rank(), world.world_size());
+  shared.add(f.narrow(0, first, last - first));
+  whole.add(f);
+  const auto a = shared.finalize(collectives), b = whole.finalize(alone);
+  EXPECT_EQ(a.count, 300);
+  EXPECT_LT((a.mu - b.mu).abs().max().item<double>(), 1e-12);
+  EXPECT_LT((a.sigma - b.sigma).abs().max().item<double>(), 1e-12);
 }
 
 }  // namespace
