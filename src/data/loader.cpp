@@ -63,21 +63,7 @@ Loader::Loader(const LoaderOptions& options, MPI_Comm comm)
   if (options.load_in_mem) {
     const auto [first, last] = Sampler::shard(header_.size, rank_, world_);
     shard_first_ = first;
-    const auto R = header_.resolution;
-    shard_ = torch::empty({last - first, 3, R, R}, torch::kUInt8);
-    const hid_t file_space = H5Dget_space(imgs_);
-    const hsize_t start[4] = {static_cast<hsize_t>(first), 0, 0, 0};
-    const hsize_t count[4] = {static_cast<hsize_t>(last - first), 3, static_cast<hsize_t>(R), static_cast<hsize_t>(R)};
-    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-    const hid_t mem_space = H5Screate_simple(4, count, nullptr);
-    const hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-    const herr_t rc = H5Dread(imgs_, H5T_NATIVE_UINT8, mem_space, file_space, dxpl, shard_.data_ptr());
-    H5Pclose(dxpl);
-    H5Sclose(mem_space);
-    H5Sclose(file_space);
-    if (rc < 0) throw Error(options.path + ":imgs: collective read of rows " + std::to_string(first) + ".." +
-                            std::to_string(last) + " failed");
+    shard_ = read_rows(first, last - first, /*collective=*/true);
   }
 }
 
@@ -99,10 +85,8 @@ void Loader::restore(const SamplerState& state) {
   consumed_ = state;
 }
 
-torch::Tensor Loader::read_block(std::int64_t block) {
+torch::Tensor Loader::read_rows(std::int64_t first, std::int64_t count, bool collective) {
   const auto R = static_cast<hsize_t>(header_.resolution);
-  const std::int64_t first = block * block_rows_;
-  const std::int64_t count = std::min(block_rows_, header_.size - first);
   torch::Tensor out = torch::empty({count, 3, header_.resolution, header_.resolution}, torch::kUInt8);
   const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
   const hid_t file_space = H5Dget_space(imgs_);
@@ -111,7 +95,7 @@ torch::Tensor Loader::read_block(std::int64_t block) {
   H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, extent, nullptr);
   const hid_t mem_space = H5Screate_simple(4, extent, nullptr);
   const hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_INDEPENDENT);
+  H5Pset_dxpl_mpio(dxpl, collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT);
   const herr_t rc = H5Dread(imgs_, H5T_NATIVE_UINT8, mem_space, file_space, dxpl, out.data_ptr());
   H5Pclose(dxpl);
   H5Sclose(mem_space);
@@ -119,6 +103,11 @@ torch::Tensor Loader::read_block(std::int64_t block) {
   if (rc < 0)
     throw Error(options_.path + ":imgs: read of rows " + std::to_string(first) + "+" + std::to_string(count) + " failed");
   return out;
+}
+
+torch::Tensor Loader::read_block(std::int64_t block) {
+  const std::int64_t first = block * block_rows_;
+  return read_rows(first, std::min(block_rows_, header_.size - first), /*collective=*/false);
 }
 
 torch::Tensor Loader::rows_from_blocks(const std::vector<std::int64_t>& indices) {

@@ -75,6 +75,8 @@ class Loader {
 
  private:
   Batch read_batch(const std::vector<std::int64_t>& indices, const SamplerState& after);
+  // Rows [first, first + count) of imgs in one read; collective reads need every rank.
+  torch::Tensor read_rows(std::int64_t first, std::int64_t count, bool collective);
   torch::Tensor read_block(std::int64_t block);
   torch::Tensor rows_from_blocks(const std::vector<std::int64_t>& indices);
   void prefetch_loop();
