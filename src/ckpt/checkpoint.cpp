@@ -7,6 +7,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -22,7 +24,18 @@ namespace {
 
 std::atomic<int> g_pause_after_files{-1};
 
-std::string key_of(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+// LibTorch 1.x keys optimizer state by the TensorImpl pointer as a string, 2.x by the pointer.
+using StateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+template <typename Key = StateKey>
+Key key_of(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << static_cast<const void*>(p.unsafeGetTensorImpl());
+    return text.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
+}
 
 std::string checkpoint_name(std::int64_t itr) {
   char name[32];

@@ -1,5 +1,6 @@
 #include "metrics/frechet.h"
 
+
 #include "core/error.h"
 
 namespace biggan::metrics {
@@ -33,7 +34,7 @@ Moments MomentAccumulator::finalize(dist::Collectives& collectives) const {
 
 torch::Tensor sqrt_psd(const torch::Tensor& symmetric) {
   const torch::Tensor s = symmetric.to(torch::kFloat64);
-  auto [values, vectors] = torch::linalg::eigh((s + s.t()) / 2, "L");
+  auto [values, vectors] = torch::linalg_eigh((s + s.t()) / 2, "L");
   return torch::mm(vectors * values.clamp_min(0).sqrt().unsqueeze(0), vectors.t());
 }
 
@@ -42,7 +43,7 @@ double frechet_distance(const Moments& a, const Moments& b) {
   const torch::Tensor s1 = a.sigma.to(torch::kFloat64), s2 = b.sigma.to(torch::kFloat64);
   const torch::Tensor root1 = sqrt_psd(s1);
   const torch::Tensor middle = torch::mm(torch::mm(root1, s2), root1);
-  const torch::Tensor eig = torch::linalg::eigvalsh((middle + middle.t()) / 2, "L").clamp_min(0);
+  const torch::Tensor eig = torch::linalg_eigvalsh((middle + middle.t()) / 2, "L").clamp_min(0);
   const double diff = (a.mu.to(torch::kFloat64) - b.mu.to(torch::kFloat64)).pow(2).sum().item<double>();
   const double fd = diff + s1.trace().item<double>() + s2.trace().item<double>() - 2 * eig.sqrt().sum().item<double>();
   return std::max(0.0, fd);  // rounding can leave -1e-12 for identical moments

@@ -32,7 +32,7 @@ TEST(Frechet, MatchesTheClosedFormForDiagonalCovariances) {
   const double expected = mu.pow(2).sum().item<double>() + (a + b - 2 * (a * b).sqrt()).sum().item<double>();
   EXPECT_NEAR(frechet_distance(moments(torch::zeros({3}), torch::diag(a)), moments(mu, torch::diag(b))), expected, 1e-10);
   // Rotating both covariances by the same orthogonal matrix changes nothing.
-  auto [q, r] = torch::linalg::qr(torch::randn({3, 3}, torch::kFloat64), "reduced");
+  auto [q, r] = torch::linalg_qr(torch::randn({3, 3}, torch::kFloat64), "reduced");
   const auto rotate = [&](const torch::Tensor& d) { return torch::mm(torch::mm(q, torch::diag(d)), q.t()); };
   EXPECT_NEAR(frechet_distance(moments(torch::zeros({3}), rotate(a)), moments(torch::mv(q, mu), rotate(b))), expected,
               1e-9);

@@ -50,7 +50,7 @@ void converge_spectral_norms(torch::nn::Module& net) {
     auto params = m->named_parameters(/*recurse=*/false);
     if (!buffers.contains("u0") || !params.contains("weight")) continue;
     const auto W = params["weight"].view({params["weight"].size(0), -1});
-    auto [U, S, Vh] = torch::linalg::svd(W, /*full_matrices=*/false, c10::nullopt);
+    auto [U, S, Vh] = torch::linalg_svd(W, /*full_matrices=*/false);
     buffers["u0"].copy_(U.select(1, 0).unsqueeze(0));
     buffers["sv0"].copy_(S.narrow(0, 0, 1));
   }
