@@ -66,7 +66,7 @@ fi
 
 step "scoring the final generator"
 "${mpi[@]}" $bin eval --run $run --summary $run/summary.json
-latest=$(ls -d $run/samples/*/ | sort -t/ -k3 -n | tail -n 1)
+latest="$run/samples/$(ls "$run/samples" | grep -E '^[0-9]+$' | sort -n | tail -n 1)/"
 echo
 echo "demo: done in $(( $(date +%s) - start )) s of this session."
 echo "  summary:        $run/summary.json"
