@@ -125,14 +125,11 @@ int generate_command(const Args& args) {
   const torch::Tensor x = images.empty() ? torch::empty({0, 3, d.resolution, d.resolution}) : torch::cat(images);
 
   const std::string output = (*vm)["output"].as<std::string>();
-  const std::string partial = output + ".partial";
-  {
-    io::H5File out(partial, io::H5File::Mode::create);
+  io::write_h5_atomically(output, [&](io::H5File& out) {
     out.write("x", x);
     out.write("z", z);
     out.write("y", y);
-  }
-  commit_file(partial, output);
+  });
   log::info("wrote " + std::to_string(x.size(0)) + " images (" + mode + " mode) to " + output);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace biggan::io {
@@ -183,6 +184,16 @@ std::string H5File::read_string_attribute(const std::string& object, const std::
   H5Tclose(type);
   H5Aclose(attr);
   return value;
+}
+
+void write_h5_atomically(const std::string& path, const std::function<void(H5File&)>& fill) {
+  const std::string partial = path + ".partial";
+  {
+    H5File file(partial, H5File::Mode::create);
+    fill(file);
+    file.close();
+  }
+  commit_file(partial, path);
 }
 
 }  // namespace biggan::io

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -41,5 +42,10 @@ class H5File {
   std::string path_;
   long long id_ = -1;
 };
+
+// Creates `path` as a new HDF5 file filled by `fill`: written as <path>.partial, closed with its
+// errors checked, fsynced and renamed, so a failed or interrupted write never leaves a file
+// that looks complete.
+void write_h5_atomically(const std::string& path, const std::function<void(H5File&)>& fill);
 
 }  // namespace biggan::io

@@ -103,9 +103,7 @@ double train_classifier(const ClassifierTraining& o, dist::Collectives& collecti
 }
 
 void save_classifier(const std::string& path, const ClassifierFile& c) {
-  const std::string partial = path + ".partial";
-  {
-    io::H5File out(partial, io::H5File::Mode::create);
+  io::write_h5_atomically(path, [&](io::H5File& out) {
     for (const auto& [key, t] : model::state_dict(*c.net)) out.write("net/" + key, t);
     out.write("real_mu", c.real.mu);
     out.write("real_sigma", c.real.sigma);
@@ -113,9 +111,7 @@ void save_classifier(const std::string& path, const ClassifierFile& c) {
     out.write("test_accuracy", torch::tensor(c.test_accuracy, torch::kFloat64));
     out.write("n_classes", torch::tensor(static_cast<std::int64_t>(c.net->n_classes), torch::kInt64));
     out.write("resolution", torch::tensor(static_cast<std::int64_t>(c.net->resolution), torch::kInt64));
-    out.close();
-  }
-  commit_file(partial, path);
+  });
 }
 
 ClassifierFile load_classifier(const std::string& path) {

@@ -109,14 +109,9 @@ void save_weights_file(const torch::nn::Module& net, const std::string& path) {
     io::write_pth_state_dict(path, entries);
     return;
   }
-  // HDF5 has no atomic rename of its own: write beside, then rename.
-  const std::string partial = path + ".partial";
-  {
-    io::H5File file(partial, io::H5File::Mode::create);
+  io::write_h5_atomically(path, [&](io::H5File& file) {
     for (const auto& [key, tensor] : entries) file.write(key, tensor.detach().cpu().contiguous());
-    file.close();
-  }
-  commit_file(partial, path);
+  });
 }
 
 }  // namespace biggan::model
