@@ -21,7 +21,9 @@ BUILD_PACKAGES=(
   dataset-fashion-mnist
 )
 # Used by optional tests (Python round trip of .pth files, h5py-layout fixtures).
-TEST_PACKAGES=(python3-torch python3-h5py python3-numpy python3-jsonschema)
+# The Slurm integration tests start a private cluster (tests/slurm/cluster_up.sh).
+TEST_PACKAGES=(python3-torch python3-h5py python3-numpy python3-jsonschema
+               slurm-wlm slurmctld slurmd slurm-client munge)
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${BIGGAN_INSTALL_TEST_DEPS:-1}" == "1" ]]; then

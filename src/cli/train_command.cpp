@@ -1,4 +1,5 @@
 // `biggan train`: resolves the config, prepares the run folder and trains (resuming by default).
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -43,6 +44,7 @@ int train_command(const Args& args) {
   po::options_description own("Training");
   own.add_options()
       ("print-config", "print the fully resolved config as YAML and exit")
+      ("print-run-dir", "print the run folder (absolute path) and exit; slurm/train.sbatch uses it for its events log")
       ("dry-run", "resolve the config and create the run folder, then exit without training")
       ("no-resume", "refuse to start when the run folder already has checkpoints (default: resume from the newest valid one)")
       ("resume-from", po::value<std::string>(), "resume from this checkpoint folder")
@@ -58,12 +60,16 @@ int train_command(const Args& args) {
   if (vm->count("world-size")) {
     world_size = (*vm)["world-size"].as<int>();
     if (world_size < 1) throw UsageError("--world-size must be >= 1, got " + std::to_string(world_size));
-    if (!vm->count("print-config") && !vm->count("dry-run"))
-      throw UsageError("--world-size only applies with --print-config or --dry-run; the real world size comes from MPI");
+    if (!vm->count("print-config") && !vm->count("dry-run") && !vm->count("print-run-dir"))
+      throw UsageError("--world-size only applies with --print-config, --print-run-dir or --dry-run; the real world size comes from MPI");
   }
   const config::Config config = load_config(*vm, world_size);
   log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::parse_level(config.log.level), ""});
 
+  if (vm->count("print-run-dir")) {
+    log::print0(std::filesystem::absolute(config.derived.run_dir).lexically_normal().string());
+    return 0;
+  }
   if (vm->count("print-config")) {
     log::print0(config::to_yaml(config));
     for (const auto& w : config.warnings) log::warn(w);

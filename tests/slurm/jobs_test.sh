@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every jobs/launch_*.sh resolves its config for its default node and GPU counts and builds an
+# sbatch command on slurm/train.sbatch (DRY_RUN=1: nothing is queued, no Slurm needed); a layout
+# that cannot keep the global batch is refused before submission, naming the key.
+#   jobs_test.sh BIGGAN SOURCE_DIR
+set -euo pipefail
+BIN=$(realpath "$1") SRC=$(realpath "$2")
+export BIGGAN_BIN=$BIN DRY_RUN=1
+bash -n "$SRC/slurm/train.sbatch"
+count=0
+for script in "$SRC"/jobs/launch_*.sh; do
+  out=$(bash "$script") || { echo "FAIL: $script exited non-zero"; echo "$out"; exit 1; }
+  grep -q "^sbatch .*--ntasks-per-node=.*slurm/train.sbatch --config configs/" <<<"$out" ||
+    { echo "FAIL: $script printed no sbatch command"; echo "$out"; exit 1; }
+  grep -q "^global batch [0-9]* = " <<<"$out" || { echo "FAIL: $script printed no plan"; echo "$out"; exit 1; }
+  count=$((count + 1))
+done
+((count >= 8)) || { echo "FAIL: only $count launch scripts"; exit 1; }
+# 2 nodes x 8 GPUs: 2048 / (256 x 16) is not whole, so the layout is refused.
+set +e
+out=$(NODES=2 bash "$SRC/jobs/launch_BigGAN_bs256x8.sh" 2>&1)
+code=$?
+set -e
+[[ $code == 2 ]] || { echo "FAIL: an impossible layout exited $code, expected 2"; echo "$out"; exit 1; }
+grep -q "train.global_batch_size" <<<"$out" || { echo "FAIL: the error does not name the key"; echo "$out"; exit 1; }
+# 4 GPUs keep 2048 with 2 accumulations.
+out=$(GPUS_PER_NODE=4 bash "$SRC/jobs/launch_BigGAN_bs256x8.sh")
+grep -q "^global batch 2048 = batch_size x 2 accumulation(s) x 4 rank(s)" <<<"$out" ||
+  { echo "FAIL: 4 GPUs should use 2 accumulations"; echo "$out"; exit 1; }
+echo "jobs: $count launch scripts resolve; impossible layouts are refused"
