@@ -19,11 +19,13 @@ BUILD_PACKAGES=(
   libopenblas0-openmp
   libstb-dev zlib1g-dev
   dataset-fashion-mnist
+  gnuplot-nox
 )
 # Used by optional tests (Python round trip of .pth files, h5py-layout fixtures).
-# The Slurm integration tests start a private cluster (tests/slurm/cluster_up.sh).
+# The Slurm integration tests start a private cluster (tests/slurm/cluster_up.sh); the log
+# report test renders the HTML page in headless Chromium.
 TEST_PACKAGES=(python3-torch python3-h5py python3-numpy python3-jsonschema
-               slurm-wlm slurmctld slurmd slurm-client munge)
+               slurm-wlm slurmctld slurmd slurm-client munge chromium python3-pil)
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${BIGGAN_INSTALL_TEST_DEPS:-1}" == "1" ]]; then

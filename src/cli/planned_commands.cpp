@@ -15,12 +15,6 @@ int not_yet(const CommandSpec& spec, po::options_description& options, const Arg
   throw Error("'biggan " + spec.name + "' is not part of this build yet (" + issue + ")");
 }
 
-po::positional_options_description action_positional() {
-  po::positional_options_description p;
-  p.add("action", 1).add("paths", -1);
-  return p;
-}
-
 }  // namespace
 
 int sample_command(const Args& args) {
@@ -43,16 +37,5 @@ int inception_moments_command(const Args& args) {
   return not_yet(spec, o, args, nullptr, "issue 9, Inception metrics");
 }
 
-int logs_command(const Args& args) {
-  CommandSpec spec{"logs", "<summary|compare|export|plot|report> RUN... [options]",
-                   "Analyse the logs of finished or running jobs (ours and BigGAN-PyTorch's).", ""};
-  po::options_description o("Logs");
-  o.add_options()("action", po::value<std::string>(), "summary | compare | export | plot | report")
-      ("paths", po::value<std::vector<std::string>>(), "run folders")
-      ("csv", "export as CSV")
-      ("output", po::value<std::string>(), "output file or folder");
-  const auto positional = action_positional();
-  return not_yet(spec, o, args, &positional, "issue 10, log analysis");
-}
 
 }  // namespace biggan::cli

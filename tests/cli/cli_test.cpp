@@ -80,10 +80,19 @@ TEST(Cli, MissingOptionValue) {
 
 TEST(Cli, UnbuiltCommandsFailClearly) {
   try {
-    run_args({"logs", "summary", "runs/x"});
+    run_args({"inception-moments"});
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not part of this build yet"), std::string::npos);
+  }
+}
+
+TEST(Cli, LogsOfAMissingRunNameIt) {
+  try {
+    run_args({"logs", "summary", "runs/no_such_run"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("runs/no_such_run: no such run folder"), std::string::npos) << e.what();
   }
 }
 

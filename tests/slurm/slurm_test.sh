@@ -122,6 +122,11 @@ for scenario in "${scenarios[@]}"; do
       [[ $scenario == two_nodes ]] && { grep -q '"nodes":"n\[1-2\]"' "$WORK/runs/two_nodes/logs/events.jsonl" ||
                                          fail "the job did not run on both nodes"; }
       same_weights "$scenario"
+      # The log analysis counts the preemption from the same logs.
+      summary=$("$BIN" logs summary "$WORK/runs/$scenario")
+      grep -Eq '^requeues +1 *$' <<<"$summary" && grep -Eq '^restarts \(resumes\) +1 *$' <<<"$summary" &&
+        grep -Eq '^iterations +60 *$' <<<"$summary" && grep -Eq '^status +finished *$' <<<"$summary" ||
+        { echo "$summary"; fail "biggan logs summary disagrees with the events"; }
       ;;
     warn)
       j=$(submit warn -N 1 --ntasks-per-node=2 --)
