@@ -25,7 +25,8 @@ BUILD_PACKAGES=(
 # The Slurm integration tests start a private cluster (tests/slurm/cluster_up.sh); the log
 # report test renders the HTML page in headless Chromium.
 TEST_PACKAGES=(python3-torch python3-h5py python3-numpy python3-jsonschema
-               slurm-wlm slurmctld slurmd slurm-client munge chromium python3-pil)
+               slurm-wlm slurmctld slurmd slurm-client munge chromium python3-pil
+               python3-torchvision)
 
 want=("${BUILD_PACKAGES[@]}")
 if [[ "${BIGGAN_INSTALL_TEST_DEPS:-1}" == "1" ]]; then
