@@ -17,7 +17,7 @@ BUILD_PACKAGES=(
   libgtest-dev googletest
   nlohmann-json3-dev
   libopenblas0-openmp
-  libstb-dev zlib1g-dev
+  libstb-dev zlib1g-dev libzip-dev
   dataset-fashion-mnist
   gnuplot-nox
 )

@@ -316,6 +316,12 @@ void Writer::write(const Contents& c, bool best) {
     e.roles.erase(std::remove_if(e.roles.begin(), e.roles.end(),
                                  [&](const std::string& r) { return r != "keep" && std::count(roles.begin(), roles.end(), r); }),
                   e.roles.end());
+  // The same iteration saved again (a best checkpoint, then the periodic one) keeps its
+  // earlier roles as well.
+  for (const auto& e : entries)
+    if (e.name == name)
+      for (const auto& r : e.roles)
+        if (!std::count(roles.begin(), roles.end(), r)) roles.push_back(r);
   entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == name; }),
                 entries.end());
   entries.push_back({name, c.state.itr, roles});

@@ -13,6 +13,7 @@
 #include "log/log.h"
 #include "model/networks.h"
 #include "model/state_dict.h"
+#include "sample/standing_stats.h"
 
 namespace biggan::cli {
 
@@ -27,20 +28,6 @@ std::vector<std::string> imported_overrides(const po::variables_map& vm) {
   return overrides;
 }
 
-// Exact standing statistics (BigGAN-PyTorch's accumulate_standing_stats): reset, run
-// train-mode forwards on fresh noise, then use the averages in eval mode.
-void accumulate_standing_stats(model::Generator& G, const config::Config& c, int batches, int batch_size, int seed) {
-  torch::manual_seed(seed);
-  torch::NoGradGuard no_grad;
-  G->train();
-  G->begin_standing_stats();
-  for (int i = 0; i < batches; ++i) {
-    const auto z = torch::randn({batch_size, c.derived.dim_z});
-    const auto y = torch::randint(0, c.derived.n_classes, {batch_size}, torch::kInt64);
-    G->forward(z, G->shared(y));
-  }
-  G->end_standing_stats();
-}
 
 }  // namespace
 
@@ -109,7 +96,8 @@ int generate_command(const Args& args) {
   if (!report.missing.empty())
     log::warn(weights + ": " + std::to_string(report.missing.size()) + " sv* buffers missing (non-strict load)");
 
-  if (standing > 0) accumulate_standing_stats(G, config, standing, batch_size, (*vm)["seed"].as<int>());
+  if (standing > 0)
+    sample::accumulate_standing_stats(G, config, standing, batch_size, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
   if (mode == "eval") G->eval(); else G->train();
 
   std::vector<torch::Tensor> images;

@@ -13,6 +13,7 @@
 #include "dist/context.h"
 #include "log/log.h"
 #include "metrics/classifier.h"
+#include "metrics/inception_metrics.h"
 #include "model/state_dict.h"
 #include "run/run_folder.h"
 
@@ -63,14 +64,20 @@ int classifier_command(const Args& args) {
 
 int eval_command(const Args& args) {
   CommandSpec spec{"eval", "--run DIR [--checkpoint DIR] [options]",
-                   "Score a generator checkpoint with the classifier metric: accuracy on class-conditional samples "
-                   "and the Fréchet distance of classifier features, computed across ranks.",
-                   "Prints one JSON line: {\"itr\", \"accuracy\", \"frechet\", \"samples\", \"classifier_test_accuracy\"}.\n"};
+                   "Score a generator checkpoint across ranks: IS and FID with Inception v3 (--metric inception), or "
+                   "the demo's classifier metric: accuracy on class-conditional samples and the Fréchet distance of "
+                   "classifier features (--metric classifier).",
+                   "Prints one JSON line: {\"itr\", \"IS_mean\", \"IS_std\", \"FID\", \"samples\", ...} or\n"
+                   "{\"itr\", \"accuracy\", \"frechet\", \"samples\", \"classifier_test_accuracy\"}.\n"
+                   "The metric defaults to the run's ckpt.which_best (IS, FID: inception).\n"};
   po::options_description o("Evaluation");
   o.add_options()("run", po::value<std::string>(), "run folder (its config.yaml and newest valid checkpoint)")
       ("checkpoint", po::value<std::string>(), "a checkpoint folder (default: the run's newest valid one)")
       ("classifier", po::value<std::string>(), "classifier file (default: the config's eval.classifier)")
       ("samples", po::value<int>(), "samples to score (default: eval.num_classifier_samples)")
+      ("metric", po::value<std::string>()->default_value("auto"), "inception | classifier | auto (from ckpt.which_best)")
+      ("inception-weights", po::value<std::string>(), "Inception v3 .pth (default: eval.inception_weights)")
+      ("moments", po::value<std::string>(), "the dataset's Inception moments (.h5 or BigGAN-PyTorch's .npz)")
       ("which", po::value<std::string>()->default_value("auto"), "G | G_ema | auto (G_ema when the run uses it)")
       ("seed", po::value<int>()->default_value(0), "noise seed")
       ("summary", po::value<std::string>(), "also write a JSON summary of the run (training state, metric, samples)");
@@ -106,11 +113,36 @@ int eval_command(const Args& args) {
   model::Generator G(config);
   model::load_state_dict(*G, use_ema ? contents.G_ema : contents.G, true, checkpoint);
   if (config.eval.G_eval_mode) G->eval(); else G->train();
+  dist::Collectives collectives(ctx, torch::kCPU);
+  std::string metric = (*vm)["metric"].as<std::string>();
+  if (metric == "auto") metric = config.ckpt.which_best == "classifier" ? "classifier" : "inception";
+  if (metric != "inception" && metric != "classifier") throw UsageError("eval --metric: inception | classifier | auto");
+  if (metric == "inception") {
+    auto net = metrics::load_configured_inception(
+        config, vm->count("inception-weights") ? (*vm)["inception-weights"].as<std::string>() : "");
+    std::optional<metrics::DatasetMoments> data;
+    if (!config.eval.no_fid)
+      data = metrics::load_dataset_moments(vm->count("moments") ? (*vm)["moments"].as<std::string>()
+                                                                : metrics::default_moments_path(config));
+    metrics::SampleOptions so;
+    so.num_images = vm->count("samples") ? (*vm)["samples"].as<int>() : config.eval.num_inception_images;
+    so.batch_size = config.derived.G_batch_size;
+    so.seed = static_cast<std::uint64_t>((*vm)["seed"].as<int>());
+    so.z_var = config.sample.z_var;
+    so.truncation = config.sample.truncation;
+    if (so.num_images < 10) throw UsageError("eval --samples must be >= 10 (the Inception Score uses 10 splits)");
+    const auto m = metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives);
+    nlohmann::json out{{"itr", contents.state.itr},       {"checkpoint", checkpoint},
+                       {"generator", use_ema ? "G_ema" : "G"}, {"IS_mean", m.inception_score.mean},
+                       {"IS_std", m.inception_score.std},  {"FID", data ? nlohmann::json(m.FID) : nlohmann::json()},
+                       {"samples", m.samples},             {"flavour", metrics::to_string(net->flavour())}};
+    log::print0(out.dump() + "\n");
+    return 0;
+  }
   const std::string classifier_path = vm->count("classifier") ? (*vm)["classifier"].as<std::string>()
                                       : !config.eval.classifier.empty() ? config.eval.classifier
                                                                         : metrics::default_classifier_path(config);
   const auto classifier = metrics::load_classifier(classifier_path);
-  dist::Collectives collectives(ctx, torch::kCPU);
   const int samples = vm->count("samples") ? (*vm)["samples"].as<int>() : config.eval.num_classifier_samples;
   if (samples < 2) throw UsageError("eval --samples must be >= 2");
   const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,

@@ -28,14 +28,6 @@ int sample_command(const Args& args) {
   return not_yet(spec, o, args, nullptr, "issue 9, sampling and Inception metrics");
 }
 
-int inception_moments_command(const Args& args) {
-  CommandSpec spec{"inception-moments", "[options]",
-                   "Compute the dataset's Inception pool3 mean and covariance (for FID), distributed over ranks.", ""};
-  po::options_description o = config_options();
-  o.add_options()("output", po::value<std::string>(), "output file (.h5; an .npz with mu/sigma is written beside it)")
-      ("weights", po::value<std::string>(), "Inception v3 state_dict (.pth)");
-  return not_yet(spec, o, args, nullptr, "issue 9, Inception metrics");
-}
 
 
 }  // namespace biggan::cli

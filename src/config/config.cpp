@@ -324,6 +324,7 @@ void validate_sections(const Config& c, const Validator& v) {
   // eval
   v.at_least(c.eval.test_every, 0, "eval.test_every");
   v.at_least(c.eval.num_inception_images, 1, "eval.num_inception_images");
+  v.choice(c.eval.inception_flavour, {"torchvision", "fid"}, "eval.inception_flavour");
   v.at_least(c.eval.num_standing_accumulations, 1, "eval.num_standing_accumulations");
 
   // sample

@@ -214,6 +214,7 @@ struct EvalConfig {
   bool G_eval_mode = false;
   std::string inception_moments;      // path to the dataset's moments; empty: <data_root>/<dataset>_inception_moments.h5
   std::string inception_weights;      // torchvision or pt_inception .pth state_dict
+  std::string inception_flavour = "torchvision";  // torchvision (BigGAN-PyTorch's numbers) | fid (TF 2015 port)
   std::string classifier;             // demo metric (which_best: classifier): empty = <dataset>_classifier.h5
   int num_classifier_samples = 5000;  // class-balanced samples scored by the classifier metric
 
@@ -227,6 +228,7 @@ struct EvalConfig {
     v("G_eval_mode", G_eval_mode);
     v("inception_moments", inception_moments);
     v("inception_weights", inception_weights);
+    v("inception_flavour", inception_flavour);
     v("classifier", classifier);
     v("num_classifier_samples", num_classifier_samples);
   }

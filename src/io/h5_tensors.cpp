@@ -87,7 +87,9 @@ bool H5File::exists(const std::string& path) const {
   return true;
 }
 
-torch::Tensor H5File::read(const std::string& path) const {
+torch::Tensor H5File::read(const std::string& path) const { return read_rows(path, 0, -1); }
+
+torch::Tensor H5File::read_rows(const std::string& path, std::int64_t first, std::int64_t count) const {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   const std::string where = path_ + ":" + path;
   if (!exists(path)) throw Error(where + ": no such dataset");
@@ -98,21 +100,46 @@ torch::Tensor H5File::read(const std::string& path) const {
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   const hid_t ftype = H5Dget_type(ds);
+  const auto close_all = [&] {
+    H5Tclose(ftype);
+    H5Sclose(space);
+    H5Dclose(ds);
+  };
   torch::ScalarType st;
   try {
     st = scalar_type_of(ftype, where);
   } catch (...) {
-    H5Tclose(ftype);
-    H5Sclose(space);
-    H5Dclose(ds);
+    close_all();
     throw;
   }
+  const bool whole = count < 0;
+  if (!whole) {
+    const auto rows = rank > 0 ? static_cast<std::int64_t>(dims[0]) : 0;
+    if (rank == 0 || first < 0 || first + count > rows) {
+      close_all();
+      throw Error(where + ": rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                  ") are outside its " + std::to_string(rows) + " rows");
+    }
+  }
   std::vector<int64_t> shape(dims.begin(), dims.end());
+  if (!whole) shape[0] = count;
   torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
-  const herr_t rc = t.numel() == 0 ? 0 : H5Dread(ds, native_type(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr());
-  H5Tclose(ftype);
-  H5Sclose(space);
-  H5Dclose(ds);
+  herr_t rc = 0;
+  if (t.numel() > 0) {
+    if (whole) {
+      rc = H5Dread(ds, native_type(st), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr());
+    } else {
+      // One hyperslab of whole rows.
+      std::vector<hsize_t> start(dims.size(), 0), extent(dims);
+      start[0] = static_cast<hsize_t>(first);
+      extent[0] = static_cast<hsize_t>(count);
+      H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, extent.data(), nullptr);
+      const hid_t memory = H5Screate_simple(static_cast<int>(extent.size()), extent.data(), nullptr);
+      rc = H5Dread(ds, native_type(st), memory, space, H5P_DEFAULT, t.data_ptr());
+      H5Sclose(memory);
+    }
+  }
+  close_all();
   if (rc < 0) throw Error(where + ": read failed");
   return t;
 }

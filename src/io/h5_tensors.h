@@ -27,6 +27,8 @@ class H5File {
 
   bool exists(const std::string& path) const;
   torch::Tensor read(const std::string& path) const;
+  // Rows [first, first + count) along the first dimension (one hyperslab read).
+  torch::Tensor read_rows(const std::string& path, std::int64_t first, std::int64_t count) const;
   // Every dataset directly under `group`, by name.
   std::map<std::string, torch::Tensor> read_group(const std::string& group) const;
   std::vector<std::string> list(const std::string& group) const;

@@ -12,8 +12,10 @@ JsonlWriter::JsonlWriter(const std::string& path) : path_(path), out_(path, std:
   if (!out_) throw Error(path + ": cannot open for appending");
 }
 
-void JsonlWriter::write(const nlohmann::json& line) {
-  out_ << line.dump() << '\n';
+void JsonlWriter::write(const nlohmann::json& line) { write_line(line.dump()); }
+
+void JsonlWriter::write_line(const std::string& line) {
+  out_ << line << '\n';
   out_.flush();
   if (!out_) throw Error(path_ + ": write failed (disk full?)");
 }

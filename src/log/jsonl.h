@@ -16,6 +16,8 @@ class JsonlWriter {
   explicit JsonlWriter(const std::string& path);
   bool is_open() const { return out_.is_open(); }
   void write(const nlohmann::json& line);
+  // A line already formatted as JSON (a format with a fixed key order, e.g. BigGAN-PyTorch's).
+  void write_line(const std::string& line);
 
  private:
   std::string path_;

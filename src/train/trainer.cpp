@@ -15,8 +15,10 @@
 #include "log/log.h"
 #include "log/progress.h"
 #include "metrics/classifier.h"
+#include "metrics/inception_metrics.h"
 #include "run/run_folder.h"
 #include "sample/sheets.h"
+#include "sample/standing_stats.h"
 #include "train/gan_step.h"
 #include "train/stop.h"
 
@@ -158,20 +160,28 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   if (gan.G_ema) dist::broadcast_state(*gan.G_ema, collectives);
   resumed.reset();
 
-  // The evaluation behind "best" checkpoints: the classifier metric (IS/FID need the Inception
-  // issue's metrics; until then test_every only applies with which_best: classifier).
+  const std::int64_t total = c.train.total_iterations > 0 ? c.train.total_iterations
+                                                          : c.train.num_epochs * loader.batches_per_epoch();
+
+  // The evaluation behind "best" checkpoints: IS/FID with Inception v3 (which_best IS or FID),
+  // or the demo's classifier metric. Loaded now when this run will evaluate at all, so that a
+  // missing weights or moments file fails at start, not hours in.
   std::optional<metrics::ClassifierFile> classifier;
-  const bool evaluating = c.eval.test_every > 0 && c.ckpt.which_best == "classifier";
-  if (evaluating)
+  std::optional<metrics::InceptionV3> inception;
+  std::optional<metrics::DatasetMoments> data_moments;
+  const bool evaluating = c.eval.test_every > 0 && total / c.eval.test_every > state.itr / c.eval.test_every;
+  if (evaluating && c.ckpt.which_best == "classifier") {
     classifier = metrics::load_classifier(c.eval.classifier.empty() ? metrics::default_classifier_path(config)
                                                                      : c.eval.classifier);
-  else if (c.eval.test_every > 0 && ctx.is_root())
-    log::warn("eval.test_every: IS/FID evaluation (ckpt.which_best: " + c.ckpt.which_best +
-              ") is not part of this build; set ckpt.which_best: classifier for the classifier metric");
+  } else if (evaluating) {
+    inception = metrics::load_configured_inception(config);
+    (*inception)->to(device);
+    if (!c.eval.no_fid) data_moments = metrics::load_dataset_moments(metrics::default_moments_path(config));
+  }
 
   // ---- Logs, checkpoints, progress (rank 0).
   std::unique_ptr<ckpt::Writer> writer;
-  log::JsonlWriter metrics_log, sv_log, events_log, eval_log;
+  log::JsonlWriter metrics_log, sv_log, events_log, eval_log, biggan_pytorch_log;
   if (ctx.is_root()) {
     writer = std::make_unique<ckpt::Writer>(folder.checkpoints,
                                             ckpt::Retention{c.ckpt.num_save_copies, c.ckpt.num_best_copies, c.ckpt.keep_every},
@@ -179,6 +189,9 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     log::keep_lines_up_to(folder.logs + "/metrics.jsonl", state.itr);
     log::keep_lines_up_to(folder.logs + "/sv.jsonl", state.itr);
     log::keep_lines_up_to(folder.logs + "/eval.jsonl", state.itr);
+    const std::string bp_log = folder.logs + "/" + d.experiment_name + "_log.jsonl";
+    log::keep_lines_up_to(bp_log, state.itr);
+    if (inception) biggan_pytorch_log = log::JsonlWriter(bp_log);
     eval_log = log::JsonlWriter(folder.logs + "/eval.jsonl");
     metrics_log = log::JsonlWriter(folder.logs + "/metrics.jsonl");
     sv_log = log::JsonlWriter(folder.logs + "/sv.jsonl");
@@ -188,8 +201,6 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
                       {"checkpoint", resumed_from}, {"host", ctx.host()}});
     if (!resumed_from.empty()) log::info("resumed from " + resumed_from + " at iteration " + std::to_string(state.itr));
   }
-  const std::int64_t total = c.train.total_iterations > 0 ? c.train.total_iterations
-                                                          : c.train.num_epochs * loader.batches_per_epoch();
   const auto progress_style = log::parse_progress_style(c.log.pbar, log::stdout_is_terminal());
   std::unique_ptr<log::Progress> progress;
   if (ctx.is_root())
@@ -334,25 +345,59 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
       }
     }
 
-    // Evaluation every test_every iterations; an improvement is saved in the best ring.
+    // Evaluation every test_every iterations (spec §3.8); an improvement is saved in the best ring.
     if (evaluating && state.itr % c.eval.test_every == 0) {
       model::Generator& which_G = gan.G_ema && c.train.use_ema ? gan.G_ema : gan.G;
-      if (c.eval.G_eval_mode) which_G->eval();
+      if (c.eval.accumulate_stats)
+        sample::accumulate_standing_stats(which_G, config, c.eval.num_standing_accumulations, d.G_batch_size,
+                                          static_cast<std::uint64_t>(c.train.seed) + static_cast<std::uint64_t>(state.itr));
+      else if (c.eval.G_eval_mode)
+        which_G->eval();
       const auto t_eval = Clock::now();
-      const auto score = metrics::score_generator(which_G, *classifier, c.eval.num_classifier_samples,
-                                                  c.train.batch_size, static_cast<std::uint64_t>(c.train.seed), collectives);
+      bool improved = false;
+      nlohmann::json line{{"itr", state.itr}};
+      std::string summary;
+      if (classifier) {
+        const auto score = metrics::score_generator(which_G, *classifier, c.eval.num_classifier_samples,
+                                                    c.train.batch_size, static_cast<std::uint64_t>(c.train.seed), collectives);
+        improved = score.accuracy > state.best_metric;
+        if (improved) state.best_metric = score.accuracy;
+        line.update({{"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples}});
+        summary = "classifier accuracy " + std::to_string(score.accuracy) + ", Fréchet distance " + std::to_string(score.frechet);
+      } else {
+        metrics::SampleOptions so;
+        so.num_images = c.eval.num_inception_images;
+        so.batch_size = d.G_batch_size;
+        so.seed = static_cast<std::uint64_t>(c.train.seed);
+        const auto scores = metrics::evaluate_generator(which_G, config, *inception, data_moments ? &*data_moments : nullptr,
+                                                   so, collectives);
+        improved = c.ckpt.which_best == "IS" ? scores.inception_score.mean > state.best_IS
+                                             : (data_moments && scores.FID < state.best_FID);
+        state.best_IS = std::max(state.best_IS, scores.inception_score.mean);
+        if (data_moments) state.best_FID = std::min(state.best_FID, scores.FID);
+        line.update({{"IS_mean", scores.inception_score.mean}, {"IS_std", scores.inception_score.std},
+                     {"FID", data_moments ? nlohmann::json(scores.FID) : nlohmann::json()}, {"samples", scores.samples}});
+        summary = "PYTORCH UNOFFICIAL Inception Score is " + std::to_string(scores.inception_score.mean) + " +/- " +
+                  std::to_string(scores.inception_score.std) + (data_moments ? ", FID is " + std::to_string(scores.FID) : "");
+        if (ctx.is_root()) {
+          // BigGAN-PyTorch's test log, key order and separators included (its MATLAB parser
+          // depends on them); FID 9999 stands for "not computed", as in the original.
+          char stamp[64];
+          std::snprintf(stamp, sizeof stamp, "%.6f", wall_seconds());
+          biggan_pytorch_log.write_line("{\"itr\": " + std::to_string(state.itr) + ", \"IS_mean\": " +
+                                        nlohmann::json(scores.inception_score.mean).dump() + ", \"IS_std\": " +
+                                        nlohmann::json(scores.inception_score.std).dump() + ", \"FID\": " +
+                                        nlohmann::json(data_moments ? scores.FID : 9999.0).dump() + ", \"_stamp\": " + stamp + "}");
+        }
+      }
       which_G->train();
-      const bool improved = score.accuracy > state.best_metric;
       if (ctx.is_root()) {
-        eval_log.write({{"itr", state.itr}, {"accuracy", score.accuracy}, {"frechet", score.frechet},
-                        {"samples", score.samples}, {"best", improved},
-                        {"seconds", std::chrono::duration<double>(Clock::now() - t_eval).count()},
-                        {"time", wall_seconds()}});
-        log::info("itr " + std::to_string(state.itr) + ": classifier accuracy " + std::to_string(score.accuracy) +
-                  ", Fréchet distance " + std::to_string(score.frechet) + (improved ? " (best so far)" : ""));
+        line.update({{"best", improved}, {"seconds", std::chrono::duration<double>(Clock::now() - t_eval).count()},
+                     {"time", wall_seconds()}});
+        eval_log.write(line);
+        log::info("itr " + std::to_string(state.itr) + ": " + summary + (improved ? " (best so far)" : ""));
       }
       if (improved) {
-        state.best_metric = score.accuracy;
         save_checkpoint(true);
         if (c.ckpt.num_best_copies > 0) state.save_best_num = (state.save_best_num + 1) % c.ckpt.num_best_copies;
       }

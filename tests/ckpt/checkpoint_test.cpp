@@ -2,6 +2,8 @@
 // BigGAN-PyTorch's retention rings, Adam state round trips.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -73,6 +75,15 @@ TEST_F(Checkpoints, RoundTripAndRetentionRings) {
   writer.wait();
   EXPECT_TRUE(fs::exists(ckpt(6)));
   EXPECT_EQ(list(dir.string()).front(), ckpt(10));
+  // A best checkpoint saved again at the same iteration by the periodic save stays best.
+  writer.save(contents(12, 1, 0), /*best=*/true);
+  writer.save(contents(12, 1, 0), false);
+  writer.wait();
+  const auto index = nlohmann::json::parse(read_file((dir / "index.json").string()));
+  const auto& newest = index.at("checkpoints").back();
+  EXPECT_EQ(newest.at("name"), "itr00000012");
+  EXPECT_EQ(newest.at("roles"), nlohmann::json({"latest", "copy1", "keep", "best0"})) << index.dump();
+  EXPECT_FALSE(fs::exists(ckpt(6)));  // its best0 slot moved to 12
 }
 
 TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {

@@ -80,7 +80,7 @@ TEST(Cli, MissingOptionValue) {
 
 TEST(Cli, UnbuiltCommandsFailClearly) {
   try {
-    run_args({"inception-moments"});
+    run_args({"sample", "--run", "runs/x"});
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not part of this build yet"), std::string::npos);

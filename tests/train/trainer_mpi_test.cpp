@@ -9,6 +9,7 @@
 #include "train/gan_step.h"
 #include "data/sampler.h"
 #include "metrics/frechet.h"
+#include "metrics/inception_metrics.h"
 
 namespace biggan::train {
 namespace {
@@ -210,6 +211,26 @@ TEST(TrainerMpi, DistributedMomentsEqualSingleProcessMoments) {
   EXPECT_EQ(a.count, 300);
   EXPECT_LT((a.mu - b.mu).abs().max().item<double>(), 1e-12);
   EXPECT_LT((a.sigma - b.sigma).abs().max().item<double>(), 1e-12);
+}
+
+TEST(TrainerMpi, DistributedInceptionScoreEqualsSingleProcess) {
+  auto& world = dist::process_context();
+  dist::Collectives collectives(world, torch::kCPU);
+  dist::Context self(MPI_COMM_SELF);
+  dist::Collectives alone(self, torch::kCPU);
+  const auto logits = torch::randn({253, 37}, at::detail::createCPUGenerator(4)) * 3;
+  const auto [first, last] = data::Sampler::shard(253, world.rank(), world.world_size());
+  metrics::InceptionScoreAccumulator shared(253, 10), whole(253, 10);
+  // Two uneven pieces per rank, offsets in the global order.
+  const std::int64_t mid = first + (last - first) / 3;
+  shared.add(logits.narrow(0, first, mid - first), first);
+  shared.add(logits.narrow(0, mid, last - mid), mid);
+  whole.add(logits, 0);
+  const auto a = shared.finalize(collectives), b = whole.finalize(alone);
+  const auto reference = metrics::inception_score(logits, 10);
+  EXPECT_NEAR(a.mean, reference.mean, 1e-12 * reference.mean);
+  EXPECT_NEAR(a.std, reference.std, 1e-10);
+  EXPECT_NEAR(b.mean, reference.mean, 1e-12 * reference.mean);
 }
 
 }  // namespace

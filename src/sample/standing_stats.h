@@ -1,0 +1,17 @@
+// Exact standing statistics (BigGAN-PyTorch's accumulate_standing_stats): reset G's batch-norm
+// statistics, run train-mode forwards on fresh noise, keep their exact average for eval mode.
+#pragma once
+
+#include <cstdint>
+
+#include "config/config.h"
+#include "model/networks.h"
+
+namespace biggan::sample {
+
+// Noise from its own generator seeded with `seed`: the global RNG (and so training) is not
+// touched, and every rank computes the same statistics.
+void accumulate_standing_stats(model::Generator& G, const config::Config& config, int batches, std::int64_t batch_size,
+                               std::uint64_t seed);
+
+}  // namespace biggan::sample
