@@ -7,6 +7,7 @@
 #include "ckpt/checkpoint.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/run_generator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "dist/collectives.h"
@@ -93,25 +94,12 @@ int eval_command(const Args& args) {
   config::Config config;
   config::apply_yaml_file(config, folder.config_file);
   config::resolve(config, ctx.world_size());
-  std::string checkpoint;
-  ckpt::Contents contents;
-  if (vm->count("checkpoint")) {
-    checkpoint = (*vm)["checkpoint"].as<std::string>();
-    contents = ckpt::load(checkpoint);
-  } else {
-    auto loaded = ckpt::load_newest_valid(folder.checkpoints, [&](const std::string& w) {
-      if (ctx.is_root()) log::warn(w);
-    });
-    if (!loaded) throw Error(run_dir + ": no valid checkpoint");
-    checkpoint = loaded->path;
-    contents = std::move(loaded->contents);
-  }
-  const std::string which = (*vm)["which"].as<std::string>();
-  const bool use_ema = which == "G_ema" || (which == "auto" && config.train.ema && config.train.use_ema);
-  if (which != "G" && which != "G_ema" && which != "auto") throw UsageError("eval --which: G | G_ema | auto");
-  if (use_ema && contents.G_ema.empty()) throw Error(checkpoint + ": has no G_ema");
-  model::Generator G(config);
-  model::load_state_dict(*G, use_ema ? contents.G_ema : contents.G, true, checkpoint);
+  auto loaded = load_run_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
+                                   (*vm)["which"].as<std::string>());
+  model::Generator& G = loaded.G;
+  const std::string& checkpoint = loaded.checkpoint;
+  const bool use_ema = loaded.ema;
+  const ckpt::TrainingState& trained = loaded.state;
   if (config.eval.G_eval_mode) G->eval(); else G->train();
   dist::Collectives collectives(ctx, torch::kCPU);
   std::string metric = (*vm)["metric"].as<std::string>();
@@ -132,7 +120,7 @@ int eval_command(const Args& args) {
     so.truncation = config.sample.truncation;
     if (so.num_images < 10) throw UsageError("eval --samples must be >= 10 (the Inception Score uses 10 splits)");
     const auto m = metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives);
-    nlohmann::json out{{"itr", contents.state.itr},       {"checkpoint", checkpoint},
+    nlohmann::json out{{"itr", trained.itr},       {"checkpoint", checkpoint},
                        {"generator", use_ema ? "G_ema" : "G"}, {"IS_mean", m.inception_score.mean},
                        {"IS_std", m.inception_score.std},  {"FID", data ? nlohmann::json(m.FID) : nlohmann::json()},
                        {"samples", m.samples},             {"flavour", metrics::to_string(net->flavour())}};
@@ -147,21 +135,21 @@ int eval_command(const Args& args) {
   if (samples < 2) throw UsageError("eval --samples must be >= 2");
   const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,
                                               static_cast<std::uint64_t>((*vm)["seed"].as<int>()), collectives);
-  nlohmann::json out{{"itr", contents.state.itr}, {"checkpoint", checkpoint}, {"generator", use_ema ? "G_ema" : "G"},
+  nlohmann::json out{{"itr", trained.itr}, {"checkpoint", checkpoint}, {"generator", use_ema ? "G_ema" : "G"},
                      {"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples},
                      {"classifier_test_accuracy", classifier.test_accuracy}};
   log::print0(out.dump() + "\n");
   if (vm->count("summary") && ctx.is_root()) {
     nlohmann::json summary = out;
     summary["run"] = run_dir;
-    summary["iterations"] = contents.state.itr;
-    summary["images_seen"] = contents.state.sampler.samples_seen;
-    summary["epochs"] = contents.state.epoch;
-    summary["training_seconds"] = contents.state.seconds_trained;
-    summary["ranks"] = contents.state.world_size;
-    summary["global_batch_size"] = contents.state.global_batch_size;
+    summary["iterations"] = trained.itr;
+    summary["images_seen"] = trained.sampler.samples_seen;
+    summary["epochs"] = trained.epoch;
+    summary["training_seconds"] = trained.seconds_trained;
+    summary["ranks"] = trained.world_size;
+    summary["global_batch_size"] = trained.global_batch_size;
     std::vector<std::string> sheets;
-    const std::string sample_dir = folder.samples + "/" + std::to_string(contents.state.itr);
+    const std::string sample_dir = folder.samples + "/" + std::to_string(trained.itr);
     if (fs::is_directory(sample_dir))
       for (const auto& f : fs::directory_iterator(sample_dir)) sheets.push_back(f.path().string());
     std::sort(sheets.begin(), sheets.end());

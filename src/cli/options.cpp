@@ -50,9 +50,13 @@ po::options_description config_options() {
   return d;
 }
 
-config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported) {
-  std::vector<std::string> files, sets = imported;
-  if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();
+config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported,
+                           const std::vector<std::string>& base_files) {
+  std::vector<std::string> files = base_files, sets = imported;
+  if (vm.count("config")) {
+    const auto& user = vm["config"].as<std::vector<std::string>>();
+    files.insert(files.end(), user.begin(), user.end());
+  }
   if (vm.count("set")) {
     const auto& user = vm["set"].as<std::vector<std::string>>();
     sets.insert(sets.end(), user.begin(), user.end());

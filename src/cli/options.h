@@ -30,6 +30,9 @@ std::optional<po::variables_map> parse_command(const CommandSpec& spec, po::opti
 po::options_description config_options();
 // Loads the config named by config_options() for `world_size` ranks. `imported` overrides (from
 // a BigGAN-PyTorch state_dict.pth, say) apply after the files and before --set.
-config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported = {});
+// `base_files` load before --config (a run's own config.yaml); `imported` are --set overrides
+// that apply before the user's.
+config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported = {},
+                           const std::vector<std::string>& base_files = {});
 
 }  // namespace biggan::cli

@@ -1,8 +1,10 @@
 #include "sample/sheets.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "image/image.h"
+#include "sample/noise.h"
 
 namespace biggan::sample {
 
@@ -63,21 +65,21 @@ std::vector<std::string> write_sheets(model::Generator& G, const config::Config&
 
   // Class sheets: classes_per_sheet rows of samples_per_class images of one class each.
   const int per_sheet = std::max(1, std::min(s.classes_per_sheet, d.n_classes));
-  for (int first = 0, sheet = 0; first < d.n_classes; first += per_sheet, ++sheet) {
+  for (int first = 0, sheet = 0; s.class_sheets && first < d.n_classes; first += per_sheet, ++sheet) {
     const int classes = std::min(per_sheet, d.n_classes - first);
     const auto y = torch::arange(first, first + classes, torch::kInt64).repeat_interleave(s.samples_per_class);
-    const auto z = torch::randn({y.size(0), d.dim_z}, gen);
+    const auto z = sample_z(y.size(0), d.dim_z, s.z_var, s.truncation, gen);
     const std::string path = folder + "/samples" + std::to_string(sheet) + ".png";
     write_grid(path, generate(G, z, y, s.batch_size), s.samples_per_class);
     written.push_back(path);
   }
 
   // Interpolations work on the shared embedding, so they need G_shared (as in the original).
-  if (!config.model.G_shared) return written;
+  if (!config.model.G_shared || !s.interpolations) return written;
   const int cols = s.interp_midpoints + 2;
   const auto interp = [&](bool fix_z, bool fix_y, const std::string& name) {
-    const auto z0 = torch::randn({s.interp_rows, d.dim_z}, gen);
-    const auto z1 = fix_z ? z0 : torch::randn({s.interp_rows, d.dim_z}, gen);
+    const auto z0 = sample_z(s.interp_rows, d.dim_z, s.z_var, s.truncation, gen);
+    const auto z1 = fix_z ? z0 : sample_z(s.interp_rows, d.dim_z, s.z_var, s.truncation, gen);
     const auto y0 = torch::randint(0, d.n_classes, {s.interp_rows}, gen, torch::kInt64);
     const auto y1 = fix_y ? y0 : torch::randint(0, d.n_classes, {s.interp_rows}, gen, torch::kInt64);
     const auto zs = interpolate(z0, z1, s.interp_midpoints).to(device);
@@ -96,6 +98,15 @@ std::vector<std::string> write_sheets(model::Generator& G, const config::Config&
   interp(false, true, "interpZ0.png");  // the class stays, z moves
   interp(true, false, "interpY0.png");  // z stays, the class moves
   return written;
+}
+
+void write_random_sheet(model::Generator& G, const config::Config& config, const std::string& path, int count,
+                        const SheetSettings& s) {
+  auto gen = at::detail::createCPUGenerator(s.seed + 1);
+  const auto z = sample_z(count, config.derived.dim_z, s.z_var, s.truncation, gen);
+  const auto y = torch::randint(0, config.derived.n_classes, {count}, gen, torch::kInt64);
+  const int columns = std::max(1, static_cast<int>(std::sqrt(static_cast<double>(count))));
+  write_grid(path, generate(G, z, y, s.batch_size), columns);
 }
 
 }  // namespace biggan::sample

@@ -25,6 +25,10 @@ struct SheetSettings {
   int interp_midpoints = 8;
   int batch_size = 64;
   std::uint64_t seed = 0;  // the noise of the sheets: the same every time, so sheets compare over training
+  double z_var = 1.0;       // latents as sample_z draws them
+  double truncation = 0.0;
+  bool class_sheets = true;
+  bool interpolations = true;
 };
 
 // Writes <folder>/samples<i>.png (one row per class) and, when G has a shared embedding, the
@@ -32,5 +36,10 @@ struct SheetSettings {
 // interpY0.png (z stays, the class moves), BigGAN-PyTorch's names. Returns the files written.
 std::vector<std::string> write_sheets(model::Generator& G, const config::Config& config, const std::string& folder,
                                       const SheetSettings& settings);
+
+// A grid of `count` samples of random classes (BigGAN-PyTorch's random_samples), sqrt(count)
+// columns.
+void write_random_sheet(model::Generator& G, const config::Config& config, const std::string& path, int count,
+                        const SheetSettings& settings);
 
 }  // namespace biggan::sample

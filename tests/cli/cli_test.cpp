@@ -78,12 +78,13 @@ TEST(Cli, MissingOptionValue) {
   EXPECT_NE(usage_error_of({"train", "--config"}).find("biggan train"), std::string::npos);
 }
 
-TEST(Cli, UnbuiltCommandsFailClearly) {
+TEST(Cli, SampleNeedsARunFolder) {
+  EXPECT_NE(usage_error_of({"sample"}).find("--run is required"), std::string::npos);
   try {
-    run_args({"sample", "--run", "runs/x"});
+    run_args({"sample", "--run", "runs/no_such_run"});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("not part of this build yet"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("runs/no_such_run: not a run folder"), std::string::npos) << e.what();
   }
 }
 

@@ -1,0 +1,72 @@
+#include "sample/export.h"
+
+#include <filesystem>
+
+#include "data/sampler.h"
+#include "io/h5_tensors.h"
+#include "io/npz.h"
+#include "log/progress.h"
+#include "sample/noise.h"
+
+namespace biggan::sample {
+
+namespace fs = std::filesystem;
+
+torch::Tensor to_uint8(const torch::Tensor& images) {
+  return ((images.detach().to(torch::kCPU, torch::kFloat32) + 1) * 127.5).round().clamp(0, 255).to(torch::kUInt8);
+}
+
+std::string export_samples(model::Generator& G, const config::Config& c, const std::string& folder,
+                           const ExportOptions& o, dist::Collectives& collectives) {
+  torch::NoGradGuard no_grad;
+  const int rank = collectives.rank(), world = collectives.world_size();
+  if (rank == 0) fs::create_directories(folder);
+  collectives.context().barrier();
+  const auto [first, last] = data::Sampler::shard(o.count, rank, world);
+  // One stream per (seed, share): the same seed and rank count give the same file.
+  auto gen = at::detail::createCPUGenerator(o.seed * 7919ULL + static_cast<std::uint64_t>(first) + 1);
+  const auto device = G->parameters().front().device();
+  std::unique_ptr<log::Progress> progress;
+  if (o.progress && rank == 0)
+    progress = std::make_unique<log::Progress>("samples", last - first,
+                                               log::parse_progress_style("auto", log::stdout_is_terminal()));
+  std::vector<torch::Tensor> xs, ys;
+  for (std::int64_t i = first; i < last; i += o.batch_size) {
+    const std::int64_t n = std::min(o.batch_size, last - i);
+    const auto z = sample_z(n, c.derived.dim_z, o.z_var, o.truncation, gen).to(device);
+    const auto y = torch::randint(0, c.derived.n_classes, {n}, gen, torch::kInt64);
+    xs.push_back(to_uint8(G->forward(z, G->shared(y.to(device)))));
+    ys.push_back(y);
+    if (progress) progress->update(i + n - first);
+  }
+  if (progress) progress->finish(last - first);
+  const std::string part = folder + "/.part" + std::to_string(rank) + ".h5";
+  {
+    io::H5File out(part, io::H5File::Mode::create);
+    const auto R = c.derived.resolution;
+    out.write("x", xs.empty() ? torch::empty({0, 3, R, R}, torch::kUInt8) : torch::cat(xs));
+    out.write("y", ys.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(ys));
+  }
+  collectives.context().barrier();
+  const std::string npz = folder + "/samples.npz";
+  if (rank == 0) {
+    std::vector<torch::Tensor> all_x, all_y;
+    for (int r = 0; r < world; ++r) {
+      const std::string p = folder + "/.part" + std::to_string(r) + ".h5";
+      io::H5File in(p, io::H5File::Mode::read);
+      all_x.push_back(in.read("x"));
+      all_y.push_back(in.read("y"));
+    }
+    const auto x = torch::cat(all_x), y = torch::cat(all_y);
+    io::write_npz(npz, {{"x", x}, {"y", y}});
+    io::write_h5_atomically(folder + "/samples.h5", [&](io::H5File& out) {
+      out.write("x", x);
+      out.write("y", y);
+    });
+    for (int r = 0; r < world; ++r) fs::remove(folder + "/.part" + std::to_string(r) + ".h5");
+  }
+  collectives.context().barrier();
+  return npz;
+}
+
+}  // namespace biggan::sample

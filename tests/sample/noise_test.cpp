@@ -1,0 +1,34 @@
+// Latents and the uint8 export: the truncation trick bounds z, z_var scales it, pixels round.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "sample/export.h"
+#include "sample/noise.h"
+
+namespace biggan::sample {
+namespace {
+
+TEST(Noise, TruncationBoundsEveryEntryAndZVarScales) {
+  auto gen = at::detail::createCPUGenerator(5);
+  const auto z = sample_z(2000, 16, 1.0, 0.5, gen);
+  EXPECT_LE(z.abs().max().item<float>(), 0.5f);
+  EXPECT_GT(z.abs().max().item<float>(), 0.45f);  // still fills the interval
+  auto a = at::detail::createCPUGenerator(6), b = at::detail::createCPUGenerator(6);
+  EXPECT_TRUE(torch::allclose(sample_z(10, 4, 0.25, 0.0, a), sample_z(10, 4, 1.0, 0.0, b) * 0.25));
+  auto c = at::detail::createCPUGenerator(7);
+  EXPECT_THROW(sample_z(1, 1, 1.0, -1.0, c), Error);
+}
+
+TEST(Export, Uint8RoundsInsteadOfTruncating) {
+  const auto x = torch::tensor({-1.0f, -0.999f, 0.0f, 0.5f, 1.0f, 1.5f}).view({1, 1, 2, 3});
+  const auto u = to_uint8(x).flatten();
+  EXPECT_EQ(u[0].item<int>(), 0);
+  EXPECT_EQ(u[1].item<int>(), 0);    // 0.1275 -> 0
+  EXPECT_EQ(u[2].item<int>(), 128);  // 127.5 -> 128 (half to even)
+  EXPECT_EQ(u[3].item<int>(), 191);  // 191.25 -> 191 (BigGAN-PyTorch: 191 too)
+  EXPECT_EQ(u[4].item<int>(), 255);
+  EXPECT_EQ(u[5].item<int>(), 255);  // clamped
+}
+
+}  // namespace
+}  // namespace biggan::sample
