@@ -2,7 +2,7 @@
 # GPU check for a machine with a CUDA PyTorch (pip wheel) and NCCL, but without Debian's
 # parallel HDF5, yaml-cpp, stb and Boost.PO: unpack Debian bookworm packages carried in .debs/
 # (apt-get download libhdf5-openmpi-dev libhdf5-openmpi-103-1 libyaml-cpp-dev libyaml-cpp0.7
-# libstb-dev libstb0 libboost1.74-dev libboost-program-options1.74-dev libboost-program-options1.74.0) into /opt/bg, build `biggan` against the wheel's LibTorch, and time a few
+# libstb-dev libstb0 libboost1.74-dev libboost-program-options1.74-dev libboost-program-options1.74.0 libzip-dev libzip4) into /opt/bg, build `biggan` against the wheel's LibTorch, and time a few
 # 128 px BigGAN iterations in fp32 and bf16 on one GPU. Writes logs and a JSON summary to $OUT.
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_check}
@@ -20,6 +20,7 @@ cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DBIGGAN_BUILD_TESTS
   -DCMAKE_PREFIX_PATH="$TORCH;$P/usr" -DHDF5_C_COMPILER_EXECUTABLE=$P/usr/bin/h5pcc.openmpi \
   -DBoost_DIR=$P/usr/lib/x86_64-linux-gnu/cmake/Boost-1.74.0 \
   -DSTB_INCLUDE_DIR=$P/usr/include/stb -DSTB_LIBRARY=$P/usr/lib/x86_64-linux-gnu/libstb.so \
+  -DPKG_CONFIG_EXECUTABLE=/nonexistent -DLIBZIP_INCLUDE_DIR=$P/usr/include -DLIBZIP_LIBRARY=$P/usr/lib/x86_64-linux-gnu/libzip.so \
   >"$OUT/cmake.log" 2>&1 || { echo "configure failed"; grep -iE "error|not found" -A3 "$OUT/cmake.log" | head -40; exit 1; }
 grep -E "CUDA|NCCL|Torch" "$OUT/cmake.log" | head -8
 cmake --build build-gpu -j16 --target biggan -- -k 0 >"$OUT/build.log" 2>&1 ||
