@@ -325,6 +325,8 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(c.eval.test_every, 0, "eval.test_every");
   v.at_least(c.eval.num_inception_images, 1, "eval.num_inception_images");
   v.choice(c.eval.inception_flavour, {"torchvision", "fid"}, "eval.inception_flavour");
+  if (c.ckpt.which_best == "FID" && c.eval.no_fid && c.eval.test_every > 0)
+    v.fail("ckpt.which_best", "which_best: FID needs the FID, but eval.no_fid is true; choose IS or compute the FID");
   v.at_least(c.eval.num_standing_accumulations, 1, "eval.num_standing_accumulations");
 
   // sample
