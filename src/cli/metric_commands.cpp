@@ -108,22 +108,16 @@ int eval_command(const Args& args) {
   if (metric == "inception") {
     auto net = metrics::load_configured_inception(
         config, vm->count("inception-weights") ? (*vm)["inception-weights"].as<std::string>() : "");
-    std::optional<metrics::DatasetMoments> data;
-    if (!config.eval.no_fid)
-      data = metrics::load_dataset_moments(vm->count("moments") ? (*vm)["moments"].as<std::string>()
-                                                                : metrics::default_moments_path(config));
-    metrics::SampleOptions so;
-    so.num_images = vm->count("samples") ? (*vm)["samples"].as<int>() : config.eval.num_inception_images;
-    so.batch_size = config.derived.G_batch_size;
-    so.seed = static_cast<std::uint64_t>((*vm)["seed"].as<int>());
-    so.z_var = config.sample.z_var;
-    so.truncation = config.sample.truncation;
+    const auto data = metrics::load_reference_moments(config, vm->count("moments") ? (*vm)["moments"].as<std::string>() : "");
+    auto so = metrics::sample_options(config, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
+    if (vm->count("samples")) so.num_images = (*vm)["samples"].as<int>();
     if (so.num_images < 10) throw UsageError("eval --samples must be >= 10 (the Inception Score uses 10 splits)");
     const auto m = metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives);
-    nlohmann::json out{{"itr", trained.itr},       {"checkpoint", checkpoint},
-                       {"generator", use_ema ? "G_ema" : "G"}, {"IS_mean", m.inception_score.mean},
-                       {"IS_std", m.inception_score.std},  {"FID", data ? nlohmann::json(m.FID) : nlohmann::json()},
-                       {"samples", m.samples},             {"flavour", metrics::to_string(net->flavour())}};
+    nlohmann::json out{{"itr", trained.itr},
+                       {"checkpoint", checkpoint},
+                       {"generator", use_ema ? "G_ema" : "G"},
+                       {"flavour", metrics::to_string(net->flavour())}};
+    out.update(metrics::to_json(m));
     log::print0(out.dump() + "\n");
     return 0;
   }

@@ -153,22 +153,14 @@ int sample_command(const Args& args) {
   // IS/FID once, and along the truncation curve.
   if (s.sample_inception_metrics || !curve.empty()) {
     auto net = metrics::load_configured_inception(config);
-    std::optional<metrics::DatasetMoments> data;
-    if (!config.eval.no_fid) data = metrics::load_dataset_moments(metrics::default_moments_path(config));
-    metrics::SampleOptions so;
-    so.num_images = config.eval.num_inception_images;
-    so.batch_size = d.G_batch_size;
-    so.seed = seed;
+    const auto data = metrics::load_reference_moments(config);
+    auto so = metrics::sample_options(config, seed);
     const auto score = [&](double z_var, double truncation) {
       so.z_var = z_var;
       so.truncation = truncation;
-      const auto m = metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives);
-      return nlohmann::json{{"z_var", z_var},
-                            {"truncation", truncation},
-                            {"IS_mean", m.inception_score.mean},
-                            {"IS_std", m.inception_score.std},
-                            {"FID", data ? nlohmann::json(m.FID) : nlohmann::json()},
-                            {"samples", m.samples}};
+      auto row = metrics::to_json(metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives));
+      row.update({{"z_var", z_var}, {"truncation", truncation}});
+      return row;
     };
     if (s.sample_inception_metrics) {
       manifest["metrics"] = score(s.z_var, s.truncation);

@@ -1,6 +1,7 @@
 #include "metrics/inception_metrics.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
@@ -28,17 +29,11 @@ InceptionScoreAccumulator::InceptionScoreAccumulator(std::int64_t total, int spl
 void InceptionScoreAccumulator::add(const torch::Tensor& logits, std::int64_t global_offset) {
   const torch::Tensor log_p = torch::log_softmax(logits.detach().to(torch::kCPU, torch::kFloat64), 1);
   if (!class_sums_.defined()) class_sums_ = torch::zeros({splits_, log_p.size(1)}, torch::kFloat64);
-  const torch::Tensor p = log_p.exp();
-  const torch::Tensor plogp = torch::where(p > 0, p * log_p, torch::zeros_like(p)).sum(1);
-  for (std::int64_t i = 0; i < log_p.size(0); ++i) {
-    const std::int64_t split = (global_offset + i) / chunk_;
-    if (split >= splits_) break;  // rows are in global order: the rest is beyond the last split
-    class_sums_[split] += p[i];
-    entropy_[split] += plogp[i];
-  }
+  add_split_sums(log_p, global_offset, chunk_, class_sums_, entropy_);
 }
 
 InceptionScore InceptionScoreAccumulator::finalize(dist::Collectives& collectives) const {
+  // A rank without samples learns the class count from the others.
   torch::Tensor width = torch::tensor({class_sums_.defined() ? class_sums_.size(1) : 0}, torch::kInt64);
   collectives.allreduce_(width, dist::ReduceOp::max);
   torch::Tensor sums = class_sums_.defined() ? class_sums_.clone()
@@ -46,19 +41,7 @@ InceptionScore InceptionScoreAccumulator::finalize(dist::Collectives& collective
   torch::Tensor entropy = entropy_.clone();
   collectives.allreduce_(sums);
   collectives.allreduce_(entropy);
-  std::vector<double> scores;
-  for (int k = 0; k < splits_; ++k) {
-    const torch::Tensor s = sums[k];
-    const torch::Tensor mean = s / static_cast<double>(chunk_);
-    const torch::Tensor cross = torch::where(s > 0, s * mean.log(), torch::zeros_like(s)).sum();
-    scores.push_back(std::exp((entropy[k] - cross).item<double>() / static_cast<double>(chunk_)));
-  }
-  InceptionScore out;
-  for (const double v : scores) out.mean += v / splits_;
-  double var = 0;
-  for (const double v : scores) var += (v - out.mean) * (v - out.mean) / splits_;
-  out.std = std::sqrt(var);
-  return out;
+  return score_from_split_sums(sums, entropy, chunk_);
 }
 
 InceptionV3 load_configured_inception(const config::Config& c, const std::string& weights_in) {
@@ -123,6 +106,36 @@ std::string default_moments_path(const config::Config& c) {
   if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
     name.resize(name.size() - suffix.size());
   return c.derived.data_root + "/" + name + "_inception_moments.h5";
+}
+
+std::optional<DatasetMoments> load_reference_moments(const config::Config& c, const std::string& path) {
+  if (c.eval.no_fid) return std::nullopt;
+  return load_dataset_moments(path.empty() ? default_moments_path(c) : path);
+}
+
+SampleOptions sample_options(const config::Config& c, std::uint64_t seed) {
+  SampleOptions o;
+  o.num_images = c.eval.num_inception_images;
+  o.batch_size = c.derived.G_batch_size;
+  o.seed = seed;
+  o.z_var = c.sample.z_var;
+  o.truncation = c.sample.truncation;
+  return o;
+}
+
+nlohmann::json to_json(const GeneratorMetrics& m) {
+  return {{"IS_mean", m.inception_score.mean},
+          {"IS_std", m.inception_score.std},
+          {"FID", std::isnan(m.FID) ? nlohmann::json() : nlohmann::json(m.FID)},
+          {"samples", m.samples}};
+}
+
+std::string biggan_pytorch_test_log_line(std::int64_t itr, const GeneratorMetrics& m, double unix_time) {
+  char stamp[64];
+  std::snprintf(stamp, sizeof stamp, "%.6f", unix_time);
+  return "{\"itr\": " + std::to_string(itr) + ", \"IS_mean\": " + nlohmann::json(m.inception_score.mean).dump() +
+         ", \"IS_std\": " + nlohmann::json(m.inception_score.std).dump() +
+         ", \"FID\": " + nlohmann::json(std::isnan(m.FID) ? 9999.0 : m.FID).dump() + ", \"_stamp\": " + stamp + "}";
 }
 
 DatasetMoments compute_dataset_moments(InceptionV3& net, const std::string& dataset_path, std::int64_t batch_size,

@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -19,8 +21,7 @@ namespace biggan::metrics {
 
 // BigGAN-PyTorch's IS over `total` samples in global order: split k holds the samples with
 // global index in [k * (total / splits), (k + 1) * (total / splits)); the rest is ignored.
-// Per split it keeps S_c = sum_i p_ic and H = sum_i sum_c p_ic log p_ic, since
-// KL sum = H - sum_c S_c log(S_c / n), and both sums add up over ranks.
+// It keeps the per-split sums of inception_score.h, which add up over ranks.
 class InceptionScoreAccumulator {
  public:
   InceptionScoreAccumulator(std::int64_t total, int splits);
@@ -53,6 +54,9 @@ DatasetMoments load_dataset_moments(const std::string& path);
 // eval.inception_moments, or <data_root>/<dataset>_inception_moments.h5.
 std::string default_moments_path(const config::Config& config);
 
+// The moments FID compares with: `path`, else default_moments_path(); none with eval.no_fid.
+std::optional<DatasetMoments> load_reference_moments(const config::Config& config, const std::string& path = "");
+
 // Every image of an HDF5 dataset once: rank r reads its contiguous shard in batches.
 DatasetMoments compute_dataset_moments(InceptionV3& net, const std::string& dataset_path, std::int64_t batch_size,
                                        dist::Collectives& collectives, bool show_progress);
@@ -65,11 +69,21 @@ struct SampleOptions {
   double truncation = 0.0;  // > 0: the true truncation trick, |z| resampled until <= threshold
 };
 
+// eval.num_inception_images at G_batch_size, with the sample.* latents.
+SampleOptions sample_options(const config::Config& config, std::uint64_t seed);
+
 struct GeneratorMetrics {
   InceptionScore inception_score;
   double FID = std::numeric_limits<double>::quiet_NaN();  // NaN: no dataset moments given
   std::int64_t samples = 0;
 };
+
+// {"IS_mean", "IS_std", "FID" (null when not computed), "samples"}.
+nlohmann::json to_json(const GeneratorMetrics& metrics);
+
+// One line of BigGAN-PyTorch's <experiment>_log.jsonl, key order and separators included (its
+// MATLAB parser depends on them); FID 9999 stands for "not computed", as in the original.
+std::string biggan_pytorch_test_log_line(std::int64_t itr, const GeneratorMetrics& metrics, double unix_time);
 
 // Samples G (random classes, as BigGAN-PyTorch's sample function) and scores it. `data`:
 // the dataset's moments for FID, or nullptr. Collective.

@@ -1,10 +1,36 @@
 #include "metrics/inception_score.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
 
 namespace biggan::metrics {
+
+void add_split_sums(const torch::Tensor& log_p, std::int64_t first, std::int64_t chunk, torch::Tensor& class_sums,
+                    torch::Tensor& entropy) {
+  const std::int64_t splits = class_sums.size(0);
+  const std::int64_t keep = std::clamp<std::int64_t>(splits * chunk - first, 0, log_p.size(0));
+  if (keep == 0) return;
+  const torch::Tensor lp = log_p.narrow(0, 0, keep);
+  const torch::Tensor p = lp.exp();
+  const torch::Tensor plogp = torch::where(p > 0, p * lp, torch::zeros_like(p)).sum(1);
+  const torch::Tensor split = torch::div(torch::arange(first, first + keep, torch::kInt64), chunk, "floor");
+  class_sums.index_add_(0, split, p);
+  entropy.index_add_(0, split, plogp);
+}
+
+InceptionScore score_from_split_sums(const torch::Tensor& class_sums, const torch::Tensor& entropy, std::int64_t chunk) {
+  const auto splits = class_sums.size(0);
+  const torch::Tensor cross =
+      torch::where(class_sums > 0, class_sums * (class_sums / static_cast<double>(chunk)).log(), torch::zeros_like(class_sums))
+          .sum(1);
+  const torch::Tensor scores = ((entropy - cross) / static_cast<double>(chunk)).exp();
+  InceptionScore out;
+  out.mean = scores.mean().item<double>();
+  out.std = splits > 1 ? scores.std(/*unbiased=*/false).item<double>() : 0.0;
+  return out;
+}
 
 InceptionScore inception_score(const torch::Tensor& logits, int splits) {
   if (logits.dim() != 2) throw Error("Inception Score: logits must be (N, classes)");
@@ -14,19 +40,10 @@ InceptionScore inception_score(const torch::Tensor& logits, int splits) {
     throw Error("Inception Score: " + std::to_string(logits.size(0)) + " samples cannot make " + std::to_string(splits) +
                 " splits");
   const torch::Tensor log_p = torch::log_softmax(logits.to(torch::kCPU, torch::kFloat64), 1);
-  std::vector<double> scores;
-  for (int k = 0; k < splits; ++k) {
-    const torch::Tensor lp = log_p.narrow(0, k * chunk, chunk);
-    const torch::Tensor p = lp.exp();
-    const torch::Tensor log_mean = p.mean(0, /*keepdim=*/true).log();
-    // p * (log p - log mean p), with 0 * log 0 taken as 0.
-    const torch::Tensor kl = torch::where(p > 0, p * (lp - log_mean), torch::zeros_like(p)).sum(1).mean();
-    scores.push_back(std::exp(kl.item<double>()));
-  }
-  double mean = 0, var = 0;
-  for (const double s : scores) mean += s / splits;
-  for (const double s : scores) var += (s - mean) * (s - mean) / splits;
-  return {mean, std::sqrt(var)};
+  torch::Tensor class_sums = torch::zeros({splits, log_p.size(1)}, torch::kFloat64);
+  torch::Tensor entropy = torch::zeros({splits}, torch::kFloat64);
+  add_split_sums(log_p, 0, chunk, class_sums, entropy);
+  return score_from_split_sums(class_sums, entropy, chunk);
 }
 
 }  // namespace biggan::metrics

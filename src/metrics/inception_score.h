@@ -14,4 +14,13 @@ struct InceptionScore {
 // `logits`: (N, classes), any float dtype; softmax is taken in float64.
 InceptionScore inception_score(const torch::Tensor& logits, int splits = 10);
 
+// Per-split sums of `log_p` rows (float64 log-probabilities) that fall in split k, i.e. global
+// index in [k * chunk, (k + 1) * chunk); rows past the last split are ignored. `first` is the
+// global index of row 0. Adds into class_sums (splits, classes) and entropy (splits).
+void add_split_sums(const torch::Tensor& log_p, std::int64_t first, std::int64_t chunk, torch::Tensor& class_sums,
+                    torch::Tensor& entropy);
+// The score from those sums: per split S_c = sum_i p_ic and H = sum_i sum_c p_ic log p_ic give
+// KL sum = H - sum_c S_c log(S_c / chunk).
+InceptionScore score_from_split_sums(const torch::Tensor& class_sums, const torch::Tensor& entropy, std::int64_t chunk);
+
 }  // namespace biggan::metrics

@@ -176,7 +176,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   } else if (evaluating) {
     inception = metrics::load_configured_inception(config);
     (*inception)->to(device);
-    if (!c.eval.no_fid) data_moments = metrics::load_dataset_moments(metrics::default_moments_path(config));
+    data_moments = metrics::load_reference_moments(config);
   }
 
   // ---- Logs, checkpoints, progress (rank 0).
@@ -365,30 +365,20 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
         line.update({{"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples}});
         summary = "classifier accuracy " + std::to_string(score.accuracy) + ", Fréchet distance " + std::to_string(score.frechet);
       } else {
-        metrics::SampleOptions so;
-        so.num_images = c.eval.num_inception_images;
-        so.batch_size = d.G_batch_size;
-        so.seed = static_cast<std::uint64_t>(c.train.seed);
+        // Training evaluates with standard latents (sample.* is for `biggan sample`).
+        auto so = metrics::sample_options(config, static_cast<std::uint64_t>(c.train.seed));
+        so.z_var = 1.0;
+        so.truncation = 0.0;
         const auto scores = metrics::evaluate_generator(which_G, config, *inception, data_moments ? &*data_moments : nullptr,
-                                                   so, collectives);
+                                                        so, collectives);
         improved = c.ckpt.which_best == "IS" ? scores.inception_score.mean > state.best_IS
                                              : (data_moments && scores.FID < state.best_FID);
         state.best_IS = std::max(state.best_IS, scores.inception_score.mean);
         if (data_moments) state.best_FID = std::min(state.best_FID, scores.FID);
-        line.update({{"IS_mean", scores.inception_score.mean}, {"IS_std", scores.inception_score.std},
-                     {"FID", data_moments ? nlohmann::json(scores.FID) : nlohmann::json()}, {"samples", scores.samples}});
+        line.update(metrics::to_json(scores));
         summary = "PYTORCH UNOFFICIAL Inception Score is " + std::to_string(scores.inception_score.mean) + " +/- " +
                   std::to_string(scores.inception_score.std) + (data_moments ? ", FID is " + std::to_string(scores.FID) : "");
-        if (ctx.is_root()) {
-          // BigGAN-PyTorch's test log, key order and separators included (its MATLAB parser
-          // depends on them); FID 9999 stands for "not computed", as in the original.
-          char stamp[64];
-          std::snprintf(stamp, sizeof stamp, "%.6f", wall_seconds());
-          biggan_pytorch_log.write_line("{\"itr\": " + std::to_string(state.itr) + ", \"IS_mean\": " +
-                                        nlohmann::json(scores.inception_score.mean).dump() + ", \"IS_std\": " +
-                                        nlohmann::json(scores.inception_score.std).dump() + ", \"FID\": " +
-                                        nlohmann::json(data_moments ? scores.FID : 9999.0).dump() + ", \"_stamp\": " + stamp + "}");
-        }
+        if (ctx.is_root()) biggan_pytorch_log.write_line(metrics::biggan_pytorch_test_log_line(state.itr, scores, wall_seconds()));
       }
       which_G->train();
       if (ctx.is_root()) {
