@@ -48,7 +48,8 @@ namespace {
 
 // Rows of `rows` pairs of endpoints with `midpoints` steps between them: (rows * (m + 2), ...).
 torch::Tensor interpolate(const torch::Tensor& a, const torch::Tensor& b, int midpoints) {
-  const auto steps = torch::linspace(0, 1, midpoints + 2).view({1, -1, 1});
+  // On the endpoints' device: a CPU step vector times CUDA embeddings is a device mismatch.
+  const auto steps = torch::linspace(0, 1, midpoints + 2, a.options()).view({1, -1, 1});
   return (a.unsqueeze(1) * (1 - steps) + b.unsqueeze(1) * steps).reshape({-1, a.size(1)});
 }
 
