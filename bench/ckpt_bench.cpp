@@ -56,13 +56,13 @@ int main(int argc, char** argv) {
     {
       biggan::ckpt::Writer sync(dir, {2, 0, 0}, false);
       auto t = Clock::now();
-      sync.save(contents(1), false);
+      sync.save(contents(1), biggan::ckpt::Slots{0, -1});
       out["sync_save_seconds"] = since(t);
     }
     {
       biggan::ckpt::Writer async(dir, {2, 0, 0}, true);
       auto t = Clock::now();
-      async.save(contents(2), false);  // host copy + thread start: what training waits for
+      async.save(contents(2), biggan::ckpt::Slots{1, -1});  // host copy + thread start: what training waits for
       out["async_stall_seconds"] = since(t);
       t = Clock::now();
       async.wait();

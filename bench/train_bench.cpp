@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     auto gen = at::detail::createCPUGenerator(1 + static_cast<std::uint64_t>(ctx.rank()));
     const auto x = torch::rand({d.loader_batch_per_rank, 3, d.resolution, d.resolution}, gen) * 2 - 1;
     const auto y = torch::randint(0, d.n_classes, {d.loader_batch_per_rank}, gen, torch::kInt64);
-    const biggan::train::NoiseSource noise = [&](const std::string&, std::int64_t n) {
+    const biggan::train::NoiseSource noise = [&](const biggan::train::MicroStep&, std::int64_t n) {
       return std::make_pair(torch::randn({n, d.dim_z}, gen), torch::randint(0, d.n_classes, {n}, gen, torch::kInt64));
     };
     std::vector<double> times;

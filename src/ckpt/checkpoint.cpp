@@ -253,23 +253,23 @@ void Writer::wait() {
   }
 }
 
-void Writer::save(Contents contents, bool best) {
+void Writer::save(Contents contents, Slots slots) {
   wait();  // at most one save in flight
   if (contents.state.created.empty()) contents.state.created = now_iso8601();
   if (!async_) {
-    write(contents, best);
+    write(contents, slots);
     return;
   }
-  thread_ = std::thread([this, c = std::move(contents), best]() {
+  thread_ = std::thread([this, c = std::move(contents), slots]() {
     try {
-      write(c, best);
+      write(c, slots);
     } catch (...) {
       error_ = std::current_exception();
     }
   });
 }
 
-void Writer::write(const Contents& c, bool best) {
+void Writer::write(const Contents& c, Slots slots) {
   const auto start = std::chrono::steady_clock::now();
   const std::string name = checkpoint_name(c.state.itr);
   const std::string final_dir = dir_ + "/" + name;
@@ -289,7 +289,7 @@ void Writer::write(const Contents& c, bool best) {
     if (!c.G_ema.empty()) add("G_ema.h5", c.G_ema);
     add("G_optim.h5", c.G_optim);
     add("D_optim.h5", c.D_optim);
-    add("rng.h5", {{"noise", c.rng}});
+    add("rng.h5", {{"torch_default", c.rng}});
     write_file_atomically(tmp + "/state.json", state_to_json(c.state));
     files.push_back("state.json");
     json manifest;
@@ -309,8 +309,8 @@ void Writer::write(const Contents& c, bool best) {
   // Roles: the newest is `latest`; the copies and best rings reuse their slots; keep_every
   // checkpoints stay forever. Nothing is deleted before the new checkpoint is in place.
   std::vector<std::string> roles{"latest"};
-  if (retention_.num_save_copies > 0) roles.push_back("copy" + std::to_string(c.state.save_num));
-  if (best && retention_.num_best_copies > 0) roles.push_back("best" + std::to_string(c.state.save_best_num));
+  if (slots.copy >= 0 && retention_.num_save_copies > 0) roles.push_back("copy" + std::to_string(slots.copy));
+  if (slots.best >= 0 && retention_.num_best_copies > 0) roles.push_back("best" + std::to_string(slots.best));
   if (retention_.keep_every > 0 && c.state.itr % retention_.keep_every == 0) roles.push_back("keep");
   for (auto& e : entries)
     e.roles.erase(std::remove_if(e.roles.begin(), e.roles.end(),
@@ -397,7 +397,10 @@ Contents load(const std::string& dir) {
   if (fs::exists(dir + "/G_ema.h5")) c.G_ema = read("G_ema.h5");
   c.G_optim = read("G_optim.h5");
   c.D_optim = read("D_optim.h5");
-  c.rng = io::H5File(dir + "/rng.h5", io::H5File::Mode::read).read("noise");
+  // Schema 1 kept each rank's latent generator ("noise"); latents are now a function of the
+  // counters, so that state has no use and is not read.
+  const io::H5File rng(dir + "/rng.h5", io::H5File::Mode::read);
+  if (rng.exists("torch_default")) c.rng = rng.read("torch_default");
   return c;
 }
 

@@ -5,7 +5,7 @@
 //   itr00001200/
 //     G.h5 D.h5 [G_ema.h5]         one dataset per state_dict key (BigGAN-PyTorch names)
 //     G_optim.h5 D_optim.h5        Adam state by parameter index: "<i>.exp_avg", "<i>.exp_avg_sq", "<i>.step"
-//     rng.h5                       "noise": every rank's noise-generator state (world x bytes)
+//     rng.h5                       "torch_default": every rank's default CPU generator (world x bytes)
 //     state.json                   counters, sampler state, world size, accumulations, config, version
 //     manifest.json                written last: schema version, each file's size and CRC-32
 #pragma once
@@ -26,7 +26,7 @@
 
 namespace biggan::ckpt {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 struct TrainingState {
   std::int64_t itr = 0;
@@ -52,7 +52,7 @@ struct Contents {
   TrainingState state;
   model::StateDict G, D, G_ema;
   model::StateDict G_optim, D_optim;
-  torch::Tensor rng;  // uint8 (world, bytes)
+  torch::Tensor rng;  // uint8 (world, bytes); undefined when read from a schema-1 checkpoint
 };
 
 // Host copies (cloned, so training may go on changing the originals).
@@ -71,6 +71,12 @@ struct Retention {
   int keep_every = 0;
 };
 
+// The ring slots a save takes (BigGAN-PyTorch's `_copy<k>` / `_best<k>`); -1: none.
+struct Slots {
+  int copy = -1;
+  int best = -1;
+};
+
 class Writer {
  public:
   // Cleans up stale temporary folders of interrupted saves. Rank 0 only.
@@ -79,9 +85,9 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  // Writes `contents` under itr<N>. `best` marks a new best (takes slot state.save_best_num).
-  // Async: returns once a previous save has finished and this one is queued.
-  void save(Contents contents, bool best);
+  // Writes `contents` under itr<N> as `latest`, in the ring slots given (and `keep` every
+  // keep_every iterations). Async: returns once a previous save has finished and this one is queued.
+  void save(Contents contents, Slots slots);
   // Waits for the save in flight; rethrows its error.
   void wait();
   double last_write_seconds() const { return last_write_seconds_; }
@@ -90,7 +96,7 @@ class Writer {
   static void set_pause_after_files(int files);
 
  private:
-  void write(const Contents& contents, bool best);
+  void write(const Contents& contents, Slots slots);
 
   std::string dir_;
   Retention retention_;

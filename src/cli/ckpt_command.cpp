@@ -146,7 +146,13 @@ int ckpt_command(const Args& args) {
                                                            config.ckpt.keep_every},
                         /*async=*/false);
     const auto itr = contents.state.itr;
-    writer.save(std::move(contents), false);
+    // BigGAN-PyTorch's save_num is the copy slot its last save wrote; ours is the next one.
+    ckpt::Slots slots;
+    if (config.ckpt.num_save_copies > 0) {
+      slots.copy = contents.state.save_num % config.ckpt.num_save_copies;
+      contents.state.save_num = (slots.copy + 1) % config.ckpt.num_save_copies;
+    }
+    writer.save(std::move(contents), slots);
     std::cout << "imported " << dir << " as iteration " << itr << " of run " << folder.root
               << "; `biggan train` with the same config continues from it\n";
     return 0;

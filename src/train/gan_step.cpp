@@ -71,6 +71,15 @@ void synchronise_gradients(torch::nn::Module& net, double ortho, const std::vect
 
 }  // namespace
 
+std::string MicroStep::tag() const {
+  switch (phase) {
+    case Phase::D: return "D_step" + std::to_string(step) + "_acc" + std::to_string(acc);
+    case Phase::G: return "G_acc" + std::to_string(acc);
+    case Phase::standing: return "standing" + std::to_string(step);
+  }
+  return "";
+}
+
 Gan::Gan(const config::Config& config, const torch::Device& device) {
   G = model::Generator(config);
   D = model::Discriminator(config);
@@ -121,7 +130,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   for (int step = 0; step < t.num_D_steps; ++step) {
     gan.D_optim->zero_grad();
     for (int acc = 0; acc < d.num_D_accumulations; ++acc) {
-      auto [z, y_fake] = noise("D_step" + std::to_string(step) + "_acc" + std::to_string(acc), d.G_batch_size);
+      auto [z, y_fake] = noise({MicroStep::Phase::D, step, acc}, d.G_batch_size);
       z = z.narrow(0, 0, bs).to(device, x.scalar_type());
       y_fake = y_fake.narrow(0, 0, bs).to(device);
       torch::Tensor G_z;
@@ -164,7 +173,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   }
   gan.G_optim->zero_grad();
   for (int acc = 0; acc < d.num_G_accumulations; ++acc) {
-    auto [z, y_fake] = noise("G_acc" + std::to_string(acc), d.G_batch_size);
+    auto [z, y_fake] = noise({MicroStep::Phase::G, 0, acc}, d.G_batch_size);
     z = z.to(device, x.scalar_type());
     y_fake = y_fake.to(device);
     torch::Tensor G_z;

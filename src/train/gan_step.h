@@ -24,9 +24,17 @@ struct Gan {
   std::unique_ptr<torch::optim::Adam> G_optim, D_optim;
 };
 
-// Fresh noise for one micro-step: z (n, dim_z) and labels y (n,). `tag` names the micro-step
-// ("D_step0_acc1", "G_acc0") so a test can replay BigGAN-PyTorch's recorded noise.
-using NoiseSource = std::function<std::pair<torch::Tensor, torch::Tensor>(const std::string& tag, std::int64_t n)>;
+// One micro-step of an iteration: D step `step`, accumulation `acc` on this rank (G: step 0).
+struct MicroStep {
+  enum class Phase { D, G, standing } phase = Phase::D;
+  int step = 0;
+  int acc = 0;
+  // "D_step0_acc1", "G_acc0", "standing0": the names of BigGAN-PyTorch's recorded noise.
+  std::string tag() const;
+};
+
+// Fresh noise for one micro-step: z (n, dim_z) and labels y (n,).
+using NoiseSource = std::function<std::pair<torch::Tensor, torch::Tensor>(const MicroStep& micro_step, std::int64_t n)>;
 
 struct IterationMetrics {
   // BigGAN-PyTorch's returned numbers (spec §3.3 item 9): the last D accumulation's unscaled

@@ -50,6 +50,19 @@ std::uint64_t noise_seed(int seed, int rank, std::int64_t salt) {
   return x ^ (x >> 31);
 }
 
+// splitmix64 over (seed, iteration, micro-step, global slot): the seed of one micro-step's latents.
+std::uint64_t latent_seed(int seed, std::int64_t itr, const MicroStep& m, std::int64_t slot) {
+  std::uint64_t h = static_cast<std::uint64_t>(seed);
+  for (const std::uint64_t v : {static_cast<std::uint64_t>(itr), static_cast<std::uint64_t>(m.phase),
+                                static_cast<std::uint64_t>(m.step), static_cast<std::uint64_t>(slot)}) {
+    h += 0x9e3779b97f4a7c15ULL + v;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -137,7 +150,6 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   data::Loader loader(loader_options, ctx.comm());
 
   ckpt::TrainingState state;
-  auto noise_gen = at::detail::createCPUGenerator(noise_seed(c.train.seed, ctx.rank(), 0));
   if (resumed) {
     state = resumed->state;
     model::load_state_dict(*gan.G, resumed->G, true, resumed_from + "/G.h5");
@@ -149,10 +161,12 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     ckpt::restore_adam_state(*gan.G_optim, resumed->G_optim, resumed_from + "/G_optim.h5");
     ckpt::restore_adam_state(*gan.D_optim, resumed->D_optim, resumed_from + "/D_optim.h5");
     loader.restore(state.sampler);
-    if (state.world_size == ctx.world_size())
-      noise_gen.set_state(resumed->rng[ctx.rank()].clone());
-    else  // new ranks: fresh streams, still determined by (seed, rank, iteration)
-      noise_gen = at::detail::createCPUGenerator(noise_seed(c.train.seed, ctx.rank(), state.itr));
+    // Nothing in training draws from the default generator after initialisation; restored anyway,
+    // so that a resumed process is in the state an uninterrupted one would be.
+    if (state.world_size == ctx.world_size() && resumed->rng.defined()) {
+      at::Generator generator = at::detail::getDefaultCPUGenerator();
+      generator.set_state(resumed->rng[ctx.rank()].clone());
+    }
   }
   // Every rank starts from rank 0's model (identical already; this makes it a guarantee).
   dist::broadcast_state(*gan.G, collectives);
@@ -212,14 +226,31 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   const torch::Tensor fixed_z = torch::randn({grid, d.dim_z}, fixed_gen);
   const torch::Tensor fixed_y = torch::randint(0, d.n_classes, {grid}, fixed_gen, torch::kInt64);
 
-  const NoiseSource noise = [&](const std::string&, std::int64_t n) {
-    return std::make_pair(torch::randn({n, d.dim_z}, noise_gen),
-                          torch::randint(0, d.n_classes, {n}, noise_gen, torch::kInt64));
+  // Latents are a pure function of (seed, iteration, micro-step, global slot), with the slot
+  // rank * accumulations + accumulation: the same global batch draws the same z and y on any
+  // number of ranks (2 ranks x 1 accumulation = 1 rank x 2), and a resume has no stream to restore.
+  const NoiseSource noise = [&](const MicroStep& m, std::int64_t n) {
+    const int accumulations = m.phase == MicroStep::Phase::G ? d.num_G_accumulations : d.num_D_accumulations;
+    const std::int64_t slot = static_cast<std::int64_t>(ctx.rank()) * accumulations + m.acc;
+    auto gen = at::detail::createCPUGenerator(latent_seed(c.train.seed, state.itr, m, slot));
+    return std::make_pair(torch::randn({n, d.dim_z}, gen), torch::randint(0, d.n_classes, {n}, gen, torch::kInt64));
   };
 
   // Checkpoint: host copies on every rank's behalf (RNG states gathered), written by rank 0.
+  // A periodic save takes the next slot of the copies ring, a new best the next of the best
+  // ring. The counters move on before the state is stored, so that a resumed run continues
+  // with the slot after this checkpoint's (the original stores the slot just written, and a
+  // resumed run overwrote its newest copy).
   const auto save_checkpoint = [&](bool best) {
-    torch::Tensor rng = collectives.allgather(noise_gen.get_state());
+    ckpt::Slots slots;
+    if (best) {
+      slots.best = state.save_best_num;
+      if (c.ckpt.num_best_copies > 0) state.save_best_num = (state.save_best_num + 1) % c.ckpt.num_best_copies;
+    } else {
+      slots.copy = state.save_num;
+      if (c.ckpt.num_save_copies > 0) state.save_num = (state.save_num + 1) % c.ckpt.num_save_copies;
+    }
+    torch::Tensor rng = collectives.allgather(at::detail::getDefaultCPUGenerator().get_state());
     if (!ctx.is_root()) return;
     ckpt::Contents contents;
     contents.state = state;
@@ -237,7 +268,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     contents.G_optim = ckpt::adam_state(*gan.G_optim);
     contents.D_optim = ckpt::adam_state(*gan.D_optim);
     contents.rng = rng;
-    writer->save(std::move(contents), best);
+    writer->save(std::move(contents), slots);
   };
 
   const auto write_samples = [&]() {
@@ -248,7 +279,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
       which_G->train();
       which_G->begin_standing_stats();
       for (int i = 0; i < c.eval.num_standing_accumulations; ++i) {
-        auto [z, y] = noise("standing", d.G_batch_size);
+        auto [z, y] = noise({MicroStep::Phase::standing, i, 0}, d.G_batch_size);
         which_G->forward(z.to(device), which_G->shared(y.to(device)));
       }
       which_G->end_standing_stats();
@@ -387,16 +418,12 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
         eval_log.write(line);
         log::info("itr " + std::to_string(state.itr) + ": " + summary + (improved ? " (best so far)" : ""));
       }
-      if (improved) {
-        save_checkpoint(true);
-        if (c.ckpt.num_best_copies > 0) state.save_best_num = (state.save_best_num + 1) % c.ckpt.num_best_copies;
-      }
+      if (improved) save_checkpoint(true);
     }
 
     // Checkpoint and sample sheets every save_every iterations.
     if (c.ckpt.save_every > 0 && state.itr % c.ckpt.save_every == 0) {
       save_checkpoint(false);
-      if (c.ckpt.num_save_copies > 0) state.save_num = (state.save_num + 1) % c.ckpt.num_save_copies;
       write_samples();
     }
 
@@ -414,10 +441,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
 
   // ---- The end: a final checkpoint (unless this iteration already has one), then wait for it.
   const bool saved_now = c.ckpt.save_every > 0 && state.itr % c.ckpt.save_every == 0;
-  if (!saved_now) {
-    save_checkpoint(false);
-    if (c.ckpt.num_save_copies > 0) state.save_num = (state.save_num + 1) % c.ckpt.num_save_copies;
-  }
+  if (!saved_now) save_checkpoint(false);
   if (writer) writer->wait();
   if (exit_code == 0 && !saved_now) write_samples();
   if (ctx.is_root()) {

@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <zlib.h>
 
 #include "ckpt/checkpoint.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "io/h5_tensors.h"
 
 namespace biggan::ckpt {
 namespace {
@@ -24,11 +26,9 @@ class Checkpoints : public ::testing::Test {
     fs::remove_all(dir);
   }
   void TearDown() override { fs::remove_all(dir); }
-  Contents contents(std::int64_t itr, int save_num = 0, int best_num = 0) {
+  Contents contents(std::int64_t itr) {
     Contents c;
     c.state.itr = itr;
-    c.state.save_num = save_num;
-    c.state.save_best_num = best_num;
     c.state.world_size = 2;
     c.state.global_batch_size = 64;
     c.state.config_yaml = "train:\n  seed: 0\n";
@@ -52,7 +52,7 @@ class Checkpoints : public ::testing::Test {
 TEST_F(Checkpoints, RoundTripAndRetentionRings) {
   Writer writer(dir.string(), Retention{2, 1, 4}, /*async=*/true);
   const auto first = contents(2);
-  writer.save(first, false);
+  writer.save(first, Slots{0, -1});
   writer.wait();
   EXPECT_TRUE(verify(ckpt(2)).empty());
   const auto loaded = load(ckpt(2));
@@ -61,35 +61,38 @@ TEST_F(Checkpoints, RoundTripAndRetentionRings) {
   EXPECT_EQ(loaded.state.sampler.position, 128);
   EXPECT_EQ(loaded.state.world_size, 2);
   EXPECT_FALSE(loaded.state.created.empty());
-  // Ring of 2 copies: itr 2 (copy0), 4 (copy1, keep), 6 (copy0, best0) -> 2 is dropped, 4 kept by both.
-  writer.save(contents(4, 1), false);
-  writer.save(contents(6, 0, 0), /*best=*/true);
-  writer.save(contents(8, 1), false);
+  // Ring of 2 copies and 1 best: 2 (copy0), 4 (copy1, keep), 6 (best0), 8 (copy0, keep):
+  // 2 lost its only role.
+  writer.save(contents(4), Slots{1, -1});
+  writer.save(contents(6), Slots{-1, 0});
+  writer.save(contents(8), Slots{0, -1});
   writer.wait();
   EXPECT_FALSE(fs::exists(ckpt(2)));
-  EXPECT_TRUE(fs::exists(ckpt(4)));  // keep_every 4
-  EXPECT_TRUE(fs::exists(ckpt(6)));  // copy0 and best0
-  EXPECT_TRUE(fs::exists(ckpt(8)));  // latest, copy1
+  EXPECT_TRUE(fs::exists(ckpt(4)));  // copy1, keep_every 4
+  EXPECT_TRUE(fs::exists(ckpt(6)));  // best0
+  EXPECT_TRUE(fs::exists(ckpt(8)));  // latest, copy0, keep
   EXPECT_EQ(read_file((dir / "latest").string()), "itr00000008\n");
-  writer.save(contents(10, 0), false);  // copy0 moves on; 6 stays as best0
+  writer.save(contents(10), Slots{1, -1});  // copy1 moves on; 4 stays for keep, 6 as best0
   writer.wait();
+  EXPECT_TRUE(fs::exists(ckpt(4)));
   EXPECT_TRUE(fs::exists(ckpt(6)));
   EXPECT_EQ(list(dir.string()).front(), ckpt(10));
-  // A best checkpoint saved again at the same iteration by the periodic save stays best.
-  writer.save(contents(12, 1, 0), /*best=*/true);
-  writer.save(contents(12, 1, 0), false);
+  // A best checkpoint saved again at the same iteration by the periodic save keeps both roles.
+  writer.save(contents(12), Slots{-1, 0});
+  writer.save(contents(12), Slots{0, -1});
   writer.wait();
   const auto index = nlohmann::json::parse(read_file((dir / "index.json").string()));
   const auto& newest = index.at("checkpoints").back();
   EXPECT_EQ(newest.at("name"), "itr00000012");
-  EXPECT_EQ(newest.at("roles"), nlohmann::json({"latest", "copy1", "keep", "best0"})) << index.dump();
+  EXPECT_EQ(newest.at("roles"), nlohmann::json({"latest", "copy0", "keep", "best0"})) << index.dump();
   EXPECT_FALSE(fs::exists(ckpt(6)));  // its best0 slot moved to 12
+  EXPECT_TRUE(fs::exists(ckpt(8)));   // copy0 moved on, keep stays
 }
 
 TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {
   {
     Writer writer(dir.string(), Retention{5, 0, 0}, /*async=*/false);
-    for (int itr : {1, 2, 3, 4}) writer.save(contents(itr, itr), false);
+    for (int itr : {1, 2, 3, 4}) writer.save(contents(itr), Slots{itr, -1});
   }
   // 4: a flipped bit; 3: truncated; 2: a missing file; 1 stays good.
   {
@@ -114,6 +117,33 @@ TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {
   EXPECT_NE(verify(ckpt(1)).at(0).find("incomplete"), std::string::npos);
   Writer cleanup(dir.string(), Retention{}, false);
   EXPECT_FALSE(fs::exists(dir / ".tmp-itr00000009-123"));
+}
+
+// Schema 1 (before latents became a function of the counters) stored each rank's latent
+// generator as rng.h5 "noise": such checkpoints still load, without a generator state.
+TEST_F(Checkpoints, SchemaOneCheckpointsStillLoad) {
+  Writer(dir.string(), Retention{1, 0, 0}, /*async=*/false).save(contents(5), Slots{0, -1});
+  const std::string c = ckpt(5);
+  fs::remove(c + "/rng.h5");
+  io::H5File(c + "/rng.h5", io::H5File::Mode::create).write("noise", torch::randint(0, 255, {2, 16}, torch::kUInt8));
+  auto state = nlohmann::json::parse(read_file(c + "/state.json"));
+  state["schema_version"] = 1;
+  write_file_atomically(c + "/state.json", state.dump(2));
+  auto manifest = nlohmann::json::parse(read_file(c + "/manifest.json"));
+  manifest["schema_version"] = 1;
+  for (const char* f : {"rng.h5", "state.json"}) {
+    const std::string bytes = read_file(c + "/" + f);
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08lx",
+                  crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+    manifest["files"][f] = {{"bytes", bytes.size()}, {"crc32", hex}};
+  }
+  write_file_atomically(c + "/manifest.json", manifest.dump(2));
+  ASSERT_TRUE(verify(c).empty()) << verify(c).at(0);
+  const auto loaded = load(c);
+  EXPECT_EQ(loaded.state.itr, 5);
+  EXPECT_FALSE(loaded.rng.defined());
+  EXPECT_EQ(loaded.G.size(), 2u);
 }
 
 TEST_F(Checkpoints, AdamStateRoundTrip) {
@@ -144,7 +174,7 @@ TEST_F(Checkpoints, FilesValidateAgainstTheJsonSchemas) {
     GTEST_SKIP() << "python3-jsonschema not installed";
   {
     Writer writer(dir.string(), Retention{2, 2, 0}, false);
-    writer.save(contents(5), true);
+    writer.save(contents(5), Slots{0, 0});
   }
   const std::string cmd = "/usr/bin/python3 " + std::string(BIGGAN_SOURCE_DIR) + "/tests/ckpt/validate_schemas.py " +
                           std::string(BIGGAN_SOURCE_DIR) + "/checkpoints-schema " + dir.string();

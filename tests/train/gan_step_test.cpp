@@ -35,8 +35,8 @@ TEST_P(IterationParity, ParametersAfterOneIterationMatchBigGanPytorch) {
   model::load_state_dict(*gan.G, file.read_group("init/G"), true, "init/G");
   model::load_state_dict(*gan.D, file.read_group("init/D"), true, "init/D");
   const std::string group = "train/" + v.name;
-  NoiseSource recorded = [&](const std::string& tag, std::int64_t) {
-    return std::make_pair(file.read(group + "/noise/" + tag + "_z"), file.read(group + "/noise/" + tag + "_y"));
+  NoiseSource recorded = [&](const MicroStep& m, std::int64_t) {
+    return std::make_pair(file.read(group + "/noise/" + m.tag() + "_z"), file.read(group + "/noise/" + m.tag() + "_y"));
   };
   dist::Collectives collectives(dist::process_context(), torch::kCPU);
   gan.G->train();

@@ -34,13 +34,6 @@ std::pair<torch::Tensor, torch::Tensor> global_noise(const std::string& phase, i
   return {torch::randn({n, 32}, gen), torch::randint(0, 10, {n}, gen, torch::kInt64)};
 }
 
-// Parses "D_step1_acc0" / "G_acc1".
-std::pair<int, int> step_and_acc(const std::string& tag) {
-  if (tag[0] == 'G') return {0, std::stoi(tag.substr(5))};
-  const auto acc = tag.find("_acc");
-  return {std::stoi(tag.substr(6, acc - 6)), std::stoi(tag.substr(acc + 4))};
-}
-
 // Sets every SN layer's u0 to the exact top singular vector of its weight: the power
 // iteration's fixed point, so the number of iterations (one per forward: A*W on one rank,
 // A per rank) no longer matters, only the arithmetic.
@@ -80,10 +73,8 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
     x_parts.push_back(images.narrow(0, (step * 2 + rank) * b, b));
     y_parts.push_back(labels.narrow(0, (step * 2 + rank) * b, b));
   }
-  const NoiseSource rank_noise = [&](const std::string& tag, std::int64_t n) {
-    const auto [step, acc] = step_and_acc(tag);
-    (void)acc;
-    return global_noise(tag.substr(0, 1), step, rank, n);
+  const NoiseSource rank_noise = [&](const MicroStep& m, std::int64_t n) {
+    return global_noise(m.tag().substr(0, 1), m.step, rank, n);
   };
   // One rank, two accumulations.
   dist::Context self(MPI_COMM_SELF);
@@ -97,9 +88,8 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
                                  static_cast<torch::nn::Module*>(reference.G.get()),
                                  static_cast<torch::nn::Module*>(reference.D.get())})
     converge_spectral_norms(*net);
-  const NoiseSource reference_noise = [&](const std::string& tag, std::int64_t n) {
-    const auto [step, acc] = step_and_acc(tag);
-    return global_noise(tag.substr(0, 1), step, acc, n);
+  const NoiseSource reference_noise = [&](const MicroStep& m, std::int64_t n) {
+    return global_noise(m.tag().substr(0, 1), m.step, m.acc, n);
   };
   for (int itr = 0; itr < 3; ++itr) {
     train_iteration(ranks, two, torch::cat(x_parts), torch::cat(y_parts), rank_noise, collectives);
