@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <type_traits>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
@@ -120,13 +121,30 @@ void write_index(const std::string& dir, const std::vector<IndexEntry>& entries)
 
 }  // namespace
 
-model::StateDict host_copy(const torch::nn::Module& net) {
+namespace {
+
+torch::Tensor to_host(const torch::Tensor& t, model::StateDict& reuse, const std::string& key) {
+  const torch::Tensor src = t.detach();
+  const auto it = reuse.find(key);
+  torch::Tensor dst;
+  if (it != reuse.end() && it->second.sizes() == src.sizes() && it->second.scalar_type() == src.scalar_type() &&
+      it->second.is_contiguous())
+    dst = std::move(it->second);
+  else
+    dst = torch::empty(src.sizes(), src.options().device(torch::kCPU).pinned_memory(src.is_cuda()));
+  dst.copy_(src);
+  return dst;
+}
+
+}  // namespace
+
+model::StateDict host_copy(const torch::nn::Module& net, model::StateDict reuse) {
   model::StateDict out;
-  for (const auto& [key, t] : model::state_dict(net)) out[key] = t.detach().to(torch::kCPU).clone();
+  for (const auto& [key, t] : model::state_dict(net)) out[key] = to_host(t, reuse, key);
   return out;
 }
 
-model::StateDict adam_state(const torch::optim::Adam& optimizer) {
+model::StateDict adam_state(const torch::optim::Adam& optimizer, model::StateDict reuse) {
   model::StateDict out;
   const auto& params = optimizer.param_groups().at(0).params();
   const auto& state = optimizer.state();
@@ -136,8 +154,8 @@ model::StateDict adam_state(const torch::optim::Adam& optimizer) {
     const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
     const std::string prefix = std::to_string(i) + ".";
     out[prefix + "step"] = torch::tensor(static_cast<std::int64_t>(s.step()), torch::kInt64);
-    out[prefix + "exp_avg"] = s.exp_avg().detach().to(torch::kCPU).clone();
-    out[prefix + "exp_avg_sq"] = s.exp_avg_sq().detach().to(torch::kCPU).clone();
+    out[prefix + "exp_avg"] = to_host(s.exp_avg(), reuse, prefix + "exp_avg");
+    out[prefix + "exp_avg_sq"] = to_host(s.exp_avg_sq(), reuse, prefix + "exp_avg_sq");
   }
   return out;
 }
@@ -253,16 +271,24 @@ void Writer::wait() {
   }
 }
 
+Contents Writer::reclaim() {
+  wait();
+  return std::exchange(spare_, Contents{});
+}
+
 void Writer::save(Contents contents, Slots slots) {
   wait();  // at most one save in flight
   if (contents.state.created.empty()) contents.state.created = now_iso8601();
   if (!async_) {
     write(contents, slots);
+    spare_ = std::move(contents);
     return;
   }
-  thread_ = std::thread([this, c = std::move(contents), slots]() {
+  spare_ = Contents{};
+  thread_ = std::thread([this, c = std::move(contents), slots]() mutable {
     try {
       write(c, slots);
+      spare_ = std::move(c);
     } catch (...) {
       error_ = std::current_exception();
     }

@@ -56,8 +56,12 @@ struct Contents {
 };
 
 // Host copies (cloned, so training may go on changing the originals).
-model::StateDict host_copy(const torch::nn::Module& net);
-model::StateDict adam_state(const torch::optim::Adam& optimizer);
+// Host copies of a network's state_dict and of Adam's state. Tensors of `reuse` (the buffers of
+// the previous save, from Writer::reclaim) with the same key, shape and dtype are copied into:
+// memory that is already mapped copies about 2.5x faster than fresh memory, which is most of
+// the stall an asynchronous save costs. From CUDA, fresh buffers are pinned.
+model::StateDict host_copy(const torch::nn::Module& net, model::StateDict reuse = {});
+model::StateDict adam_state(const torch::optim::Adam& optimizer, model::StateDict reuse = {});
 void restore_adam_state(torch::optim::Adam& optimizer, const model::StateDict& state, const std::string& source);
 
 std::string state_to_json(const TrainingState& state);
@@ -90,6 +94,9 @@ class Writer {
   void save(Contents contents, Slots slots);
   // Waits for the save in flight; rethrows its error.
   void wait();
+  // Waits for the save in flight and hands back its host buffers for the next save's copies
+  // (empty before the first save).
+  Contents reclaim();
   double last_write_seconds() const { return last_write_seconds_; }
 
   // Test hook: when set, the writer pauses after writing this many files (for crash tests).
@@ -103,6 +110,7 @@ class Writer {
   bool async_;
   std::thread thread_;
   std::exception_ptr error_;
+  Contents spare_;  // the last written contents, kept for reclaim()
   std::atomic<double> last_write_seconds_{0};
 };
 

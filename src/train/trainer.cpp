@@ -252,6 +252,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     }
     torch::Tensor rng = collectives.allgather(at::detail::getDefaultCPUGenerator().get_state());
     if (!ctx.is_root()) return;
+    ckpt::Contents spare = writer->reclaim();  // the previous save's host buffers, once it is written
     ckpt::Contents contents;
     contents.state = state;
     contents.state.sampler = loader.state();
@@ -262,11 +263,11 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     contents.state.config_yaml = config::to_yaml(config, false);
     contents.state.code_version = git_hash();
     contents.state.seconds_trained = state.seconds_trained;
-    contents.G = ckpt::host_copy(*gan.G);
-    contents.D = ckpt::host_copy(*gan.D);
-    if (gan.G_ema) contents.G_ema = ckpt::host_copy(*gan.G_ema);
-    contents.G_optim = ckpt::adam_state(*gan.G_optim);
-    contents.D_optim = ckpt::adam_state(*gan.D_optim);
+    contents.G = ckpt::host_copy(*gan.G, std::move(spare.G));
+    contents.D = ckpt::host_copy(*gan.D, std::move(spare.D));
+    if (gan.G_ema) contents.G_ema = ckpt::host_copy(*gan.G_ema, std::move(spare.G_ema));
+    contents.G_optim = ckpt::adam_state(*gan.G_optim, std::move(spare.G_optim));
+    contents.D_optim = ckpt::adam_state(*gan.D_optim, std::move(spare.D_optim));
     contents.rng = rng;
     writer->save(std::move(contents), slots);
   };
