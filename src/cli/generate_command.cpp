@@ -8,6 +8,8 @@
 #include "config/biggan_pytorch_flags.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "dist/collectives.h"
+#include "dist/context.h"
 #include "io/h5_tensors.h"
 #include "io/pth.h"
 #include "log/log.h"
@@ -95,6 +97,8 @@ int generate_command(const Args& args) {
   log::info("Number of params in G: " + std::to_string(model::parameter_count(*G)));
   if (!report.missing.empty())
     log::warn(weights + ": " + std::to_string(report.missing.size()) + " sv* buffers missing (non-strict load)");
+  const torch::Device device = dist::rank_device(dist::process_context());
+  G->to(device);
 
   if (standing > 0)
     sample::accumulate_standing_stats(G, config, standing, batch_size, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
@@ -105,9 +109,9 @@ int generate_command(const Args& args) {
     torch::NoGradGuard no_grad;
     for (std::int64_t start = 0; start < z.size(0); start += batch_size) {
       const auto n = std::min<std::int64_t>(batch_size, z.size(0) - start);
-      const auto zb = z.narrow(0, start, n);
-      const auto yb = y.narrow(0, start, n);
-      images.push_back(G->forward(zb, G->shared(yb)));
+      const auto zb = z.narrow(0, start, n).to(device);
+      const auto yb = y.narrow(0, start, n).to(device);
+      images.push_back(G->forward(zb, G->shared(yb)).to(torch::kCPU));
     }
   }
   const torch::Tensor x = images.empty() ? torch::empty({0, 3, d.resolution, d.resolution}) : torch::cat(images);

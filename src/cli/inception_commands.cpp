@@ -36,6 +36,7 @@ int inception_moments_command(const Args& args) {
   const int batch = (*vm)["batch-size"].as<int>();
   if (batch < 1) throw UsageError("inception-moments: --batch-size must be >= 1");
   auto net = metrics::load_configured_inception(config, vm->count("weights") ? (*vm)["weights"].as<std::string>() : "");
+  net->to(dist::rank_device(ctx));
   const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : metrics::default_moments_path(config);
   std::string npz;
   if (!vm->count("no-npz")) npz = std::filesystem::path(output).replace_extension(".npz").string();

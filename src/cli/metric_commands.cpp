@@ -108,6 +108,7 @@ int eval_command(const Args& args) {
   if (metric == "inception") {
     auto net = metrics::load_configured_inception(
         config, vm->count("inception-weights") ? (*vm)["inception-weights"].as<std::string>() : "");
+    net->to(dist::rank_device(dist::process_context()));
     const auto data = metrics::load_reference_moments(config, vm->count("moments") ? (*vm)["moments"].as<std::string>() : "");
     auto so = metrics::sample_options(config, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
     if (vm->count("samples")) so.num_images = (*vm)["samples"].as<int>();

@@ -1,7 +1,7 @@
 #include "cli/run_generator.h"
 
 #include "core/error.h"
-#include "dist/context.h"
+#include "dist/collectives.h"
 #include "log/log.h"
 #include "model/state_dict.h"
 #include "run/run_folder.h"
@@ -29,6 +29,7 @@ RunGenerator load_run_generator(const config::Config& config, const std::string&
   if (out.ema && contents.G_ema.empty()) throw Error(out.checkpoint + ": has no G_ema (use --which G)");
   out.G = model::Generator(config);
   model::load_state_dict(*out.G, out.ema ? contents.G_ema : contents.G, true, out.checkpoint);
+  out.G->to(dist::rank_device(dist::process_context()));
   out.state = contents.state;
   return out;
 }

@@ -1,5 +1,6 @@
 // A trained generator from a run folder, for the commands that sample or score one (eval,
-// sample): the chosen or newest valid checkpoint, G or G_ema, loaded strictly.
+// sample): the chosen or newest valid checkpoint, G or G_ema, loaded strictly, on this rank's
+// device.
 #pragma once
 
 #include <string>

@@ -153,6 +153,7 @@ int sample_command(const Args& args) {
   // IS/FID once, and along the truncation curve.
   if (s.sample_inception_metrics || !curve.empty()) {
     auto net = metrics::load_configured_inception(config);
+    net->to(dist::rank_device(dist::process_context()));
     const auto data = metrics::load_reference_moments(config);
     auto so = metrics::sample_options(config, seed);
     const auto score = [&](double z_var, double truncation) {

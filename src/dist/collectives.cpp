@@ -43,6 +43,11 @@ std::string mpi_error(int rc) {
 
 }  // namespace
 
+torch::Device rank_device(const Context& context) {
+  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, context.local_rank() % torch::cuda::device_count());
+  return torch::kCPU;
+}
+
 #ifdef BIGGAN_WITH_NCCL
 struct Collectives::Nccl {
   ncclComm_t comm = nullptr;

@@ -15,6 +15,10 @@ namespace biggan::dist {
 
 enum class ReduceOp { sum, max, min };
 
+// This rank's device: the GPU of its local rank (modulo the visible GPUs) when CUDA is
+// available, else the CPU. Training, sampling and evaluation all place their networks there.
+torch::Device rank_device(const Context& context);
+
 class Collectives {
  public:
   // `device` is where the training tensors live; a CUDA device sets up NCCL (when built).

@@ -152,7 +152,7 @@ DatasetMoments compute_dataset_moments(InceptionV3& net, const std::string& data
     progress = std::make_unique<log::Progress>("moments", last - first, log::parse_progress_style("auto", log::stdout_is_terminal()));
   for (std::int64_t i = first; i < last; i += batch_size) {
     const std::int64_t n = std::min(batch_size, last - i);
-    const auto out = net->forward(data::normalize_images(file.read_rows("imgs", i, n)));
+    const auto out = net->forward(data::normalize_images(file.read_rows("imgs", i, n)).to(net->parameters().front().device()));
     moments.add(out.pool);
     score.add(out.logits, i);  // file order, as BigGAN-PyTorch's unshuffled loader
     if (progress) progress->update(i + n - first);

@@ -29,11 +29,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-torch::Device choose_device(const dist::Context& ctx) {
-  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, ctx.local_rank() % torch::cuda::device_count());
-  return torch::kCPU;
-}
-
 void check_precision(const config::Config& c, const torch::Device& device) {
   for (const auto& [key, value] : {std::pair{"model.G_precision", c.model.G_precision},
                                    std::pair{"model.D_precision", c.model.D_precision}}) {
@@ -83,7 +78,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   auto& ctx = dist::process_context();
   config::Config config = config_in;
   torch::set_num_threads(config.dist.intra_op_threads);
-  const torch::Device device = choose_device(ctx);
+  const torch::Device device = dist::rank_device(ctx);
   check_precision(config, device);
   install_stop_signals(config.ckpt.stop_signal);
   const double start_wall = wall_seconds();
