@@ -55,11 +55,11 @@ struct Contents {
   torch::Tensor rng;  // uint8 (world, bytes); undefined when read from a schema-1 checkpoint
 };
 
-// Host copies (cloned, so training may go on changing the originals).
-// Host copies of a network's state_dict and of Adam's state. Tensors of `reuse` (the buffers of
-// the previous save, from Writer::reclaim) with the same key, shape and dtype are copied into:
-// memory that is already mapped copies about 2.5x faster than fresh memory, which is most of
-// the stall an asynchronous save costs. From CUDA, fresh buffers are pinned.
+// Host copies of a network's state_dict and of Adam's state (training may go on changing the
+// originals). Tensors of `reuse` (the buffers of the previous save, from Writer::reclaim) with
+// the same key, shape and dtype are copied into: memory that is already mapped copies about
+// 2.5x faster than fresh memory, which is most of the stall an asynchronous save costs. From
+// CUDA, fresh buffers are pinned.
 model::StateDict host_copy(const torch::nn::Module& net, model::StateDict reuse = {});
 model::StateDict adam_state(const torch::optim::Adam& optimizer, model::StateDict reuse = {});
 void restore_adam_state(torch::optim::Adam& optimizer, const model::StateDict& state, const std::string& source);
