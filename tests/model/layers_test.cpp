@@ -29,8 +29,9 @@ TEST(SpectralNorm, SecondVectorTracksSecondSingularValue) {
   const auto x = torch::randn({2, 30});
   for (int i = 0; i < 300; ++i) lin->forward(x);
   const auto s = torch::linalg::svdvals(lin->weight.detach(), c10::nullopt);
-  EXPECT_NEAR(lin->sn.singular_values()[0].item<double>(), s[0].item<double>(), 1e-4);
-  EXPECT_NEAR(lin->sn.singular_values()[1].item<double>(), s[1].item<double>(), 1e-3);
+  // Relative to each singular value: the second converges at the rate (s2/s3)^iterations, slower.
+  EXPECT_NEAR(lin->sn.singular_values()[0].item<double>() / s[0].item<double>(), 1.0, 1e-4);
+  EXPECT_NEAR(lin->sn.singular_values()[1].item<double>() / s[1].item<double>(), 1.0, 1e-3);
 }
 
 TEST(SpectralNorm, EvalModeStoresNothingAndNormalisedWeightHasUnitNorm) {
