@@ -1,5 +1,7 @@
 #include "ckpt/checkpoint.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -24,6 +26,10 @@ using nlohmann::json;
 namespace {
 
 std::atomic<int> g_pause_after_files{-1};
+SaveStageHook& stage_hook() {
+  static SaveStageHook hook;
+  return hook;
+}
 
 // LibTorch 1.x keys optimizer state by the TensorImpl pointer as a string, 2.x by the pointer.
 using StateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
@@ -75,6 +81,14 @@ std::string now_iso8601() {
   return text;
 }
 
+// "20261201T083000Z": a suffix for folders set aside.
+std::string compact_utc_time() {
+  const std::time_t t = std::time(nullptr);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+  return text;
+}
+
 void write_tensors(const std::string& path, const model::StateDict& tensors) {
   io::H5File file(path, io::H5File::Mode::create);
   for (const auto& [key, t] : tensors) file.write(key, t);
@@ -100,14 +114,29 @@ struct IndexEntry {
   std::vector<std::string> roles;
 };
 
+// Refuses a file of a newer schema, naming both versions: skipping or rewriting it would lose
+// what the newer build wrote.
+void check_schema_version(const json& j, const std::string& path) {
+  if (!j.contains("schema_version") || !j.at("schema_version").is_number_integer()) return;
+  const int version = j.at("schema_version").get<int>();
+  if (version > kSchemaVersion)
+    throw NewerSchemaError(path + ": schema version " + std::to_string(version) + " is newer than this build's (" +
+                           std::to_string(kSchemaVersion) + "); use the biggan that wrote it, nothing was changed or deleted");
+}
+
 std::vector<IndexEntry> read_index(const std::string& dir) {
   std::vector<IndexEntry> entries;
   const std::string path = dir + "/index.json";
   if (!fs::exists(path)) return entries;
   const json j = read_json(path);
-  for (const auto& e : j.at("checkpoints"))
-    entries.push_back({e.at("name").get<std::string>(), e.at("itr").get<std::int64_t>(),
-                       e.at("roles").get<std::vector<std::string>>()});
+  check_schema_version(j, path);
+  try {
+    for (const auto& e : j.at("checkpoints"))
+      entries.push_back({e.at("name").get<std::string>(), e.at("itr").get<std::int64_t>(),
+                         e.at("roles").get<std::vector<std::string>>()});
+  } catch (const json::exception& e) {
+    throw Error(path + ": malformed checkpoint index (" + std::string(e.what()) + ")");
+  }
   return entries;
 }
 
@@ -117,6 +146,51 @@ void write_index(const std::string& dir, const std::vector<IndexEntry>& entries)
   j["checkpoints"] = json::array();
   for (const auto& e : entries) j["checkpoints"].push_back({{"name", e.name}, {"itr", e.itr}, {"roles", e.roles}});
   write_file_atomically(dir + "/index.json", j.dump(2) + "\n");
+}
+
+// Gives checkpoint `name` the roles `roles` (taking each from whichever checkpoint held it, but
+// "keep"), in `entries`. The same iteration saved again (a best checkpoint, then the periodic
+// one) keeps its earlier roles, except an earlier slot of a ring it takes a new slot of: one
+// checkpoint never holds two slots of one ring, or the ring collapses onto it.
+void give_roles(std::vector<IndexEntry>& entries, const std::string& name, std::int64_t itr,
+                std::vector<std::string> roles) {
+  const auto ring_of = [](const std::string& role) { return role.substr(0, 4); };  // "copy" | "best"
+  for (auto& e : entries)
+    e.roles.erase(std::remove_if(e.roles.begin(), e.roles.end(),
+                                 [&](const std::string& r) { return r != "keep" && std::count(roles.begin(), roles.end(), r); }),
+                  e.roles.end());
+  const auto own = roles;
+  for (const auto& e : entries)
+    if (e.name == name)
+      for (const auto& r : e.roles) {
+        const bool ring = r != "latest" && r != "keep";
+        const bool same_ring = ring && std::any_of(own.begin(), own.end(), [&](const std::string& n) {
+                                 return n != "latest" && n != "keep" && ring_of(n) == ring_of(r);
+                               });
+        if (!same_ring && !std::count(roles.begin(), roles.end(), r)) roles.push_back(r);
+      }
+  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == name; }),
+                entries.end());
+  entries.push_back({name, itr, roles});
+}
+
+// Writes the index, deletes the checkpoints that hold no role, then writes it without them.
+// They stay listed, with no role, until they are gone: a process killed in between leaves them
+// to the next start (delete_unreferenced), never on disk unknown to the index.
+void commit_index(const std::string& dir, const std::vector<IndexEntry>& entries,
+                  const std::function<void()>& between = {}) {
+  write_index(dir, entries);
+  if (between) between();
+  std::vector<IndexEntry> kept;
+  bool any_doomed = false;
+  for (const auto& e : entries) {
+    if (!e.roles.empty()) kept.push_back(e);
+    else {
+      fs::remove_all(dir + "/" + e.name);
+      any_doomed = true;
+    }
+  }
+  if (any_doomed) write_index(dir, kept);
 }
 
 }  // namespace
@@ -215,8 +289,8 @@ TrainingState state_from_json(const std::string& text, const std::string& source
     const json j = json::parse(text);
     const int version = j.at("schema_version").get<int>();
     if (version > kSchemaVersion)
-      throw Error(source + ": checkpoint schema version " + std::to_string(version) + " is newer than this build (" +
-                  std::to_string(kSchemaVersion) + ")");
+      throw NewerSchemaError(source + ": checkpoint schema version " + std::to_string(version) +
+                             " is newer than this build's (" + std::to_string(kSchemaVersion) + ")");
     s.itr = j.at("itr").get<std::int64_t>();
     s.epoch = j.at("epoch").get<std::int64_t>();
     s.save_num = j.at("save_num").get<int>();
@@ -243,13 +317,36 @@ TrainingState state_from_json(const std::string& text, const std::string& source
   return s;
 }
 
+Slots take_slots(TrainingState& state, bool best, const Retention& retention) {
+  Slots slots;
+  if (best) {
+    slots.best = state.save_best_num;
+    if (retention.num_best_copies > 0) state.save_best_num = (state.save_best_num + 1) % retention.num_best_copies;
+  } else {
+    slots.copy = state.save_num;
+    if (retention.num_save_copies > 0) state.save_num = (state.save_num + 1) % retention.num_save_copies;
+  }
+  return slots;
+}
+
 void Writer::set_pause_after_files(int files) { g_pause_after_files = files; }
+void Writer::set_stage_hook(SaveStageHook hook) { stage_hook() = std::move(hook); }
+
+void Writer::stage(SaveStage s, const std::string& name, int files_written) const {
+  if (s == SaveStage::file_written) maybe_pause(files_written);
+  if (stage_hook()) stage_hook()(s, name);
+}
 
 Writer::Writer(std::string checkpoints_dir, Retention retention, bool async)
     : dir_(std::move(checkpoints_dir)), retention_(retention), async_(async) {
   // Crash-consistency tests stop the writer inside a save, then kill the process.
   if (const char* pause = std::getenv("BIGGAN_TEST_PAUSE_AFTER_FILES")) set_pause_after_files(std::atoi(pause));
   fs::create_directories(dir_);
+  // A newer or malformed index stops the run now, before anything is written; checkpoints an
+  // interrupted save had left without a role are deleted now, as it would have done.
+  auto entries = read_index(dir_);
+  if (std::any_of(entries.begin(), entries.end(), [](const IndexEntry& e) { return e.roles.empty(); }))
+    commit_index(dir_, entries);
   for (const auto& entry : fs::directory_iterator(dir_))
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path());
 }
@@ -300,63 +397,77 @@ void Writer::write(const Contents& c, Slots slots) {
   const std::string name = checkpoint_name(c.state.itr);
   const std::string final_dir = dir_ + "/" + name;
   auto entries = read_index(dir_);
-  if (!fs::exists(final_dir)) {
-    const std::string tmp = dir_ + "/.tmp-" + name + "-" + std::to_string(::getpid());
-    fs::remove_all(tmp);
-    fs::create_directories(tmp);
-    std::vector<std::string> files;
-    const auto add = [&](const std::string& file, const model::StateDict& tensors) {
-      write_tensors(tmp + "/" + file, tensors);
-      files.push_back(file);
-      maybe_pause(static_cast<int>(files.size()));
-    };
-    add("G.h5", c.G);
-    add("D.h5", c.D);
-    if (!c.G_ema.empty()) add("G_ema.h5", c.G_ema);
-    add("G_optim.h5", c.G_optim);
-    add("D_optim.h5", c.D_optim);
-    add("rng.h5", {{"torch_default", c.rng}});
-    write_file_atomically(tmp + "/state.json", state_to_json(c.state));
-    files.push_back("state.json");
-    json manifest;
-    manifest["schema_version"] = kSchemaVersion;
-    manifest["created"] = now_iso8601();
-    manifest["itr"] = c.state.itr;
-    manifest["files"] = json::object();
-    for (const auto& f : files) {
-      fsync_file(tmp + "/" + f);
-      manifest["files"][f] = {{"bytes", fs::file_size(tmp + "/" + f)}, {"crc32", hex32(crc32_of_file(tmp + "/" + f))}};
-    }
-    write_file_atomically(tmp + "/manifest.json", manifest.dump(2) + "\n");
-    fsync_directory(tmp);
-    fs::rename(tmp, final_dir);
-    fsync_directory(dir_);
-  }
+  // Always a fresh folder: one of the same name is either this writer's own earlier save of
+  // the iteration (a best save, then the periodic one; its counters are stale), replaced, or
+  // another process's, which is kept beside it: set aside as damaged, or as replaced.
+  const std::string tmp = dir_ + "/.tmp-" + name + "-" + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  std::vector<std::string> files;
+  const auto add = [&](const std::string& file, const model::StateDict& tensors) {
+    write_tensors(tmp + "/" + file, tensors);
+    files.push_back(file);
+    stage(SaveStage::file_written, name, static_cast<int>(files.size()));
+  };
+  add("G.h5", c.G);
+  add("D.h5", c.D);
+  if (!c.G_ema.empty()) add("G_ema.h5", c.G_ema);
+  add("G_optim.h5", c.G_optim);
+  add("D_optim.h5", c.D_optim);
+  add("rng.h5", {{"torch_default", c.rng}});
+  write_file_atomically(tmp + "/state.json", state_to_json(c.state));
+  files.push_back("state.json");
   // Roles: the newest is `latest`; the copies and best rings reuse their slots; keep_every
-  // checkpoints stay forever. Nothing is deleted before the new checkpoint is in place.
-  std::vector<std::string> roles{"latest"};
-  if (slots.copy >= 0 && retention_.num_save_copies > 0) roles.push_back("copy" + std::to_string(slots.copy));
-  if (slots.best >= 0 && retention_.num_best_copies > 0) roles.push_back("best" + std::to_string(slots.best));
-  if (retention_.keep_every > 0 && c.state.itr % retention_.keep_every == 0) roles.push_back("keep");
-  for (auto& e : entries)
-    e.roles.erase(std::remove_if(e.roles.begin(), e.roles.end(),
-                                 [&](const std::string& r) { return r != "keep" && std::count(roles.begin(), roles.end(), r); }),
-                  e.roles.end());
-  // The same iteration saved again (a best checkpoint, then the periodic one) keeps its
-  // earlier roles as well.
-  for (const auto& e : entries)
-    if (e.name == name)
-      for (const auto& r : e.roles)
-        if (!std::count(roles.begin(), roles.end(), r)) roles.push_back(r);
-  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == name; }),
-                entries.end());
-  entries.push_back({name, c.state.itr, roles});
+  // checkpoints stay forever. The manifest records them, so that a save killed after its folder
+  // was renamed into place, but before index.json had it, is completed at the next start.
+  std::vector<std::string> own_roles{"latest"};
+  if (slots.copy >= 0 && retention_.num_save_copies > 0) own_roles.push_back("copy" + std::to_string(slots.copy));
+  if (slots.best >= 0 && retention_.num_best_copies > 0) own_roles.push_back("best" + std::to_string(slots.best));
+  if (retention_.keep_every > 0 && c.state.itr % retention_.keep_every == 0) own_roles.push_back("keep");
+  json manifest;
+  manifest["schema_version"] = kSchemaVersion;
+  manifest["created"] = now_iso8601();
+  manifest["itr"] = c.state.itr;
+  manifest["roles"] = own_roles;
+  manifest["files"] = json::object();
+  for (const auto& f : files) {
+    fsync_file(tmp + "/" + f);
+    manifest["files"][f] = {{"bytes", fs::file_size(tmp + "/" + f)}, {"crc32", hex32(crc32_of_file(tmp + "/" + f))}};
+  }
+  write_file_atomically(tmp + "/manifest.json", manifest.dump(2) + "\n");
+  fsync_directory(tmp);
+  if (!fs::exists(final_dir)) {
+    fs::rename(tmp, final_dir);
+  } else {
+    const bool own = written_.count(name) > 0;
+    std::string aside = final_dir + ".superseded-" + compact_utc_time();
+    if (!own) {
+      bool valid = false;
+      try {
+        valid = verify(final_dir).empty();
+      } catch (const NewerSchemaError&) {
+      }
+      aside = final_dir + (valid ? ".replaced-" : ".damaged-") + compact_utc_time();
+    }
+    for (int n = 1; fs::exists(aside); ++n) aside += "-" + std::to_string(n);
+    // Swapped in one step where the file system can (the old folder lands on the temporary
+    // name), else moved aside first: at no moment is neither folder under a kept name.
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
+      fs::rename(tmp, aside);
+    } else {
+      fs::rename(final_dir, aside);
+      fs::rename(tmp, final_dir);
+    }
+    if (own) fs::remove_all(aside);  // this writer's earlier save of the iteration: stale counters only
+  }
+  fsync_directory(dir_);
+  written_.insert(name);
+  stage(SaveStage::folder_renamed, name);
+
+  give_roles(entries, name, c.state.itr, own_roles);
   write_file_atomically(dir_ + "/latest", name + "\n");
-  std::vector<IndexEntry> kept;
-  std::vector<std::string> doomed;
-  for (const auto& e : entries) (e.roles.empty() ? doomed.push_back(e.name) : kept.push_back(e));
-  write_index(dir_, kept);
-  for (const auto& d : doomed) fs::remove_all(dir_ + "/" + d);
+  stage(SaveStage::latest_written, name);
+  commit_index(dir_, entries, [&] { stage(SaveStage::index_written, name); });
   last_write_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
@@ -367,7 +478,7 @@ std::vector<std::string> verify(const std::string& dir) {
   json manifest;
   try {
     manifest = json::parse(read_file(manifest_path));
-    if (manifest.at("schema_version").get<int>() > kSchemaVersion) problems.push_back("schema version is newer than this build");
+    check_schema_version(manifest, manifest_path);
     for (const auto& [file, info] : manifest.at("files").items()) {
       const std::string path = dir + "/" + file;
       if (!fs::exists(path)) {
@@ -386,12 +497,16 @@ std::vector<std::string> verify(const std::string& dir) {
       if (!manifest.at("files").contains(required)) problems.push_back(std::string(required) + " is not in the manifest");
   } catch (const json::exception& e) {
     problems.push_back("manifest.json is malformed (" + std::string(e.what()) + ")");
+  } catch (const NewerSchemaError&) {
+    throw;
   } catch (const Error& e) {
     problems.push_back(e.what());
   }
   if (problems.empty()) {
     try {
       state_from_json(read_file(dir + "/state.json"), dir + "/state.json");
+    } catch (const NewerSchemaError&) {
+      throw;
     } catch (const Error& e) {
       problems.push_back(e.what());
     }
@@ -435,11 +550,65 @@ std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
   for (const auto& dir : list(checkpoints_dir)) {
     try {
       return Loaded{dir, load(dir)};
+    } catch (const NewerSchemaError&) {
+      throw;
     } catch (const Error& e) {
       warn(std::string(e.what()) + "; trying the next older checkpoint");
     }
   }
   return std::nullopt;
+}
+
+namespace {
+
+// The newest valid checkpoint missing from index.json (or not `latest`) is a save killed between
+// renaming its folder into place and committing the index: finish what it would have done, with
+// the roles its manifest records, so that the rings continue as in an uninterrupted run.
+void complete_interrupted_save(const std::string& checkpoints_dir, const std::string& checkpoint) {
+  const std::string name = fs::path(checkpoint).filename().string();
+  auto entries = read_index(checkpoints_dir);
+  const auto entry = std::find_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == name; });
+  if (entry != entries.end() && std::count(entry->roles.begin(), entry->roles.end(), "latest")) return;
+  const json manifest = read_json(checkpoint + "/manifest.json");
+  std::vector<std::string> roles{"latest"};  // indexed already (newer ones were set aside): only `latest` moves
+  if (entry == entries.end() && manifest.contains("roles")) roles = manifest.at("roles").get<std::vector<std::string>>();
+  give_roles(entries, name, manifest.at("itr").get<std::int64_t>(), roles);
+  write_file_atomically(checkpoints_dir + "/latest", name + "\n");
+  commit_index(checkpoints_dir, entries);
+}
+
+}  // namespace
+
+std::string set_aside_damaged(const std::string& checkpoint_dir) {
+  const fs::path path(checkpoint_dir);
+  const std::string dir = path.parent_path().string(), name = path.filename().string();
+  std::string target = checkpoint_dir + ".damaged-" + compact_utc_time();
+  for (int n = 1; fs::exists(target); ++n) target = checkpoint_dir + ".damaged-" + compact_utc_time() + "-" + std::to_string(n);
+  fs::rename(checkpoint_dir, target);
+  fsync_directory(dir);
+  auto entries = read_index(dir);
+  const auto before = entries.size();
+  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const IndexEntry& e) { return e.name == name; }),
+                entries.end());
+  if (entries.size() != before) write_index(dir, entries);
+  return target;
+}
+
+std::string choose_resume_checkpoint(const std::string& checkpoints_dir,
+                                     const std::function<void(const std::string&)>& warn) {
+  if (fs::is_directory(checkpoints_dir)) read_index(checkpoints_dir);  // a newer index refuses the run
+  for (const auto& dir : list(checkpoints_dir)) {
+    const auto problems = verify(dir);  // NewerSchemaError goes up: refuse, delete nothing
+    if (problems.empty()) {
+      complete_interrupted_save(checkpoints_dir, dir);
+      return dir;
+    }
+    std::string text;
+    for (const auto& p : problems) text += "; " + p;
+    const std::string kept = set_aside_damaged(dir);
+    warn(dir + ": not a valid checkpoint" + text + "; kept as " + kept + ", trying the next older checkpoint");
+  }
+  return "";
 }
 
 }  // namespace biggan::ckpt

@@ -14,13 +14,16 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
 #include "data/sampler.h"
 #include "model/state_dict.h"
 
@@ -81,6 +84,23 @@ struct Slots {
   int best = -1;
 };
 
+// The slots of the next save, periodic or best, and the counters moved on past them before the
+// state is stored: a resumed run continues with the slot after its checkpoint's (the original
+// stores the slot just written, and a resumed run overwrote its newest copy).
+Slots take_slots(TrainingState& state, bool best, const Retention& retention);
+
+// A checkpoint, index or manifest written by a newer build: never skipped, never deleted; the
+// run refuses to go on until a build that reads it is used.
+class NewerSchemaError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Stages of a save, in order, for fault-injection tests: a hook that throws at a stage leaves
+// the folder as a process killed there would.
+enum class SaveStage { file_written, folder_renamed, latest_written, index_written };
+using SaveStageHook = std::function<void(SaveStage stage, const std::string& checkpoint)>;
+
 class Writer {
  public:
   // Cleans up stale temporary folders of interrupted saves. Rank 0 only.
@@ -101,11 +121,15 @@ class Writer {
 
   // Test hook: when set, the writer pauses after writing this many files (for crash tests).
   static void set_pause_after_files(int files);
+  // Test hook: called at every stage of every save (fault injection); empty: none.
+  static void set_stage_hook(SaveStageHook hook);
 
  private:
   void write(const Contents& contents, Slots slots);
+  void stage(SaveStage stage, const std::string& name, int files_written = 0) const;
 
   std::string dir_;
+  std::set<std::string> written_;  // checkpoint names this writer wrote (replaced in place when saved again)
   Retention retention_;
   bool async_;
   std::thread thread_;
@@ -120,7 +144,11 @@ struct Loaded {
 };
 
 // Problems with one checkpoint folder (missing or damaged files, bad manifest); empty: valid.
+// Throws NewerSchemaError for a checkpoint of a newer schema, naming both versions.
 std::vector<std::string> verify(const std::string& checkpoint_dir);
+// Renames a damaged checkpoint folder to "<name>.damaged-<UTC time>" (kept, never deleted, no
+// longer listed) and drops it from index.json; returns the new path.
+std::string set_aside_damaged(const std::string& checkpoint_dir);
 // Checkpoint folders, newest first (temporary ones excluded).
 std::vector<std::string> list(const std::string& checkpoints_dir);
 // Loads one checkpoint after verifying it; throws Error listing its problems.
@@ -128,5 +156,11 @@ Contents load(const std::string& checkpoint_dir);
 // The newest valid checkpoint; damaged ones are reported through `warn` and skipped.
 std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
                                         const std::function<void(const std::string&)>& warn);
+// The path of the newest valid checkpoint ("" when none) for a run to resume from. Damaged ones
+// are reported through `warn` and set aside (set_aside_damaged), so that no role of the copies
+// or best rings stays on them. A newer-schema checkpoint or index throws NewerSchemaError.
+// Rank 0 decides this for every rank.
+std::string choose_resume_checkpoint(const std::string& checkpoints_dir,
+                                     const std::function<void(const std::string&)>& warn);
 
 }  // namespace biggan::ckpt

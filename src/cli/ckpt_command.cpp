@@ -1,5 +1,7 @@
 // `biggan ckpt`: list, verify and inspect checkpoints; import and export BigGAN-PyTorch
 // weights folders.
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "io/pth.h"
 #include "log/log.h"
 #include "run/run_folder.h"
+#include "run/run_lock.h"
 
 namespace biggan::cli {
 
@@ -70,6 +73,7 @@ int ckpt_command(const Args& args) {
       "weights folders.",
       "  list RUN...              checkpoints of runs, newest first, with roles, size and validity\n"
       "  verify PATH...           check manifests and CRCs; exit 1 when any checkpoint is damaged\n"
+      "                           or a PATH holds none\n"
       "  inspect CHECKPOINT       print the training state\n"
       "  import WEIGHTS_DIR       a BigGAN-PyTorch weights folder into a checkpoint of the run that\n"
       "                           --config/--set (or the folder's own state_dict.pth config) describe\n"
@@ -93,10 +97,14 @@ int ckpt_command(const Args& args) {
 
   if (action == "list" || action == "verify") {
     if (paths.empty()) throw UsageError("ckpt " + action + ": give at least one run folder or checkpoint");
-    int damaged = 0;
+    int damaged = 0, empty = 0;
     for (const auto& path : paths) {
       const auto found = checkpoints_of(path);
-      if (found.empty()) std::cout << path << ": no checkpoints\n";
+      if (found.empty()) {
+        // Nothing to vouch for is no success for verify: a script must not take it for one.
+        (action == "verify" ? std::cerr : std::cout) << path << ": no checkpoints\n";
+        ++empty;
+      }
       for (const auto& c : found) {
         const auto problems = ckpt::verify(c);
         damaged += problems.empty() ? 0 : 1;
@@ -109,7 +117,7 @@ int ckpt_command(const Args& args) {
         }
       }
     }
-    return action == "verify" && damaged > 0 ? 1 : 0;
+    return action == "verify" && (damaged > 0 || empty > 0) ? 1 : 0;
   }
   if (action == "inspect") {
     need(1, "CHECKPOINT");
@@ -134,13 +142,34 @@ int ckpt_command(const Args& args) {
   if (action == "import") {
     need(1, "WEIGHTS_DIR");
     const std::string dir = paths[0];
-    std::vector<std::string> imported;
-    if (!vm->count("config") && fs::exists(dir + "/state_dict.pth"))
-      imported = config::overrides_from_biggan_pytorch(io::read_biggan_pytorch_config(dir + "/state_dict.pth"));
-    if (!vm->count("config") && imported.empty())
+    std::vector<std::string> imported, base_files;
+    std::string exported_yaml;  // our own export's config, kept as YAML text
+    if (!vm->count("config") && fs::exists(dir + "/state_dict.pth")) {
+      exported_yaml = io::read_exported_config_yaml(dir + "/state_dict.pth");
+      if (exported_yaml.empty())
+        imported = config::overrides_from_biggan_pytorch(io::read_biggan_pytorch_config(dir + "/state_dict.pth"));
+    }
+    if (!vm->count("config") && imported.empty() && exported_yaml.empty())
       throw UsageError("ckpt import: " + dir + " has no readable state_dict.pth config; give --config");
-    const config::Config config = load_config(*vm, 1, imported);
+    if (!exported_yaml.empty()) {
+      base_files.push_back((fs::temp_directory_path() / ("biggan-import-" + std::to_string(::getpid()) + ".yaml")).string());
+      write_file_atomically(base_files.back(), exported_yaml);
+    }
+    config::Config config;
+    try {
+      config = load_config(*vm, 1, imported, base_files);
+    } catch (...) {
+      for (const auto& f : base_files) fs::remove(f);
+      throw;
+    }
+    for (const auto& f : base_files) fs::remove(f);
     auto contents = ckpt::import_biggan_pytorch(dir, config);
+    const run::RunLock lock(config.derived.run_dir, {});
+    const auto existing = ckpt::list(run::RunFolder::at(config.derived.run_dir).checkpoints);
+    if (!existing.empty())
+      throw Error("ckpt import: run folder " + config.derived.run_dir + " already has checkpoints (newest " +
+                  fs::path(existing.front()).filename().string() +
+                  "); an import starts a run, so give it a new folder with --set paths.experiment_name=NAME");
     const auto folder = run::prepare_run_folder(config);
     ckpt::Writer writer(folder.checkpoints, ckpt::Retention{config.ckpt.num_save_copies, config.ckpt.num_best_copies,
                                                            config.ckpt.keep_every},

@@ -237,8 +237,8 @@ void broadcast_state(torch::nn::Module& module, Collectives& collectives) {
   }
 }
 
-std::vector<std::string> divergent_tensors(const torch::nn::Module& module, Collectives& collectives,
-                                           std::size_t limit) {
+std::vector<Divergence> divergent_tensors(const torch::nn::Module& module, Collectives& collectives,
+                                          std::size_t limit) {
   std::vector<std::string> names;
   std::vector<std::int64_t> sums;
   for (const auto& p : module.named_parameters()) {
@@ -252,12 +252,15 @@ std::vector<std::string> divergent_tensors(const torch::nn::Module& module, Coll
   torch::Tensor mine = torch::tensor(sums, torch::kInt64);
   torch::Tensor root = mine.clone();
   collectives.broadcast_(root);
-  // Count, per tensor, the ranks that differ from rank 0: every rank learns every divergence.
-  torch::Tensor differs = (mine != root).to(torch::kInt64);
-  collectives.allreduce_(differs);
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < names.size() && out.size() < limit; ++i)
-    if (differs[static_cast<std::int64_t>(i)].item<std::int64_t>() > 0) out.push_back(names[i]);
+  // Which ranks differ from rank 0, per tensor: every rank learns every divergence.
+  const torch::Tensor differs = collectives.allgather((mine != root).to(torch::kInt64)).to(torch::kCPU);
+  std::vector<Divergence> out;
+  for (std::size_t i = 0; i < names.size() && out.size() < limit; ++i) {
+    Divergence d{names[i], {}};
+    for (int r = 0; r < collectives.world_size(); ++r)
+      if (differs[r][static_cast<std::int64_t>(i)].item<std::int64_t>() != 0) d.ranks.push_back(r);
+    if (!d.ranks.empty()) out.push_back(std::move(d));
+  }
   return out;
 }
 

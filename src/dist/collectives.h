@@ -60,9 +60,14 @@ void average_across_ranks(const std::vector<torch::Tensor>& tensors, Collectives
 // Rank 0's parameters and buffers to every rank (at start and after a resume).
 void broadcast_state(torch::nn::Module& module, Collectives& collectives);
 
-// Names of the tensors (parameters and buffers) whose bits differ from rank 0's, at most
-// `limit`, the same list on every rank. Compares 64-bit checksums, one allreduce.
-std::vector<std::string> divergent_tensors(const torch::nn::Module& module, Collectives& collectives,
-                                           std::size_t limit = 5);
+// A tensor whose bits differ from rank 0's, and the ranks that hold a different one.
+struct Divergence {
+  std::string tensor;
+  std::vector<int> ranks;
+};
+// The tensors (parameters and buffers) whose bits differ from rank 0's, at most `limit`, the
+// same list on every rank. Compares 64-bit checksums: one broadcast, one allgather.
+std::vector<Divergence> divergent_tensors(const torch::nn::Module& module, Collectives& collectives,
+                                          std::size_t limit = 5);
 
 }  // namespace biggan::dist

@@ -72,6 +72,15 @@ Context::~Context() {
 
 void Context::barrier() const { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
 
+std::string Context::broadcast(const std::string& value, int root) const {
+  if (world_size_ == 1) return value;
+  long long size = static_cast<long long>(value.size());
+  check_mpi(MPI_Bcast(&size, 1, MPI_LONG_LONG, root, comm_), "MPI_Bcast");
+  std::string out = rank_ == root ? value : std::string(static_cast<std::size_t>(size), '\0');
+  if (size > 0) check_mpi(MPI_Bcast(out.data(), static_cast<int>(size), MPI_CHAR, root, comm_), "MPI_Bcast");
+  return out;
+}
+
 void Context::abort(int exit_code) const {
   std::cout.flush();
   std::cerr.flush();

@@ -31,6 +31,9 @@ class Context {
   int thread_level() const { return thread_level_; }
 
   void barrier() const;
+  // Rank `root`'s string on every rank: decisions that all ranks must share (which checkpoint
+  // to resume) are made once and sent, never made by each rank from what it sees.
+  std::string broadcast(const std::string& value, int root = 0) const;
   // Ends every rank of the job: a failing rank must never leave the others hanging.
   [[noreturn]] void abort(int exit_code) const;
 

@@ -450,6 +450,15 @@ nlohmann::json read_biggan_pytorch_config(const std::string& state_dict_path) {
   throw Error(state_dict_path + ": no 'config' dict in this file (expected BigGAN-PyTorch's state_dict.pth)");
 }
 
+std::string read_exported_config_yaml(const std::string& state_dict_path) {
+  const PyRef root = read_pth(state_dict_path);
+  if (root->kind == PyValue::Kind::dict)
+    for (const auto& [key, value] : root->entries)
+      if (key->kind == PyValue::Kind::string && key->text == "config" && value->kind == PyValue::Kind::string)
+        return value->text;
+  return "";
+}
+
 void write_pth_state_dict(const std::string& path, const std::vector<std::pair<std::string, torch::Tensor>>& entries) {
   c10::Dict<std::string, torch::Tensor> dict;
   for (const auto& [key, tensor] : entries) dict.insert(key, tensor.detach().cpu().contiguous());

@@ -50,6 +50,9 @@ nlohmann::json to_json(const PyValue& value);
 
 // The `config` dict of a BigGAN-PyTorch state_dict.pth, as JSON.
 nlohmann::json read_biggan_pytorch_config(const std::string& state_dict_path);
+// The config YAML text that our own `ckpt export` stores as state_dict.pth's "config"; "" when
+// the entry is BigGAN-PyTorch's dict (or missing).
+std::string read_exported_config_yaml(const std::string& state_dict_path);
 
 // Writes a {name: tensor} dict in the zip format that Python's torch.load reads (as a dict, which
 // nn.Module.load_state_dict accepts). Written atomically.

@@ -7,6 +7,7 @@
 
 #include "ckpt/checkpoint.h"
 #include "core/error.h"
+#include "core/fault_injection.h"
 #include "core/version.h"
 #include "data/loader.h"
 #include "dist/collectives.h"
@@ -17,6 +18,7 @@
 #include "metrics/classifier.h"
 #include "metrics/inception_metrics.h"
 #include "run/run_folder.h"
+#include "run/run_lock.h"
 #include "sample/sheets.h"
 #include "sample/standing_stats.h"
 #include "train/gan_step.h"
@@ -58,6 +60,61 @@ std::uint64_t latent_seed(int seed, std::int64_t itr, const MicroStep& m, std::i
   return h;
 }
 
+run::LockOptions lock_options() {
+  run::LockOptions o;
+  o.warn = [](const std::string& w) { log::warn(w); };
+  return o;
+}
+
+// Rank 0's choice of the checkpoint to resume from; "" to start afresh.
+std::string choose_checkpoint(const run::RunFolder& folder, const RunOptions& options) {
+  if (options.resume == RunOptions::Resume::from_path) {
+    if (!fs::is_directory(options.resume_from))
+      throw Error("--resume-from " + options.resume_from + ": no such checkpoint folder");
+    return options.resume_from;
+  }
+  if (options.resume == RunOptions::Resume::never) {
+    if (!ckpt::list(folder.checkpoints).empty())
+      throw Error("run folder " + folder.root + " already has checkpoints and --no-resume was given; choose another "
+                  "folder with --set paths.experiment_name=NAME");
+    return "";
+  }
+  return ckpt::choose_resume_checkpoint(folder.checkpoints, [](const std::string& w) { log::warn(w); });
+}
+
+ckpt::Contents load_chosen_checkpoint(const std::string& path, const dist::Context& ctx) {
+  try {
+    if (fault_armed("unreadable_checkpoint", ctx.rank())) throw Error(path + ": cannot open (fault injected by the test)");
+    return ckpt::load(path);
+  } catch (const Error& e) {
+    throw Error("rank " + std::to_string(ctx.rank()) + " on " + ctx.host() + " cannot read the checkpoint rank 0 chose: " +
+                e.what());
+  }
+}
+
+// Sampling and evaluation run G_ema (or G) in train mode or with standing statistics, which move
+// its SN vectors and BN statistics. A resume restores the checkpoint's, so they are put back
+// afterwards: an uninterrupted run then continues exactly as a resumed one.
+class KeepBuffers {
+ public:
+  explicit KeepBuffers(torch::nn::Module& net) : net_(net), training_(net.is_training()) {
+    for (const auto& b : net.named_buffers()) saved_.emplace_back(b.key(), b.value().clone());
+  }
+  ~KeepBuffers() {
+    torch::NoGradGuard no_grad;
+    auto buffers = net_.named_buffers();
+    for (const auto& [key, value] : saved_) buffers[key].copy_(value);
+    net_.train(training_);
+  }
+  KeepBuffers(const KeepBuffers&) = delete;
+  KeepBuffers& operator=(const KeepBuffers&) = delete;
+
+ private:
+  torch::nn::Module& net_;
+  bool training_;
+  std::vector<std::pair<std::string, torch::Tensor>> saved_;
+};
+
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -84,28 +141,16 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   const double start_wall = wall_seconds();
   dist::Collectives collectives(ctx, device);
 
-  // ---- Resume: the newest valid checkpoint, or a chosen one, or none.
+  // ---- One training process per run folder: rank 0 holds its lock for the whole run.
   const run::RunFolder folder = run::RunFolder::at(config.derived.run_dir);
+  std::unique_ptr<run::RunLock> lock;
+  if (ctx.is_root()) lock = std::make_unique<run::RunLock>(folder.root, lock_options());
+
+  // ---- Resume: rank 0 chooses (the newest valid checkpoint, --resume-from, or none) and every
+  // rank loads that one: on a cluster file system another node may list an older folder.
+  const std::string resumed_from = ctx.broadcast(ctx.is_root() ? choose_checkpoint(folder, options) : std::string());
   std::optional<ckpt::Contents> resumed;
-  std::string resumed_from;
-  if (options.resume == RunOptions::Resume::from_path) {
-    resumed = ckpt::load(options.resume_from);
-    resumed_from = options.resume_from;
-  } else {
-    const auto existing = ckpt::list(folder.checkpoints);
-    if (!existing.empty() && options.resume == RunOptions::Resume::never)
-      throw Error("run folder " + folder.root + " already has checkpoints and --no-resume was given; choose another "
-                  "folder with --set paths.experiment_name=NAME");
-    if (options.resume == RunOptions::Resume::automatic) {
-      auto loaded = ckpt::load_newest_valid(folder.checkpoints, [&](const std::string& w) {
-        if (ctx.is_root()) log::warn(w);
-      });
-      if (loaded) {
-        resumed = std::move(loaded->contents);
-        resumed_from = loaded->path;
-      }
-    }
-  }
+  if (!resumed_from.empty()) resumed = load_chosen_checkpoint(resumed_from, ctx);
   // Elastic resume: keep the global batch on another number of ranks by changing the
   // accumulation count (config resolution explains when that is impossible).
   if (resumed && resumed->state.world_size != ctx.world_size() &&
@@ -192,9 +237,9 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   std::unique_ptr<ckpt::Writer> writer;
   log::JsonlWriter metrics_log, sv_log, events_log, eval_log, biggan_pytorch_log;
   if (ctx.is_root()) {
-    writer = std::make_unique<ckpt::Writer>(folder.checkpoints,
-                                            ckpt::Retention{c.ckpt.num_save_copies, c.ckpt.num_best_copies, c.ckpt.keep_every},
-                                            c.ckpt.async_save);
+    writer = std::make_unique<ckpt::Writer>(
+        folder.checkpoints, ckpt::Retention{c.ckpt.num_save_copies, c.ckpt.num_best_copies, c.ckpt.keep_every},
+        c.ckpt.async_save);
     log::keep_lines_up_to(folder.logs + "/metrics.jsonl", state.itr);
     log::keep_lines_up_to(folder.logs + "/sv.jsonl", state.itr);
     log::keep_lines_up_to(folder.logs + "/eval.jsonl", state.itr);
@@ -232,19 +277,12 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   };
 
   // Checkpoint: host copies on every rank's behalf (RNG states gathered), written by rank 0.
-  // A periodic save takes the next slot of the copies ring, a new best the next of the best
-  // ring. The counters move on before the state is stored, so that a resumed run continues
-  // with the slot after this checkpoint's (the original stores the slot just written, and a
-  // resumed run overwrote its newest copy).
+  // A periodic save takes the next slot of the copies ring, a new best the next of the best ring.
+  const ckpt::Retention retention{c.ckpt.num_save_copies, c.ckpt.num_best_copies, c.ckpt.keep_every};
+  std::int64_t last_saved_itr = resumed_from.empty() ? -1 : state.itr;
   const auto save_checkpoint = [&](bool best) {
-    ckpt::Slots slots;
-    if (best) {
-      slots.best = state.save_best_num;
-      if (c.ckpt.num_best_copies > 0) state.save_best_num = (state.save_best_num + 1) % c.ckpt.num_best_copies;
-    } else {
-      slots.copy = state.save_num;
-      if (c.ckpt.num_save_copies > 0) state.save_num = (state.save_num + 1) % c.ckpt.num_save_copies;
-    }
+    const ckpt::Slots slots = ckpt::take_slots(state, best, retention);
+    last_saved_itr = state.itr;
     torch::Tensor rng = collectives.allgather(at::detail::getDefaultCPUGenerator().get_state());
     if (!ctx.is_root()) return;
     ckpt::Contents spare = writer->reclaim();  // the previous save's host buffers, once it is written
@@ -269,6 +307,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
 
   const auto write_samples = [&]() {
     model::Generator& which_G = gan.G_ema && c.train.use_ema ? gan.G_ema : gan.G;
+    const KeepBuffers keep(*which_G);
     if (c.eval.accumulate_stats) {
       // Exact standing statistics on every rank's own noise, then averaged across ranks.
       torch::NoGradGuard no_grad;
@@ -319,6 +358,10 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     if (gan.G_ema) update_ema(gan.G, gan.G_ema, c.train.ema_decay, state.itr, c.train.ema_start);
     // Local batch statistics differ per rank; the model must not.
     if (!c.model.cross_replica) average_bn_statistics(*gan.G, collectives);
+    if (fault_armed("perturb_parameter", ctx.rank(), state.itr)) {
+      torch::NoGradGuard no_grad;
+      gan.G->parameters().front().add_(1e-3);
+    }
 
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     state.seconds_trained += seconds;
@@ -362,19 +405,24 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
 
     // Every rank holds the same model: checked every consistency_check_every iterations.
     if (c.dist.consistency_check_every > 0 && state.itr % c.dist.consistency_check_every == 0) {
-      std::vector<std::string> bad;
-      for (torch::nn::Module* net : {static_cast<torch::nn::Module*>(gan.G.get()), static_cast<torch::nn::Module*>(gan.D.get())})
-        for (const auto& name : dist::divergent_tensors(*net, collectives)) bad.push_back(name);
-      if (!bad.empty()) {
-        std::string names;
-        for (const auto& n : bad) names += " " + n;
-        throw Error("ranks diverged at iteration " + std::to_string(state.itr) + "; first differing tensors:" + names);
-      }
+      std::string bad;
+      for (const auto& [net_name, net] : {std::pair<const char*, torch::nn::Module*>{"G", gan.G.get()},
+                                          std::pair<const char*, torch::nn::Module*>{"D", gan.D.get()}})
+        for (const auto& d : dist::divergent_tensors(*net, collectives)) {
+          std::string ranks;
+          for (const int r : d.ranks) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+          bad += std::string(bad.empty() ? "" : "; ") + net_name + " " + d.tensor + " on rank" +
+                 (d.ranks.size() > 1 ? "s " : " ") + ranks;
+        }
+      if (!bad.empty())
+        throw Error("ranks diverged at iteration " + std::to_string(state.itr) +
+                    ": these tensors differ from rank 0's: " + bad);
     }
 
     // Evaluation every test_every iterations (spec §3.8); an improvement is saved in the best ring.
     if (evaluating && state.itr % c.eval.test_every == 0) {
       model::Generator& which_G = gan.G_ema && c.train.use_ema ? gan.G_ema : gan.G;
+      std::optional<KeepBuffers> keep(std::in_place, *which_G);
       if (c.eval.accumulate_stats)
         sample::accumulate_standing_stats(which_G, config, c.eval.num_standing_accumulations, d.G_batch_size,
                                           static_cast<std::uint64_t>(c.train.seed) + static_cast<std::uint64_t>(state.itr));
@@ -407,7 +455,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
                   std::to_string(scores.inception_score.std) + (data_moments ? ", FID is " + std::to_string(scores.FID) : "");
         if (ctx.is_root()) biggan_pytorch_log.write_line(metrics::biggan_pytorch_test_log_line(state.itr, scores, wall_seconds()));
       }
-      which_G->train();
+      keep.reset();  // the model as it was before evaluating, before a best checkpoint stores it
       if (ctx.is_root()) {
         line.update({{"best", improved}, {"seconds", std::chrono::duration<double>(Clock::now() - t_eval).count()},
                      {"time", wall_seconds()}});
@@ -426,20 +474,25 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     // Stop on a signal or before the deadline: every rank agrees at this boundary.
     const double margin = 2 * ((writer ? writer->last_write_seconds() : 0) + iteration_seconds) + 30;
     const bool deadline = seconds_until_deadline(start_wall, c.ckpt.walltime_minutes) < margin;
-    torch::Tensor stop = torch::tensor({static_cast<std::int64_t>(stop_requested() || deadline)}, torch::kInt64);
+    // The reason travels in the same allreduce: the rank that got the signal may not be rank 0.
+    torch::Tensor stop = torch::tensor({static_cast<std::int64_t>(stop_requested() || deadline),
+                                        static_cast<std::int64_t>(stop_signal_number()), static_cast<std::int64_t>(deadline)},
+                                       torch::kInt64);
     collectives.allreduce_(stop, dist::ReduceOp::max);
-    if (stop.item<std::int64_t>() != 0 && state.itr < total) {
-      stop_reason = deadline ? "deadline" : "signal " + std::to_string(stop_signal_number());
+    if (stop[0].item<std::int64_t>() != 0 && state.itr < total) {
+      stop_reason = stop[2].item<std::int64_t>() != 0 ? "deadline" : "signal " + std::to_string(stop[1].item<std::int64_t>());
       exit_code = kRequeueExitCode;
       break;
     }
   }
 
-  // ---- The end: a final checkpoint (unless this iteration already has one), then wait for it.
-  const bool saved_now = c.ckpt.save_every > 0 && state.itr % c.ckpt.save_every == 0;
-  if (!saved_now) save_checkpoint(false);
+  // ---- The end: a final checkpoint unless this iteration already has one (saved in the loop, or
+  // the checkpoint this run resumed from and trained nothing after: saving that again would
+  // give its folder a second slot of the copies ring), then wait for it.
+  const bool save_final = state.itr != last_saved_itr;
+  if (save_final) save_checkpoint(false);
   if (writer) writer->wait();
-  if (exit_code == 0 && !saved_now) write_samples();
+  if (exit_code == 0 && save_final) write_samples();
   if (ctx.is_root()) {
     progress->finish(state.itr);
     events_log.write({{"time", wall_seconds()}, {"event", exit_code == 0 ? "finish" : "stop"}, {"reason", stop_reason},

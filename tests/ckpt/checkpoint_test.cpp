@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
 #include <zlib.h>
 
 #include "ckpt/checkpoint.h"
@@ -166,6 +168,231 @@ TEST_F(Checkpoints, AdamStateRoundTrip) {
   EXPECT_THROW(restore_adam_state(other, {{"0.step", torch::tensor(1)}, {"0.exp_avg", torch::zeros({5})},
                                           {"0.exp_avg_sq", torch::zeros({5})}}, "bad"),
                Error);
+}
+
+void flip_byte_in_the_middle(const std::string& file) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  const auto middle = static_cast<std::streamoff>(fs::file_size(file) / 2);
+  f.seekg(middle);
+  const char c = static_cast<char>(f.get());
+  f.seekp(middle);
+  f.put(static_cast<char>(c ^ 0x10));
+}
+
+std::vector<std::string> entries_named(const fs::path& dir, const std::string& part) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().find(part) != std::string::npos) out.push_back(e.path().filename().string());
+  return out;
+}
+
+nlohmann::json index_of(const fs::path& dir) { return nlohmann::json::parse(read_file((dir / "index.json").string())); }
+
+// A damaged folder of the name a save is about to take (a run resumed from an older checkpoint
+// reaches an iteration whose folder was damaged) is kept aside as damaged, never skipped: the
+// new save is written, and `latest` and the rings point at a valid checkpoint.
+TEST_F(Checkpoints, ADamagedFolderOfTheSameNameIsSetAsideAndTheSaveWritten) {
+  for (const std::string damage : {"flipped byte", "no manifest", "truncated", "garbage state"}) {
+    fs::remove_all(dir);
+    {
+      Writer writer(dir.string(), Retention{2, 0, 0}, false);
+      writer.save(contents(5), Slots{0, -1});
+      writer.save(contents(10), Slots{1, -1});
+    }
+    if (damage == "flipped byte") flip_byte_in_the_middle(ckpt(10) + "/G.h5");
+    if (damage == "no manifest") fs::remove(ckpt(10) + "/manifest.json");
+    if (damage == "truncated") fs::resize_file(ckpt(10) + "/D.h5", 100);
+    if (damage == "garbage state") write_file_atomically(ckpt(10) + "/state.json", "{garbage");
+    ASSERT_FALSE(verify(ckpt(10)).empty()) << damage;
+    Writer writer(dir.string(), Retention{2, 0, 0}, false);
+    writer.save(contents(10), Slots{1, -1});
+    EXPECT_TRUE(verify(ckpt(10)).empty()) << damage;
+    EXPECT_TRUE(verify(ckpt(5)).empty()) << damage;
+    const auto aside = entries_named(dir, "itr00000010.damaged-");
+    ASSERT_EQ(aside.size(), 1u) << damage;
+    EXPECT_EQ(read_file((dir / "latest").string()), "itr00000010\n");
+    // The set-aside folder is not a checkpoint any more: never listed, never chosen.
+    EXPECT_EQ(list(dir.string()), (std::vector<std::string>{ckpt(10), ckpt(5)})) << damage;
+  }
+}
+
+// At the start of a run, rank 0's choice sets damaged newer checkpoints aside (they keep no
+// role) and chooses the newest valid one; the valid older ones keep theirs.
+TEST_F(Checkpoints, ChoosingTheResumeCheckpointSetsDamagedOnesAside) {
+  {
+    Writer writer(dir.string(), Retention{3, 0, 0}, false);
+    for (int itr : {5, 10, 15}) writer.save(contents(itr), Slots{itr / 5 - 1, -1});
+  }
+  flip_byte_in_the_middle(ckpt(15) + "/D_optim.h5");
+  std::vector<std::string> warnings;
+  const std::string chosen = choose_resume_checkpoint(dir.string(), [&](const std::string& w) { warnings.push_back(w); });
+  EXPECT_EQ(chosen, ckpt(10));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("itr00000015"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("CRC-32"), std::string::npos) << warnings[0];
+  EXPECT_EQ(entries_named(dir, "itr00000015.damaged-").size(), 1u);
+  const auto index = index_of(dir);
+  ASSERT_EQ(index.at("checkpoints").size(), 2u) << index.dump();
+  EXPECT_EQ(index.at("checkpoints")[1].at("name"), "itr00000010");
+  EXPECT_EQ(index.at("checkpoints")[1].at("roles"), nlohmann::json({"latest", "copy1"})) << index.dump();
+  EXPECT_EQ(read_file((dir / "latest").string()), "itr00000010\n");
+}
+
+// Files of a newer schema are refused with both versions named; nothing is skipped or deleted.
+TEST_F(Checkpoints, NewerSchemaIsRefusedAndNothingIsDeleted) {
+  const auto expect_refused = [&](const std::string& what, const std::function<void()>& f) {
+    try {
+      f();
+      ADD_FAILURE() << what << ": accepted";
+    } catch (const NewerSchemaError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("schema version 3"), std::string::npos) << what << ": " << m;
+      EXPECT_NE(m.find("(2)"), std::string::npos) << what << ": " << m;
+    }
+  };
+  const auto bump = [](const std::string& file) {
+    auto j = nlohmann::json::parse(read_file(file));
+    j["schema_version"] = 3;
+    write_file_atomically(file, j.dump(2));
+  };
+  // A newer manifest (as a newer build writes it).
+  {
+    Writer writer(dir.string(), Retention{2, 0, 0}, false);
+    writer.save(contents(5), Slots{0, -1});
+    writer.save(contents(10), Slots{1, -1});
+  }
+  bump(ckpt(10) + "/manifest.json");
+  expect_refused("manifest", [&] { choose_resume_checkpoint(dir.string(), [](const std::string&) {}); });
+  expect_refused("manifest load", [&] { load_newest_valid(dir.string(), [](const std::string&) {}); });
+  EXPECT_TRUE(fs::exists(ckpt(10)));
+  EXPECT_TRUE(entries_named(dir, "damaged").empty());
+  // A newer index: refused by the writer before it writes anything, and by the choice.
+  fs::remove_all(dir);
+  { Writer(dir.string(), Retention{2, 0, 0}, false).save(contents(5), Slots{0, -1}); }
+  bump((dir / "index.json").string());
+  const std::string index_before = read_file((dir / "index.json").string());
+  expect_refused("index", [&] { Writer(dir.string(), Retention{2, 0, 0}, false); });
+  expect_refused("index choice", [&] { choose_resume_checkpoint(dir.string(), [](const std::string&) {}); });
+  EXPECT_EQ(read_file((dir / "index.json").string()), index_before);
+}
+
+// A save killed at any stage leaves the previous checkpoints as they were, and the next start
+// completes it when its folder made it into place.
+TEST_F(Checkpoints, ASaveKilledAfterItsRenameIsCompletedAtTheNextStart) {
+  {
+    Writer writer(dir.string(), Retention{2, 0, 0}, false);
+    writer.save(contents(5), Slots{0, -1});
+    writer.save(contents(10), Slots{1, -1});
+  }
+  struct Killed {};
+  Writer::set_stage_hook([](SaveStage s, const std::string&) {
+    if (s == SaveStage::folder_renamed) throw Killed{};
+  });
+  EXPECT_THROW(Writer(dir.string(), Retention{2, 0, 0}, false).save(contents(15), Slots{0, -1}), Killed);
+  Writer::set_stage_hook({});
+  EXPECT_EQ(read_file((dir / "latest").string()), "itr00000010\n");  // the index never saw 15
+  EXPECT_EQ(choose_resume_checkpoint(dir.string(), [](const std::string&) {}), ckpt(15));
+  const auto index = index_of(dir);
+  ASSERT_EQ(index.at("checkpoints").size(), 2u) << index.dump();
+  EXPECT_EQ(index.at("checkpoints")[1].at("roles"), nlohmann::json({"latest", "copy0"})) << index.dump();
+  EXPECT_FALSE(fs::exists(ckpt(5)));  // its copy0 went to 15, as the save would have done
+  EXPECT_EQ(read_file((dir / "latest").string()), "itr00000015\n");
+}
+
+// The trainer's checkpoint life as a model: the real Writer, take_slots and the resume choice,
+// under random faults: stop signals, kills between iterations, kills at every stage of a save,
+// and runs resumed again without training. After every start and at the end: every role is on
+// a valid checkpoint, no checkpoint holds two slots of one ring, nothing completed is lost, and
+// the run ends with the copies ring of an uninterrupted run. With the old final save (saved
+// again whenever the iteration was not a save_every multiple, even right after resuming there)
+// and the old role carry-over, campaign 2 ends with {"itr":15,"roles":["latest","copy0","copy1"]}:
+// the collapse seen on the Slurm campaign (issue 17).
+TEST_F(Checkpoints, RandomFaultsNeverCollapseTheRingsNorLoseASave) {
+  struct Killed {};
+  const Retention retention{2, 0, 0};
+  const int save_every = 4, total = 60;
+  for (std::uint32_t campaign = 0; campaign < 40; ++campaign) {
+    std::mt19937 random(campaign);
+    fs::remove_all(dir);
+    std::int64_t committed = 0;  // the newest save that returned
+    std::vector<std::string> history;
+    for (int life = 0;; ++life) {
+      const std::string chosen = choose_resume_checkpoint(dir.string(), [](const std::string&) {});
+      TrainingState state;
+      if (!chosen.empty()) state = load(chosen).state;
+      ASSERT_GE(state.itr, committed) << "campaign " << campaign << ": a completed save was lost";
+      Writer writer(dir.string(), retention, /*async=*/false);
+      enum Fault { none, signal, kill, kill_in_save, restart_at_once } fault =
+          life > 12 ? none : static_cast<Fault>(random() % 5);
+      const std::int64_t at = state.itr + 1 + static_cast<std::int64_t>(random() % 12);
+      const auto stage = static_cast<SaveStage>(random() % 4);
+      std::int64_t last_saved = chosen.empty() ? -1 : state.itr;
+      const auto save = [&]() {
+        if (fault == kill_in_save && state.itr >= at)
+          Writer::set_stage_hook([stage](SaveStage s, const std::string&) {
+            if (s == stage) throw Killed{};
+          });
+        Contents c = contents(state.itr);
+        const Slots slots = take_slots(state, false, retention);
+        c.state.itr = state.itr;
+        c.state.save_num = state.save_num;
+        last_saved = state.itr;
+        writer.save(std::move(c), slots);
+        committed = state.itr;
+      };
+      bool finished = false;
+      try {
+        if (fault != restart_at_once) {
+          bool stopped = false;
+          while (state.itr < total && !stopped) {
+            ++state.itr;
+            if (fault == kill && state.itr == at) throw Killed{};
+            if (state.itr % save_every == 0) save();
+            stopped = fault == signal && state.itr == at;
+          }
+        }
+        if (state.itr != last_saved) save();  // the trainer's final save
+        finished = state.itr == total;
+      } catch (const Killed&) {
+      }
+      Writer::set_stage_hook({});
+      history.push_back("life " + std::to_string(life) + " fault " + std::to_string(fault) + " at " + std::to_string(at) +
+                        " stage " + std::to_string(static_cast<int>(stage)) + " reached " + std::to_string(state.itr));
+      std::string trace;
+      for (const auto& h : history) trace += "\n  " + h;
+      // Every role on an existing valid checkpoint; at most one slot of a ring per checkpoint;
+      // each slot held once.
+      if (fs::exists(dir / "index.json")) {
+        std::map<std::string, int> holders;
+        const auto index = index_of(dir);
+        for (const auto& e : index.at("checkpoints")) {
+          const std::string name = e.at("name");
+          ASSERT_TRUE(verify((dir / name).string()).empty()) << "campaign " << campaign << ": " << name << trace;
+          int copies = 0;
+          for (const auto& r : e.at("roles")) {
+            ++holders[r.get<std::string>()];
+            copies += r.get<std::string>().rfind("copy", 0) == 0;
+          }
+          ASSERT_LE(copies, 1) << "campaign " << campaign << ": " << e.dump() << trace;
+        }
+        for (const auto& [role, n] : holders) ASSERT_EQ(n, 1) << "campaign " << campaign << ": " << role << trace;
+      }
+      if (finished) break;
+      ASSERT_LT(life, 40) << "campaign " << campaign << " never finished" << trace;
+    }
+    // As an uninterrupted run: the copies ring holds two checkpoints, the last one the end of
+    // the run, and nothing else is left on disk.
+    std::set<std::string> on_disk;
+    for (const auto& c : list(dir.string())) on_disk.insert(fs::path(c).filename().string());
+    std::set<std::string> with_copy_role;
+    const auto index = index_of(dir);
+    for (const auto& e : index.at("checkpoints"))
+      for (const auto& r : e.at("roles"))
+        if (r.get<std::string>().rfind("copy", 0) == 0) with_copy_role.insert(e.at("name").get<std::string>());
+    EXPECT_EQ(with_copy_role.size(), 2u) << "campaign " << campaign << " " << index.dump();
+    EXPECT_EQ(on_disk, with_copy_role) << "campaign " << campaign << " " << index.dump();
+    EXPECT_TRUE(with_copy_role.count("itr00000060")) << "campaign " << campaign;
+  }
 }
 
 // Every written file validates against checkpoints-schema/ (needs python3-jsonschema).

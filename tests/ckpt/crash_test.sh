@@ -12,6 +12,8 @@ args=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set "data.data_root
       --set paths.experiment_name=crash --set "paths.runs_root=$WORK/runs" --set ckpt.save_every=2
       --set train.total_iterations=400)
 run="$WORK/runs/crash"
+expected=""      # the checkpoint the next start must resume from: the newest that verify accepts
+inside_save=0    # trials killed while a save was half written
 for trial in $(seq 1 20); do
   if (( trial % 2 )); then
     export BIGGAN_TEST_PAUSE_AFTER_FILES=$(( RANDOM % 7 + 1 ))  # pause inside a save
@@ -26,19 +28,28 @@ for trial in $(seq 1 20); do
   else
     sleep "$(( RANDOM % 3 + 1 )).$(( RANDOM % 10 ))"
   fi
+  # The paused writer never finishes: a temporary folder still there means the kill hit a save.
+  compgen -G "$run/checkpoints/.tmp-*" >/dev/null && inside_save=$((inside_save + 1))
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  newest=$(ls "$run/checkpoints" 2>/dev/null | grep '^itr' | sort | tail -n 1 || true)
+  if [[ -n $expected ]] && grep -q "resumed from" "$WORK/trial$trial.log"; then
+    grep -q "resumed from $run/checkpoints/$expected at" "$WORK/trial$trial.log" ||
+      { echo "trial $trial resumed from another checkpoint than $expected:"; grep "resumed from" "$WORK/trial$trial.log"; exit 1; }
+  fi
+  newest=$(ls "$run/checkpoints" 2>/dev/null | grep -E '^itr[0-9]{8}$' | sort | tail -n 1 || true)
   [[ -z $newest ]] && continue
   # Resume must find a valid checkpoint; verify names the damaged ones (never the one it loads).
   valid=""
-  for c in $(ls "$run/checkpoints" | grep '^itr' | sort -r); do
+  for c in $(ls "$run/checkpoints" | grep -E '^itr[0-9]{8}$' | sort -r); do
     if "$BIN" ckpt verify "$run/checkpoints/$c" >/dev/null; then valid=$c; break; fi
   done
   [[ -n $valid ]] || { echo "trial $trial: no valid checkpoint left"; "$BIN" ckpt list "$run"; exit 1; }
+  expected=$valid
 done
+(( inside_save >= 5 )) || { echo "only $inside_save of 20 kills hit a save in progress"; exit 1; }
 unset BIGGAN_TEST_PAUSE_AFTER_FILES
-"$BIN" "${args[@]}" --set train.total_iterations=$(( $(ls "$run/checkpoints" | grep '^itr' | sort | tail -n 1 | sed 's/itr0*//') + 2 )) \
+"$BIN" "${args[@]}" --set train.total_iterations=$(( $(ls "$run/checkpoints" | grep -E '^itr[0-9]{8}$' | sort | tail -n 1 | sed 's/itr0*//') + 2 )) \
   >"$WORK/final.log" 2>&1 || { echo "resume after the crashes failed"; cat "$WORK/final.log"; exit 1; }
-grep -q "resumed from" "$WORK/final.log" || { echo "did not resume"; cat "$WORK/final.log"; exit 1; }
-echo "20 kill trials: every time a valid checkpoint remained and the run resumed"
+grep -q "resumed from $run/checkpoints/$expected at" "$WORK/final.log" ||
+  { echo "did not resume from $expected"; cat "$WORK/final.log"; exit 1; }
+echo "20 kill trials ($inside_save inside a save): every time a valid checkpoint remained and the run resumed from it"

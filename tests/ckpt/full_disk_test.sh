@@ -19,6 +19,8 @@ code=$?
 if [[ $code == 0 ]]; then echo "training on a full disk succeeded?"; exit 1; fi
 grep -Eiq "disk full|no space|could not be written|cannot write|write failed" "$WORK/train.log" ||
   { echo "no clear error:"; tail -5 "$WORK/train.log"; exit 1; }
-latest=$(cat "$WORK/disk/full/checkpoints/latest")
+# At least one save must have completed before the disk filled, or there is nothing to check.
+latest=$(cat "$WORK/disk/full/checkpoints/latest" 2>/dev/null || true)
+[[ $latest =~ ^itr[0-9]{8}$ ]] || { echo "no checkpoint was written before the disk filled"; ls -la "$WORK/disk/full/checkpoints"; exit 1; }
 "$BIN" ckpt verify "$WORK/disk/full/checkpoints/$latest" || { echo "latest checkpoint $latest is damaged"; exit 1; }
 echo "full disk: clear error ($(grep -Eio 'no space left on device|could not be written|disk full' "$WORK/train.log" | head -1)), $latest intact"

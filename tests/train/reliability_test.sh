@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Failures a long training job meets, caused for real on a tiny run, each checked by its exit
+# status, its message and what is left on disk:
+#   lock              a second `biggan train` into a run folder in use fails naming the holder's
+#                     PID and host; after a SIGKILL the stale lock is taken over with a warning
+#   stop_reason       SIGUSR2 to rank 1 only: rank 0 logs that rank's signal as the stop reason
+#   ema_kill_resume   SIGKILL of both ranks after a save and its sample sheets; the resumed run
+#                     ends h5diff-equal to an uninterrupted one, G_ema included
+#   damaged_same_name a damaged itr10 and the same command again: itr10 is written anew, the
+#                     damaged folder kept beside it
+#   one_rank_fails    rank 1 alone cannot read the checkpoint rank 0 chose: the job ends within
+#                     seconds, non-zero, with rank 1's message
+#   divergence        rank 1 alone perturbs a parameter: the job stops naming tensor and rank
+#   deadline          SLURM_JOB_END_TIME close ahead: the run stops by itself with exit code 3,
+#                     reason "deadline", and a checkpoint
+#   reliability_test.sh BIGGAN SOURCE_DIR CASE
+set -euo pipefail
+BIN=$1 SRC=$2 CASE=$3
+WORK=$(mktemp -d /tmp/biggan_reliability.XXXXXX)
+trap 'pkill -9 -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+fail() { echo "FAIL ($CASE): $*"; exit 1; }
+
+"$BIN" prepare-data --source fmnist --split test --output "$WORK/data/FMNIST32.hdf5" --progress none >/dev/null
+train=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set "data.data_root=$WORK/data"
+       --set paths.experiment_name=tiny --set "paths.runs_root=$WORK/runs")
+run="$WORK/runs/tiny"
+
+# Waits until the run's metrics log has at least $1 lines (60 s at most).
+wait_for_iterations() {
+  for _ in $(seq 600); do
+    [[ -f $run/logs/metrics.jsonl ]] && (( $(wc -l <"$run/logs/metrics.jsonl") >= $1 )) && return 0
+    sleep 0.1
+  done
+  fail "the run never reached iteration $1"
+}
+# The PID of MPI rank $1 of the job whose command line mentions $WORK.
+rank_pid() {
+  for pid in $(pgrep -f -- "biggan train .*$WORK" || true); do
+    if tr '\0' '\n' </proc/"$pid"/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then echo "$pid"; return; fi
+  done
+}
+expect_in() {  # FILE REGEX WHAT
+  grep -Eq -- "$2" "$1" || { echo "--- $1"; cat "$1"; fail "$3: no match for /$2/"; }
+}
+valid_checkpoints() { ls "$run/checkpoints" | grep -E '^itr[0-9]{8}$' | sort; }
+
+case $CASE in
+lock)
+  "$BIN" "${train[@]}" --set train.total_iterations=100000 --set eval.test_every=0 >"$WORK/first.log" 2>&1 &
+  first=$!
+  wait_for_iterations 2
+  set +e
+  "$BIN" "${train[@]}" --set train.total_iterations=100000 --set eval.test_every=0 >"$WORK/second.log" 2>&1
+  code=$?
+  set -e
+  [[ $code == 1 ]] || fail "second run exited $code, expected 1"
+  expect_in "$WORK/second.log" "run folder $run in use by PID $first on $(hostname)" "second run's error"
+  kill -0 "$first" || fail "the first run did not survive the second start"
+  before=$(wc -l <"$run/logs/metrics.jsonl")
+  sleep 1
+  (( $(wc -l <"$run/logs/metrics.jsonl") > before )) || fail "the first run stopped logging"
+  kill -9 "$first"; wait "$first" 2>/dev/null || true
+  grep -q "\"pid\":$first" "$run/run.lock" || fail "the killed run's lock file does not name it"
+  "$BIN" "${train[@]}" --set train.total_iterations=12 >"$WORK/third.log" 2>&1 ||
+    { cat "$WORK/third.log"; fail "the run after the kill failed"; }
+  expect_in "$WORK/third.log" "taking over the stale run lock of PID $first on $(hostname)" "stale lock warning"
+  [[ ! -s $run/run.lock ]] || fail "the finished run left its lock filled: $(cat "$run/run.lock")"
+  # A lock file naming a process that is gone on this host, as a crash leaves it.
+  echo "{\"host\":\"$(hostname)\",\"pid\":999999999,\"job_id\":\"\",\"since\":\"2026-01-01T00:00:00Z\"}" >"$run/run.lock"
+  "$BIN" "${train[@]}" --set train.total_iterations=13 >"$WORK/fourth.log" 2>&1 || fail "stale PID: run failed"
+  expect_in "$WORK/fourth.log" "taking over the stale run lock of PID 999999999" "stale PID warning"
+  ;;
+stop_reason)
+  mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=100000 --set eval.test_every=0 >"$WORK/run.log" 2>&1 &
+  launcher=$!
+  wait_for_iterations 3
+  pid=$(rank_pid 1)
+  [[ -n $pid ]] || fail "no rank 1 process"
+  kill -USR2 "$pid"
+  set +e; wait "$launcher"; code=$?; set -e
+  [[ $code == 3 ]] || { cat "$WORK/run.log"; fail "exit $code, expected 3"; }
+  expect_in "$run/logs/events.jsonl" '"event":"stop".*"reason":"signal 12"|"reason":"signal 12".*"event":"stop"' "stop event"
+  expect_in "$WORK/run.log" "stopped at iteration [0-9]+ \(signal 12\)" "stop message"
+  ;;
+ema_kill_resume)
+  # Saves at 7, 14, 21, ... each followed by sample sheets of G_ema in train mode.
+  args=("${train[@]}" --set train.total_iterations=40 --set ckpt.save_every=7 --set ckpt.async_save=false)
+  mpirun -np 2 "$BIN" "${args[@]}" --set "paths.runs_root=$WORK/straight" >"$WORK/straight.log" 2>&1 ||
+    { cat "$WORK/straight.log"; fail "straight run failed"; }
+  mpirun -np 2 "$BIN" "${args[@]}" >"$WORK/killed.log" 2>&1 &
+  launcher=$!
+  wait_for_iterations 24
+  kill -9 "$(rank_pid 0)" "$(rank_pid 1)" 2>/dev/null || true
+  wait "$launcher" 2>/dev/null || true
+  [[ $(valid_checkpoints | tail -n 1) == itr00000021 ]] || fail "expected itr21 as the newest checkpoint: $(valid_checkpoints)"
+  mpirun -np 2 "$BIN" "${args[@]}" >"$WORK/resumed.log" 2>&1 || { cat "$WORK/resumed.log"; fail "resume failed"; }
+  expect_in "$WORK/resumed.log" "resumed from .*itr00000021" "resume message"
+  for f in G.h5 D.h5 G_ema.h5 G_optim.h5 D_optim.h5; do
+    h5diff -q "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" ||
+      { h5diff -r "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" | head -5
+        fail "$f differs from the uninterrupted run"; }
+  done
+  ;;
+damaged_same_name)
+  args=("${train[@]}" --set train.total_iterations=10 --set ckpt.save_every=5 --set ckpt.async_save=false)
+  "$BIN" "${args[@]}" >"$WORK/first.log" 2>&1 || fail "first run failed"
+  g="$run/checkpoints/itr00000010/G.h5"
+  /usr/bin/python3 -c "
+import os, sys
+p = sys.argv[1]; n = os.path.getsize(p)
+with open(p, 'r+b') as f:
+    f.seek(n // 2); b = f.read(1); f.seek(n // 2); f.write(bytes([b[0] ^ 0x10]))" "$g"
+  ! "$BIN" ckpt verify "$run/checkpoints/itr00000010" >/dev/null 2>&1 || fail "the damage was not detected"
+  "$BIN" "${args[@]}" >"$WORK/second.log" 2>&1 || { cat "$WORK/second.log"; fail "second run failed"; }
+  expect_in "$WORK/second.log" "itr00000010: not a valid checkpoint.*CRC-32.*kept as .*itr00000010.damaged-" "set-aside warning"
+  expect_in "$WORK/second.log" "resumed from .*itr00000005" "resume from itr5"
+  "$BIN" ckpt verify "$run/checkpoints/itr00000010" >/dev/null || fail "itr10 was not written anew"
+  "$BIN" ckpt verify "$run/checkpoints/itr00000005" >/dev/null || fail "itr5 was lost"
+  [[ -n $(compgen -G "$run/checkpoints/itr00000010.damaged-*") ]] || fail "the damaged folder was not kept"
+  [[ $(cat "$run/checkpoints/latest") == itr00000010 ]] || fail "latest is $(cat "$run/checkpoints/latest")"
+  ;;
+one_rank_fails)
+  mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=10 --set ckpt.save_every=5 >"$WORK/first.log" 2>&1 ||
+    fail "first run failed"
+  start=$SECONDS
+  set +e
+  BIGGAN_TEST_FAULT=unreadable_checkpoint@1 timeout 60 mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=20 \
+    >"$WORK/second.log" 2>&1
+  code=$?
+  set -e
+  (( code != 0 && code != 124 )) || fail "exit $code (124: the job hung)"
+  (( SECONDS - start < 30 )) || fail "the job took $((SECONDS - start)) s to end"
+  expect_in "$WORK/second.log" "error on rank 1 \($(hostname)\): rank 1 on $(hostname) cannot read the checkpoint rank 0 chose: .*itr00000010" \
+    "rank 1's message"
+  ;;
+divergence)
+  set +e
+  BIGGAN_TEST_FAULT=perturb_parameter@1@4 timeout 120 mpirun -np 2 "$BIN" "${train[@]}" >"$WORK/run.log" 2>&1
+  code=$?
+  set -e
+  (( code != 0 && code != 124 )) || fail "exit $code (124: the job hung)"
+  expect_in "$WORK/run.log" "ranks diverged at iteration 4: these tensors differ from rank 0's: G [a-z_.0-9]+ on rank 1" \
+    "divergence message"
+  ;;
+deadline)
+  set +e
+  SLURM_JOB_END_TIME=$(( $(date +%s) + 42 )) "$BIN" "${train[@]}" --set train.total_iterations=100000 --set eval.test_every=0 \
+    >"$WORK/run.log" 2>&1
+  code=$?
+  set -e
+  [[ $code == 3 ]] || { tail "$WORK/run.log"; fail "exit $code, expected 3"; }
+  expect_in "$run/logs/events.jsonl" '"reason":"deadline"' "deadline stop event"
+  newest=$(valid_checkpoints | tail -n 1)
+  [[ -n $newest ]] || fail "no checkpoint written"
+  "$BIN" ckpt verify "$run/checkpoints/$newest" >/dev/null || fail "the deadline checkpoint is not valid"
+  itr=$((10#${newest#itr}))
+  (( itr == $(wc -l <"$run/logs/metrics.jsonl") )) || fail "checkpoint $newest is not the last iteration"
+  ;;
+*) fail "unknown case" ;;
+esac
+echo "PASS ($CASE)"
