@@ -1,6 +1,7 @@
 // The biggan executable: everything lives in the library; this is the one catch.
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "cli/cli.h"
 #include "core/error.h"
@@ -13,17 +14,19 @@ int main(int argc, char** argv) {
     biggan::dist::shutdown_process_context();
     return status;
   } catch (const biggan::UsageError& e) {
-    std::cerr << "biggan: " << e.what() << std::endl;
+    std::cerr << ("biggan: " + std::string(e.what()) + "\n") << std::flush;
     const auto* ctx = biggan::dist::Context::current();
     if (ctx && ctx->world_size() > 1) ctx->abort(2);
     return 2;
   } catch (const std::exception& e) {
     const auto* ctx = biggan::dist::Context::current();
     if (ctx && ctx->world_size() > 1) {
-      std::cerr << "biggan: error on rank " << ctx->rank() << " (" << ctx->host() << "): " << e.what() << std::endl;
+      // One write per message: ranks failing together must not interleave their lines.
+      std::cerr << ("biggan: error on rank " + std::to_string(ctx->rank()) + " (" + ctx->host() + "): " + e.what() + "\n")
+                << std::flush;
       ctx->abort(1);  // MPI_Abort: the other ranks must not wait for this one forever
     }
-    std::cerr << "biggan: error: " << e.what() << std::endl;
+    std::cerr << ("biggan: error: " + std::string(e.what()) + "\n") << std::flush;
     // Skip the libraries' exit handlers: after a failed write HDF5 would try to close its files
     // again at exit and can crash, hiding this message's exit status. Our files are synced.
     std::cout.flush();

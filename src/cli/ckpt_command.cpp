@@ -90,7 +90,7 @@ int ckpt_command(const Args& args) {
   if (!vm->count("action")) throw UsageError("ckpt: an action is required (list | verify | inspect | import | export)");
   const std::string action = (*vm)["action"].as<std::string>();
   const auto paths = vm->count("paths") ? (*vm)["paths"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  log::configure({0, 1, "", log::Level::info, ""});
+  configure_logging();
   const auto need = [&](std::size_t n, const char* usage) {
     if (paths.size() != n) throw UsageError(std::string("ckpt ") + action + ": usage: biggan ckpt " + action + " " + usage);
   };

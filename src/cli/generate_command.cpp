@@ -71,8 +71,9 @@ int generate_command(const Args& args) {
   if (standing > 0 && mode == "train")
     throw UsageError("--standing-stats applies to eval mode; train mode uses batch statistics");
 
-  log::configure({0, 1, "", log::Level::info, ""});
+  configure_logging();
   const config::Config config = load_config(*vm, 1, imported_overrides(*vm));
+  configure_logging(config.log.level);
   const auto& d = config.derived;
 
   const std::string input = (*vm)["input"].as<std::string>();

@@ -30,8 +30,9 @@ int inception_moments_command(const Args& args) {
   const auto vm = parse_command(spec, o, args);
   if (!vm) return 0;
   auto& ctx = dist::process_context();
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::Level::info, ""});
+  configure_logging();
   const config::Config config = load_config(*vm, ctx.world_size());
+  configure_logging(config.log.level);
   torch::set_num_threads(config.dist.intra_op_threads);
   const int batch = (*vm)["batch-size"].as<int>();
   if (batch < 1) throw UsageError("inception-moments: --batch-size must be >= 1");

@@ -46,7 +46,7 @@ int classifier_command(const Args& args) {
   for (const char* required : {"train", "test", "output"})
     if (!vm->count(required)) throw UsageError(std::string("classifier train: --") + required + " is required");
   auto& ctx = dist::process_context();
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::Level::info, ""});
+  configure_logging();
   torch::set_num_threads(1);
   dist::Collectives collectives(ctx, torch::kCPU);
   metrics::ClassifierTraining t;
@@ -86,7 +86,7 @@ int eval_command(const Args& args) {
   if (!vm) return 0;
   if (!vm->count("run")) throw UsageError("eval: --run is required");
   auto& ctx = dist::process_context();
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::Level::info, ""});
+  configure_logging();
   torch::set_num_threads(1);
   const std::string run_dir = (*vm)["run"].as<std::string>();
   const auto folder = run::RunFolder::at(run_dir);
@@ -94,6 +94,7 @@ int eval_command(const Args& args) {
   config::Config config;
   config::apply_yaml_file(config, folder.config_file);
   config::resolve(config, ctx.world_size());
+  configure_logging(config.log.level);
   auto loaded = load_run_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
                                    (*vm)["which"].as<std::string>());
   model::Generator& G = loaded.G;

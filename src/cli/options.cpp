@@ -1,5 +1,8 @@
 #include "cli/options.h"
 
+#include "dist/context.h"
+#include "log/log.h"
+
 #include <iostream>
 
 #include "core/error.h"
@@ -63,6 +66,13 @@ config::Config load_config(const po::variables_map& vm, int world_size, const st
   }
   if (vm.count("base-root")) sets.insert(sets.begin(), "paths.base_root=" + vm["base-root"].as<std::string>());
   return config::load(files, sets, world_size);
+}
+
+void configure_logging(const std::string& level, const std::string& rank_file) {
+  // The process context only where a command started MPI: ckpt and generate never do.
+  const auto* ctx = dist::Context::current();
+  log::configure({ctx ? ctx->rank() : 0, ctx ? ctx->world_size() : 1, ctx ? ctx->host() : std::string(),
+                  log::parse_level(level), rank_file});
 }
 
 }  // namespace biggan::cli

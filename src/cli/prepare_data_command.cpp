@@ -45,7 +45,7 @@ int prepare_data_command(const Args& args) {
   if (!vm->count("source")) throw UsageError("prepare-data: --source is required");
 
   auto& ctx = dist::process_context();
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::Level::info, ""});
+  configure_logging();
   data::PrepareOptions options;
   options.source = (*vm)["source"].as<std::string>();
   if (vm->count("input")) options.input = (*vm)["input"].as<std::string>();

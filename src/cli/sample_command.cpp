@@ -78,11 +78,12 @@ int sample_command(const Args& args) {
   if (!vm) return 0;
   if (!vm->count("run")) throw UsageError("sample: --run is required");
   auto& ctx = dist::process_context();
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::Level::info, ""});
+  configure_logging();
   const std::string run_dir = (*vm)["run"].as<std::string>();
   const auto folder = run::RunFolder::at(run_dir);
   if (!fs::exists(folder.config_file)) throw Error(run_dir + ": not a run folder (no config.yaml)");
   const config::Config config = load_config(*vm, ctx.world_size(), {}, {folder.config_file});
+  configure_logging(config.log.level);
   const auto& s = config.sample;
   const std::string curve_kind = (*vm)["curve-kind"].as<std::string>();
   if (curve_kind != "truncation" && curve_kind != "z_var") throw UsageError("sample --curve-kind: truncation | z_var");

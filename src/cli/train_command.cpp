@@ -33,6 +33,17 @@ std::string summary_table(const config::Config& c) {
 
 }  // namespace
 
+namespace {
+
+// <run>/logs/rank<N>.log for log.rank_files (the folder made here: the run folder is not yet).
+std::string rank_log_file(const config::Config& config, int rank) {
+  const std::string logs = run::RunFolder::at(config.derived.run_dir).logs;
+  std::filesystem::create_directories(logs);
+  return logs + "/rank" + std::to_string(rank) + ".log";
+}
+
+}  // namespace
+
 int train_command(const Args& args) {
   const CommandSpec spec{
       "train", "[options]", "Train BigGAN. Runs single-process, under mpirun -np N, or under srun (one rank per GPU).",
@@ -55,7 +66,7 @@ int train_command(const Args& args) {
   if (!vm) return 0;
 
   auto& ctx = dist::process_context();
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::Level::info, ""});
+  configure_logging();
   int world_size = ctx.world_size();
   if (vm->count("world-size")) {
     world_size = (*vm)["world-size"].as<int>();
@@ -64,7 +75,8 @@ int train_command(const Args& args) {
       throw UsageError("--world-size only applies with --print-config, --print-run-dir or --dry-run; the real world size comes from MPI");
   }
   const config::Config config = load_config(*vm, world_size);
-  log::configure({ctx.rank(), ctx.world_size(), ctx.host(), log::parse_level(config.log.level), ""});
+  const bool training = !vm->count("print-run-dir") && !vm->count("print-config") && !vm->count("dry-run");
+  configure_logging(config.log.level, training && config.log.rank_files ? rank_log_file(config, ctx.rank()) : "");
 
   if (vm->count("print-run-dir")) {
     log::print0(std::filesystem::absolute(config.derived.run_dir).lexically_normal().string());

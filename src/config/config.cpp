@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -353,12 +354,6 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(c.log.print_every, 0, "log.print_every");
   v.choice(c.log.pbar, {"auto", "bar", "lines", "none"}, "log.pbar");
   v.choice(c.log.level, {"debug", "info", "warn", "error"}, "log.level");
-  {
-    const std::string& f = c.log.logstyle;
-    const bool ok = f.size() >= 2 && f.front() == '%' && f.find('%', 1) == std::string::npos &&
-                    std::string("eEfgG").find(f.back()) != std::string::npos;
-    v.require(ok, "log.logstyle", "expected one printf float conversion such as %3.3e or %.6f, got '" + f + "'");
-  }
 
   // paths
   for (const char* key : {"paths.experiment_name", "paths.name_suffix"}) {
@@ -403,11 +398,25 @@ void apply_yaml_text(Config& config, const std::string& text, const std::string&
 }
 
 void apply_yaml_file(Config& config, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path, "", "is a directory, not a config file (give a .yaml file, e.g. configs/fmnist_demo.yaml)");
   std::ifstream in(path);
   if (!in) throw ConfigError(path, "", "cannot open config file (does it exist and is it readable?)");
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw ConfigError(path, "", "error while reading config file");
+  // An empty file would silently run every default (ImageNet at 128 px): almost surely a mistake.
+  const YAML::Node root = [&] {
+    try {
+      return YAML::Load(buffer.str());
+    } catch (const YAML::ParserException&) {
+      return YAML::Node(YAML::NodeType::Map);  // apply_yaml_text reports it with line and column
+    }
+  }();
+  if (root.IsNull())
+    throw ConfigError(path, "", "config file has no settings (empty, or only comments); leave --config out to use "
+                                "the defaults on purpose");
   apply_yaml_text(config, buffer.str(), path);
 }
 

@@ -271,7 +271,6 @@ struct SampleConfig {
 
 struct LogConfig {
   int sv_log_interval = 10;           // log every sv buffer every N iterations; 0: never
-  std::string logstyle = "%3.3e";     // printf format of the per-metric text logs
   std::string pbar = "auto";          // auto (bar on a terminal, lines otherwise) | bar | lines | none
   std::string level = "info";         // debug | info | warn | error
   bool rank_files = false;            // every rank also logs to logs/rank<N>.log
@@ -280,7 +279,6 @@ struct LogConfig {
   template <class V>
   void visit(V&& v) {
     v("sv_log_interval", sv_log_interval);
-    v("logstyle", logstyle);
     v("pbar", pbar);
     v("level", level);
     v("rank_files", rank_files);

@@ -145,6 +145,10 @@ Batch Loader::read_batch(const std::vector<std::int64_t>& indices, const Sampler
     batch.x = torch::where(flip.view({-1, 1, 1, 1}), batch.x.flip({3}), batch.x);
   }
   batch.y = labels_.index_select(0, index);
+  if (options_.pin_memory && torch::cuda::is_available()) {
+    batch.x = batch.x.pin_memory();
+    batch.y = batch.y.pin_memory();
+  }
   batch.after = after;
   batch.indices = indices;
   return batch;

@@ -45,6 +45,9 @@ struct LoaderOptions {
   std::int64_t window_blocks = 0;
   int resolution = 0;  // expected; checked against the file
   int n_classes = 0;
+  // Batches in page-locked host memory, so that their copy to a GPU is asynchronous
+  // (data.pin_memory). Only where CUDA is available; the CPU path has nothing to pin for.
+  bool pin_memory = false;
 };
 
 struct Batch {

@@ -74,9 +74,24 @@ struct Collectives::Nccl {
 struct Collectives::Nccl {};
 #endif
 
-Collectives::Collectives(const Context& context, const torch::Device& device) : context_(context), device_(device) {
+Backend parse_backend(const std::string& name) {
+  if (name == "auto") return Backend::automatic;
+  if (name == "mpi") return Backend::mpi;
+  if (name == "nccl") return Backend::nccl;
+  throw Error("dist.backend: unknown backend '" + name + "' (auto | mpi | nccl)");
+}
+
+Collectives::Collectives(const Context& context, const torch::Device& device, Backend backend)
+    : context_(context), device_(device) {
+  if (backend == Backend::nccl) {
+#ifndef BIGGAN_WITH_NCCL
+    throw Error("dist.backend: nccl, but this build has no NCCL (build with -DBIGGAN_WITH_NCCL=ON, or use auto | mpi)");
+#endif
+    if (!device_.is_cuda())
+      throw Error("dist.backend: nccl needs CUDA tensors; this rank runs on " + device_.str() + " (use auto | mpi)");
+  }
 #ifdef BIGGAN_WITH_NCCL
-  if (device_.is_cuda() && context_.world_size() > 1) {
+  if (backend != Backend::mpi && device_.is_cuda() && context_.world_size() > 1) {
     ncclUniqueId id;
     if (context_.rank() == 0 && ncclGetUniqueId(&id) != ncclSuccess) fail("ncclGetUniqueId");
     const int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, context_.comm());

@@ -15,6 +15,11 @@ namespace biggan::dist {
 
 enum class ReduceOp { sum, max, min };
 
+// dist.backend: NCCL for CUDA tensors when built with it (automatic), MPI always (through a
+// host copy for CUDA tensors), or NCCL required (an error where it cannot be had).
+enum class Backend { automatic, mpi, nccl };
+Backend parse_backend(const std::string& name);  // "auto" | "mpi" | "nccl"
+
 // This rank's device: the GPU of its local rank (modulo the visible GPUs) when CUDA is
 // available, else the CPU. Training, sampling and evaluation all place their networks there.
 torch::Device rank_device(const Context& context);
@@ -22,7 +27,7 @@ torch::Device rank_device(const Context& context);
 class Collectives {
  public:
   // `device` is where the training tensors live; a CUDA device sets up NCCL (when built).
-  Collectives(const Context& context, const torch::Device& device);
+  Collectives(const Context& context, const torch::Device& device, Backend backend = Backend::automatic);
   ~Collectives();
   Collectives(const Collectives&) = delete;
   Collectives& operator=(const Collectives&) = delete;

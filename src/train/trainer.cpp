@@ -139,7 +139,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   check_precision(config, device);
   install_stop_signals(config.ckpt.stop_signal);
   const double start_wall = wall_seconds();
-  dist::Collectives collectives(ctx, device);
+  dist::Collectives collectives(ctx, device, dist::parse_backend(config.dist.backend));
 
   // ---- One training process per run folder: rank 0 holds its lock for the whole run.
   const run::RunFolder folder = run::RunFolder::at(config.derived.run_dir);
@@ -187,6 +187,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   loader_options.prefetch_batches = c.data.prefetch_batches;
   loader_options.resolution = d.resolution;
   loader_options.n_classes = d.n_classes;
+  loader_options.pin_memory = c.data.pin_memory && device.is_cuda();
   data::Loader loader(loader_options, ctx.comm());
 
   ckpt::TrainingState state;
@@ -354,7 +355,8 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
     gan.D->train();
     if (gan.G_ema) gan.G_ema->train();
     const IterationMetrics m =
-        train_iteration(gan, config, batch.x.to(device), batch.y.to(device), noise, collectives);
+        train_iteration(gan, config, batch.x.to(device, /*non_blocking=*/batch.x.is_pinned()),
+                        batch.y.to(device, /*non_blocking=*/batch.y.is_pinned()), noise, collectives);
     if (gan.G_ema) update_ema(gan.G, gan.G_ema, c.train.ema_decay, state.itr, c.train.ema_start);
     // Local batch statistics differ per rank; the model must not.
     if (!c.model.cross_replica) average_bn_statistics(*gan.G, collectives);

@@ -97,7 +97,6 @@ TEST(ConfigDefaults, EqualBigGANPyTorchParser) {
   EXPECT_EQ(c.sample.sample_sheet_folder_num, -1);
   EXPECT_EQ(c.sample.sample_trunc_curves, "");
   EXPECT_EQ(c.log.sv_log_interval, 10);
-  EXPECT_EQ(c.log.logstyle, "%3.3e");
   EXPECT_EQ(c.paths.base_root, "");
   EXPECT_EQ(c.paths.experiment_name, "");
   EXPECT_EQ(c.paths.name_suffix, "");
@@ -380,7 +379,7 @@ const BadCase kBadCases[] = {
      {"ckpt.which_best", "eval.no_fid"}},
     {"inception_flavour", "eval:\n  inception_flavour: tf\n", nullptr, 1, {"test.yaml:2", "eval.inception_flavour", "torchvision, fid"}},
     {"trunc_curves", "sample:\n  sample_trunc_curves: 0.5_1\n", nullptr, 1, {"test.yaml:2", "sample.sample_trunc_curves"}},
-    {"logstyle", "log:\n  logstyle: '%d'\n", nullptr, 1, {"test.yaml:2", "log.logstyle"}},
+    {"logstyle", "log:\n  logstyle: '%3.3e'\n", nullptr, 1, {"test.yaml:2", "log.logstyle"}},
     {"hier_dim_z_too_small", "model:\n  G_shared: true\n  hier: true\n  dim_z: 3\n", nullptr, 1,
      {"test.yaml:4", "model.dim_z", "6 chunks"}},
     {"set_unknown_key", "", "train.batch_sise=3", 1, {"--set", "train.batch_sise", "did you mean 'batch_size'"}},

@@ -11,6 +11,7 @@
 #   one_rank_fails    rank 1 alone cannot read the checkpoint rank 0 chose: the job ends within
 #                     seconds, non-zero, with rank 1's message
 #   divergence        rank 1 alone perturbs a parameter: the job stops naming tensor and rank
+#   backend           dist.backend nccl on a CPU build is an error naming the key
 #   deadline          SLURM_JOB_END_TIME close ahead: the run stops by itself with exit code 3,
 #                     reason "deadline", and a checkpoint
 #   reliability_test.sh BIGGAN SOURCE_DIR CASE
@@ -72,7 +73,8 @@ lock)
   expect_in "$WORK/fourth.log" "taking over the stale run lock of PID 999999999" "stale PID warning"
   ;;
 stop_reason)
-  mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=100000 --set eval.test_every=0 >"$WORK/run.log" 2>&1 &
+  mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=100000 --set eval.test_every=0 \
+    --set log.rank_files=true --set dist.backend=mpi >"$WORK/run.log" 2>&1 &
   launcher=$!
   wait_for_iterations 3
   pid=$(rank_pid 1)
@@ -82,6 +84,19 @@ stop_reason)
   [[ $code == 3 ]] || { cat "$WORK/run.log"; fail "exit $code, expected 3"; }
   expect_in "$run/logs/events.jsonl" '"event":"stop".*"reason":"signal 12"|"reason":"signal 12".*"event":"stop"' "stop event"
   expect_in "$WORK/run.log" "stopped at iteration [0-9]+ \(signal 12\)" "stop message"
+  # log.rank_files: every rank has its own file; rank 0's holds what it printed.
+  [[ -f $run/logs/rank1.log ]] || fail "log.rank_files: no rank1.log"
+  expect_in "$run/logs/rank0.log" "rank 0 info: stopped at iteration [0-9]+ \(signal 12\)" "rank 0's own log file"
+  ;;
+backend)
+  # dist.backend: nccl cannot be had on a CPU build; the error names the key.
+  set +e
+  "$BIN" "${train[@]}" --set dist.backend=nccl >"$WORK/run.log" 2>&1
+  code=$?
+  set -e
+  [[ $code == 1 ]] || fail "exit $code, expected 1"
+  expect_in "$WORK/run.log" "dist.backend: nccl(, but this build has no NCCL| needs CUDA tensors)" "backend error"
+  [[ ! -d $run/checkpoints ]] || [[ -z $(ls "$run/checkpoints") ]] || fail "a refused run wrote checkpoints"
   ;;
 ema_kill_resume)
   # Saves at 7, 14, 21, ... each followed by sample sheets of G_ema in train mode.
