@@ -2,6 +2,8 @@
 // 2 accumulations of b, and cross-replica BN over b per rank equals BN over 2b on one rank.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "config/config.h"
 #include "dist/collectives.h"
 #include "dist/context.h"
@@ -14,14 +16,21 @@
 namespace biggan::train {
 namespace {
 
-config::Config small_config(int world, int accumulations, bool cross_replica, int d_steps = 2) {
-  return config::load({}, {"data.dataset=C10", "model.G_ch=8", "model.D_ch=8", "model.G_attn=0", "model.D_attn=0",
-                           "model.G_shared=true", "model.shared_dim=16", "model.dim_z=32", "model.hier=true",
-                           "train.batch_size=4", "train.num_D_steps=" + std::to_string(d_steps), "optim.G_ortho=1e-4",
-                           "train.num_D_accumulations=" + std::to_string(accumulations),
-                           "train.num_G_accumulations=" + std::to_string(accumulations),
-                           std::string("model.cross_replica=") + (cross_replica ? "true" : "false")},
-                      world);
+// `sv_itrs` > 1 with N(0, 0.02) init runs SN's power iteration to its fixed point in every
+// forward (orthogonal init has equal singular values, where u never settles), so that one
+// rank's 2 forwards per step and each of 2 ranks' 1 forward see the same sigma.
+config::Config small_config(int world, int accumulations, bool cross_replica, int d_steps = 2, int sv_itrs = 1) {
+  std::vector<std::string> sets{"data.dataset=C10", "model.G_ch=8", "model.D_ch=8", "model.G_attn=0", "model.D_attn=0",
+                                "model.G_shared=true", "model.shared_dim=16", "model.dim_z=32", "model.hier=true",
+                                "train.batch_size=4", "train.num_D_steps=" + std::to_string(d_steps), "optim.G_ortho=1e-4",
+                                "train.num_D_accumulations=" + std::to_string(accumulations),
+                                "train.num_G_accumulations=" + std::to_string(accumulations),
+                                std::string("model.cross_replica=") + (cross_replica ? "true" : "false")};
+  if (sv_itrs > 1)
+    for (const std::string s : {"model.num_G_SV_itrs=" + std::to_string(sv_itrs), "model.num_D_SV_itrs=" + std::to_string(sv_itrs),
+                                std::string("model.G_init=N02"), std::string("model.D_init=N02")})
+      sets.push_back(s);
+  return config::load({}, sets, world);
 }
 
 // Deterministic inputs: the same on every rank, sliced per rank below.
@@ -50,6 +59,14 @@ void converge_spectral_norms(torch::nn::Module& net) {
   }
 }
 
+// SN's power iteration advances once per forward: 2 ranks run one forward per step each, one
+// rank with 2 accumulations two, so the layouts agree only as far as u has converged. With 1000
+// iterations per forward (float64, N(0, 0.02) init) the updates of 3 iterations agree to 1e-7
+// of the update (Intel Xeon, AVX-512 and AVX2 kernels alike); with 100, only to 21%, and
+// compared relative to the parameter, as before, even that passed under 1e-2.
+constexpr int kPowerIterations = 1000;
+constexpr double kUpdateTolerance = 1e-5;
+
 TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
   auto& world = dist::process_context();
   if (world.world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
@@ -62,7 +79,7 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
   const auto labels = torch::arange(images.size(0)) % 10;
 
   // Two ranks, one accumulation each: rank r is the reference's accumulation r.
-  const auto two = small_config(2, 1, false, 1);
+  const auto two = small_config(2, 1, false, 1, kPowerIterations);
   torch::manual_seed(0);
   Gan ranks(two, torch::kCPU);
   ranks.G->to(torch::kFloat64);
@@ -79,7 +96,7 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
   // One rank, two accumulations.
   dist::Context self(MPI_COMM_SELF);
   dist::Collectives alone(self, torch::kCPU);
-  const auto one = small_config(1, 2, false, 1);
+  const auto one = small_config(1, 2, false, 1, kPowerIterations);
   torch::manual_seed(0);
   Gan reference(one, torch::kCPU);
   reference.G->to(torch::kFloat64);
@@ -88,6 +105,9 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
                                  static_cast<torch::nn::Module*>(reference.G.get()),
                                  static_cast<torch::nn::Module*>(reference.D.get())})
     converge_spectral_norms(*net);
+  std::map<std::string, torch::Tensor> initial;  // both start from the same weights (seed 0)
+  for (const auto& p : reference.G->named_parameters()) initial["G." + p.key()] = p.value().detach().clone();
+  for (const auto& p : reference.D->named_parameters()) initial["D." + p.key()] = p.value().detach().clone();
   const NoiseSource reference_noise = [&](const MicroStep& m, std::int64_t n) {
     return global_noise(m.tag().substr(0, 1), m.step, m.acc, n);
   };
@@ -109,33 +129,32 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
   }
   // BN running statistics: the reference's come from the same micro-batches; its running mean
   // is the EMA of per-micro-batch means in sequence, ours the average of two EMAs, so compare
-  // parameters only, plus rank identity of everything below.
-  const auto ours = model::state_dict(*ranks.G), theirs = model::state_dict(*reference.G);
+  // parameters only, plus rank identity of everything below. Compared as updates (parameters
+  // minus their initial values) relative to the reference's update, tensor by tensor: relative
+  // to the parameter, the whole update of 3 iterations would fit under the tolerance.
   double worst = 0;
   std::string worst_key;
-  for (const auto& p : ranks.G->named_parameters()) {
-    const auto init = theirs.at(p.key());
-    const double scale = std::max(1e-3, theirs.at(p.key()).abs().max().item<double>());
-    const double err = (ours.at(p.key()) - theirs.at(p.key())).abs().max().item<double>() / scale;
-    if (err > worst) {
-      worst = err;
-      worst_key = p.key();
+  const auto compare = [&](torch::nn::Module& ours, torch::nn::Module& theirs, const std::string& net) {
+    auto ref_params = theirs.named_parameters();
+    for (const auto& p : ours.named_parameters()) {
+      // G's conv biases feed batch-statistics BN: their gradient is 0 in exact arithmetic and
+      // Adam turns its rounding noise into steps of either sign (fixtures README).
+      if (net == "G" && p.key().find("conv") != std::string::npos && p.key().find(".bias") != std::string::npos) continue;
+      const auto& init = initial.at(net + "." + p.key());
+      const auto ref_update = ref_params[p.key()].detach() - init;
+      const double norm = ref_update.norm().item<double>();
+      if (norm == 0) continue;
+      const double err = ((p.value().detach() - init) - ref_update).norm().item<double>() / norm;
+      if (err > worst) {
+        worst = err;
+        worst_key = net + "." + p.key();
+      }
     }
-  }
-  for (const auto& p : ranks.D->named_parameters()) {
-    const auto& ref = reference.D->named_parameters()[p.key()];
-    const double scale = std::max(1e-3, ref.abs().max().item<double>());
-    const double err = (p.value() - ref).abs().max().item<double>() / scale;
-    if (err > worst) {
-      worst = err;
-      worst_key = p.key();
-    }
-  }
-  if (rank == 0) std::cout << "largest relative parameter difference after 3 iterations: " << worst << " (" << worst_key << ")\n";
-  // What remains is SN's power iteration, which advances once per forward: 2 ranks run A
-  // forwards per step each, one rank A*W, so after the first weight update the u vectors
-  // (and sigma) differ slightly, as they would in BigGAN-PyTorch between those two setups.
-  EXPECT_LT(worst, 1e-2) << worst_key;
+  };
+  compare(*ranks.G, *reference.G, "G");
+  compare(*ranks.D, *reference.D, "D");
+  if (rank == 0) std::cout << "largest relative update difference after 3 iterations: " << worst << " (" << worst_key << ")\n";
+  EXPECT_LT(worst, kUpdateTolerance) << worst_key;
   EXPECT_TRUE(dist::divergent_tensors(*ranks.G, collectives).empty());
   EXPECT_TRUE(dist::divergent_tensors(*ranks.D, collectives).empty());
 }
