@@ -71,6 +71,9 @@ int generate_command(const Args& args) {
   if (standing > 0 && mode == "train")
     throw UsageError("--standing-stats applies to eval mode; train mode uses batch statistics");
 
+  if (!vm->count("config") && !vm->count("biggan-pytorch-state"))
+    throw UsageError("generate: give --config FILE (a run's config.yaml) or --biggan-pytorch-state FILE (its "
+                     "state_dict.pth): the G that --weights belongs to cannot be guessed");
   configure_logging();
   const config::Config config = load_config(*vm, 1, imported_overrides(*vm));
   configure_logging(config.log.level);
@@ -91,6 +94,11 @@ int generate_command(const Args& args) {
     throw Error(input + ":y has shape " + c10::str(y.sizes()) + ", expected (" + std::to_string(z.size(0)) + ",)");
   if (y.numel() && (y.min().item<std::int64_t>() < 0 || y.max().item<std::int64_t>() >= d.n_classes))
     throw Error(input + ":y holds labels outside [0, " + std::to_string(d.n_classes) + ")");
+  if (z.size(0) == 0) throw Error(input + ":z holds no latents (0 rows): nothing to generate");
+  const auto bad = (~torch::isfinite(z)).any(1).nonzero();
+  if (bad.numel() > 0)
+    throw Error(input + ":z holds NaN or infinite values in " + std::to_string(bad.size(0)) + " of " +
+                std::to_string(z.size(0)) + " rows (the first is row " + std::to_string(bad[0][0].item<std::int64_t>()) + ")");
 
   model::Generator G(config);
   const std::string weights = (*vm)["weights"].as<std::string>();

@@ -614,6 +614,21 @@ std::string run_identity_yaml(const Config& config) {
   return to_yaml(c, /*with_derived=*/false);
 }
 
+std::vector<std::string> run_identity_differences(const Config& before, const Config& now) {
+  const YAML::Node a = YAML::Load(run_identity_yaml(before)), b = YAML::Load(run_identity_yaml(now));
+  const auto text = [](const YAML::Node& n) { return n && n.IsScalar() ? n.as<std::string>() : std::string(n ? "(set)" : "(none)"); };
+  std::vector<std::string> out;
+  for (const auto& section : a) {
+    const std::string name = section.first.as<std::string>();
+    for (const auto& key : section.second) {
+      const std::string k = key.first.as<std::string>();
+      const YAML::Node other = b[name] ? b[name][k] : YAML::Node();
+      if (text(key.second) != text(other)) out.push_back(name + "." + k + ": " + text(key.second) + " -> " + text(other));
+    }
+  }
+  return out;
+}
+
 std::string to_yaml(const Config& config, bool with_derived) {
   std::ostringstream out;
   Config copy = config;  // visit() takes mutable references

@@ -98,6 +98,8 @@ std::string to_yaml(const Config& config, bool with_derived = true);
 // Logging, evaluation, sampling, checkpointing, distribution settings, the iteration budget and
 // where the data lives may change between a run and its resumption; these may not.
 std::string run_identity_yaml(const Config& config);
+// The keys whose values differ between two configs' run identities, as "section.key: a -> b".
+std::vector<std::string> run_identity_differences(const Config& before, const Config& now);
 
 // Parses "64_32" into {64, 32}; "0" or "" into {}. Throws Error on anything else.
 std::vector<int> parse_resolution_list(const std::string& text);

@@ -75,10 +75,8 @@ DatasetHeader inspect_dataset(const std::string& path) {
   const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
   if (!std::filesystem::exists(path))
     throw Error(path + ": dataset file not found (prepare one with `biggan prepare-data`, or set data.data_root)");
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw Error(path + ": not an HDF5 file");
   Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
-  if (file.id < 0)
-    throw Error(path + ": cannot open (on a filesystem without file locking set HDF5_USE_FILE_LOCKING=FALSE)");
+  if (file.id < 0) throw Error(path + ": cannot open the dataset file: " + io::hdf5_open_problem(path));
   DatasetHeader h;
   h.path = path;
   for (const char* name : {"imgs", "labels"})

@@ -36,9 +36,27 @@ torch::Tensor normalize_images(const torch::Tensor& uint8_images) {
   return uint8_images.to(torch::kFloat32).div_(127.5).sub_(1.0);
 }
 
+namespace {
+
+// The dataset's header, refused when it cannot fill one iteration: said in the user's terms.
+DatasetHeader inspect_for_training(const LoaderOptions& options, MPI_Comm comm) {
+  DatasetHeader header = inspect_dataset(options.path);
+  int world = 1;
+  MPI_Comm_size(comm, &world);
+  const std::int64_t per_iteration = options.batch_per_rank * world;
+  if (header.size < per_iteration)
+    throw Error(options.path + ": " + std::to_string(header.size) + " images, fewer than the " +
+                std::to_string(per_iteration) + " real images one iteration takes (" +
+                std::to_string(options.batch_per_rank) + " per rank: batch_size x num_D_steps x num_D_accumulations" +
+                (world > 1 ? ", x " + std::to_string(world) + " ranks" : std::string()) + ")");
+  return header;
+}
+
+}  // namespace
+
 Loader::Loader(const LoaderOptions& options, MPI_Comm comm)
     : options_(options),
-      header_(inspect_dataset(options.path)),
+      header_(inspect_for_training(options, comm)),
       rank_([&] { int r = 0; MPI_Comm_rank(comm, &r); return r; }()),
       world_([&] { int w = 1; MPI_Comm_size(comm, &w); return w; }()),
       sampler_(header_.size, options.seed, rank_, world_, options.batch_per_rank, block_rows_for(options, header_),
@@ -55,8 +73,7 @@ Loader::Loader(const LoaderOptions& options, MPI_Comm comm)
   file_ = H5Fopen(options.path.c_str(), H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
   if (file_ < 0)
-    throw Error(options.path + ": cannot open with the MPI-IO driver (on a filesystem without file locking set "
-                               "HDF5_USE_FILE_LOCKING=FALSE)");
+    throw Error(options.path + ": cannot open with the MPI-IO driver: " + io::hdf5_open_problem(options.path));
   imgs_ = H5Dopen2(file_, "imgs", H5P_DEFAULT);
   if (imgs_ < 0) throw Error(options.path + ":imgs: cannot open");
 

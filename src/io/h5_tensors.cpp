@@ -1,6 +1,9 @@
 #include "io/h5_tensors.h"
 
 #include <hdf5.h>
+#include <cstring>
+#include <fstream>
+#include <filesystem>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -42,6 +45,39 @@ const SilenceHdf5 silence_hdf5_once;
 
 }  // namespace
 
+std::string hdf5_open_problem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "no such file";
+  if (fs::is_directory(path, ec)) return "is a directory, not an HDF5 file";
+  const auto size = fs::file_size(path, ec);
+  if (ec) return "cannot read its size (" + ec.message() + ")";
+  if (size == 0) return "empty file (0 bytes)";
+  std::ifstream in(path, std::ios::binary);
+  unsigned char head[64] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  const auto got = static_cast<std::size_t>(in.gcount());
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (got < 8 || std::memcmp(head, signature, 8) != 0)
+    return "not an HDF5 file (no HDF5 signature at its start; user blocks are not supported)";
+  // The superblock's end-of-file address (HDF5 file format spec, superblock versions 0-3).
+  std::size_t offsets = 0, eof_at = 0;
+  if (got > 13 && (head[8] == 0 || head[8] == 1)) {
+    offsets = head[13];
+    eof_at = (head[8] == 0 ? 24 : 28) + 2 * offsets;
+  } else if (got > 9 && (head[8] == 2 || head[8] == 3)) {
+    offsets = head[9];
+    eof_at = 12 + 2 * offsets;
+  }
+  if (offsets == 8 && eof_at + 8 <= got) {
+    std::uint64_t eof = 0;
+    for (int b = 7; b >= 0; --b) eof = (eof << 8) | head[eof_at + static_cast<std::size_t>(b)];
+    if (eof > size)
+      return "truncated: " + std::to_string(size) + " bytes, its superblock says " + std::to_string(eof);
+  }
+  return "damaged, or locked by another process (on a file system without locking set HDF5_USE_FILE_LOCKING=FALSE)";
+}
+
 std::recursive_mutex& hdf5_mutex() {
   static std::recursive_mutex mutex;
   return mutex;
@@ -53,9 +89,10 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   else
     id_ = H5Fopen(path.c_str(), mode == Mode::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
-  if (id_ < 0)
-    throw Error(path + ": cannot " + std::string(mode == Mode::create ? "create" : "open") +
-                " HDF5 file (missing, not HDF5, or locked; on filesystems without locking set HDF5_USE_FILE_LOCKING=FALSE)");
+  if (id_ < 0 && mode == Mode::create)
+    throw Error(path + ": cannot create HDF5 file (is the folder there and writable? on a file system without "
+                       "locking set HDF5_USE_FILE_LOCKING=FALSE)");
+  if (id_ < 0) throw Error(path + ": cannot open HDF5 file: " + hdf5_open_problem(path));
 }
 
 void H5File::close() {

@@ -15,6 +15,11 @@ namespace biggan::io {
 
 // Debian's parallel HDF5 is not built thread-safe: every HDF5 call in the process (loader
 // prefetch thread, background checkpoint writer, main thread) holds this lock.
+// Why an existing HDF5 file would not open, for the error message: "no such file", "is a
+// directory", "empty file", "not an HDF5 file", "truncated: N bytes, its superblock says M", or
+// damaged/locked. Reads only the first bytes.
+std::string hdf5_open_problem(const std::string& path);
+
 std::recursive_mutex& hdf5_mutex();
 
 class H5File {

@@ -39,16 +39,22 @@ std::vector<std::string> complete_lines(const std::string& path, std::vector<std
   return lines;
 }
 
+// One line of a JSON-lines file, and where it came from ("file:line") for errors.
+struct JsonLine {
+  std::string where;
+  nlohmann::json j;
+};
+
 // JSON lines: every complete line must be an object.
-std::vector<nlohmann::json> read_jsonl(const std::string& path, std::vector<std::string>& notes) {
-  std::vector<nlohmann::json> out;
+std::vector<JsonLine> read_jsonl(const std::string& path, std::vector<std::string>& notes) {
+  std::vector<JsonLine> out;
   const auto lines = complete_lines(path, notes);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
     auto j = nlohmann::json::parse(lines[i], nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      throw Error(path + ":" + std::to_string(i + 1) + ": not a JSON object: " + lines[i].substr(0, 80));
-    out.push_back(std::move(j));
+    const std::string where = path + ":" + std::to_string(i + 1);
+    if (j.is_discarded() || !j.is_object()) throw Error(where + ": not a JSON object: " + lines[i].substr(0, 80));
+    out.push_back({where, std::move(j)});
   }
   return out;
 }
@@ -72,6 +78,9 @@ Row row_from(const nlohmann::json& j, const std::string& path, const std::string
       continue;
     }
     if (value.is_number() || value.is_null()) r.values[key] = number_or_nan(value);
+    // A value that should be a number and is text would vanish from every table and plot.
+    else if (value.is_string())
+      throw Error(path + ": \"" + key + "\" is not a number: " + value.dump().substr(0, 40));
   }
   return r;
 }
@@ -82,22 +91,22 @@ void read_ours(const fs::path& root, RunLogs& run) {
   run.name = root.filename().string();
   run.path = root.string();
   if (fs::exists(logs / "metrics.jsonl"))
-    for (const auto& j : read_jsonl((logs / "metrics.jsonl").string(), run.notes))
-      run.train.push_back(row_from(j, (logs / "metrics.jsonl").string(), "time"));
+    for (const auto& [where, j] : read_jsonl((logs / "metrics.jsonl").string(), run.notes))
+      run.train.push_back(row_from(j, where, "time"));
   if (fs::exists(logs / "sv.jsonl"))
-    for (const auto& j : read_jsonl((logs / "sv.jsonl").string(), run.notes)) {
+    for (const auto& [where, j] : read_jsonl((logs / "sv.jsonl").string(), run.notes)) {
       Row r;
-      r.itr = required_itr(j, (logs / "sv.jsonl").string());
+      r.itr = required_itr(j, where);
       for (const char* net : {"G", "D"})
         if (j.contains(net))
           for (const auto& [layer, value] : j[net].items()) r.values[std::string(net) + "/" + layer] = number_or_nan(value);
       run.sv.push_back(std::move(r));
     }
   if (fs::exists(logs / "eval.jsonl"))
-    for (const auto& j : read_jsonl((logs / "eval.jsonl").string(), run.notes))
-      run.eval.push_back(row_from(j, (logs / "eval.jsonl").string(), "time"));
+    for (const auto& [where, j] : read_jsonl((logs / "eval.jsonl").string(), run.notes))
+      run.eval.push_back(row_from(j, where, "time"));
   if (fs::exists(logs / "events.jsonl"))
-    for (const auto& j : read_jsonl((logs / "events.jsonl").string(), run.notes)) {
+    for (const auto& [where, j] : read_jsonl((logs / "events.jsonl").string(), run.notes)) {
       Event e;
       e.time = j.value("time", 0.0);
       e.event = j.value("event", "");
@@ -106,7 +115,7 @@ void read_ours(const fs::path& root, RunLogs& run) {
       e.job_id = j.contains("job_id") && j["job_id"].is_string() ? j["job_id"].get<std::string>() : "";
       e.restart_count = j.value("restart_count", 0);
       e.itr = j.value("itr", std::int64_t{0});
-      if (e.event.empty()) throw Error((logs / "events.jsonl").string() + ": a line has no \"event\": " + j.dump());
+      if (e.event.empty()) throw Error(where + ": a line has no \"event\": " + j.dump());
       run.events.push_back(std::move(e));
     }
   // The fixed grid, samples/fixed_samples<itr>.png, in iteration order.
@@ -168,7 +177,7 @@ void read_biggan_pytorch(const fs::path& folder, const fs::path& test_log, RunLo
   for (auto& [itr, r] : train) run.train.push_back(std::move(r));
   for (auto& [itr, r] : sv) run.sv.push_back(std::move(r));
   if (fs::exists(test_log))
-    for (const auto& j : read_jsonl(test_log.string(), run.notes)) run.eval.push_back(row_from(j, test_log.string(), "_stamp"));
+    for (const auto& [where, j] : read_jsonl(test_log.string(), run.notes)) run.eval.push_back(row_from(j, where, "_stamp"));
 }
 
 bool has_mylogger_files(const fs::path& dir) {

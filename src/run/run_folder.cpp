@@ -35,8 +35,10 @@ RunFolder prepare_run_folder(const config::Config& config) {
     if (config::run_identity_yaml(stored) != config::run_identity_yaml(config)) {
       const std::string candidate = folder.root + "/config.new.yaml";
       write_file_atomically(candidate, resolved);
+      std::string changed;
+      for (const auto& d : config::run_identity_differences(stored, config)) changed += (changed.empty() ? "" : ", ") + d;
       throw Error("run folder " + folder.root + " already holds a run with a different config (" + folder.config_file +
-                  "); the new config is in " + candidate +
+                  "; changed: " + changed + "); the new config is in " + candidate +
                   ". Compare them, or give this run its own folder with --set paths.experiment_name=NAME");
     }
     const std::string previous = config::to_yaml(stored, false);

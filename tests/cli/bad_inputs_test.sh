@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Bad inputs get a clear error: the exit status and the message, naming the file, key or value,
+# and nothing already written is lost.
+#   bad_inputs_test.sh BIGGAN SOURCE_DIR
+set -euo pipefail
+BIN=$1 SRC=$2
+WORK=$(mktemp -d /tmp/biggan_bad_inputs.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+expect() { bash "$SRC/tests/cli/expect_error.sh" "$@" || exit 1; }
+
+"$BIN" prepare-data --source fmnist --split test --output data/FMNIST32.hdf5 --progress none >/dev/null
+train=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set data.data_root=data --set paths.runs_root=runs)
+
+# Datasets: truncated, not HDF5, too small for one iteration.
+mkdir -p cut
+head -c 300000 data/FMNIST32.hdf5 >cut/FMNIST32.hdf5
+expect 1 "cut/FMNIST32.hdf5: cannot open the dataset file: truncated: 300000 bytes, its superblock says [0-9]+" \
+  "$BIN" "${train[@]}" --set data.data_root=cut --set paths.experiment_name=cut
+mkdir -p junk && echo "not a dataset" >junk/FMNIST32.hdf5
+expect 1 "junk/FMNIST32.hdf5: cannot open the dataset file: not an HDF5 file" \
+  "$BIN" "${train[@]}" --set data.data_root=junk --set paths.experiment_name=junk
+expect 1 "data/FMNIST32.hdf5: 10000 images, fewer than the 12000 real images one iteration takes \(12000 per rank" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=big --set train.batch_size=6000
+
+# A changed model setting on resume names the key; the run's config.yaml stays.
+"$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=2 >/dev/null 2>&1
+before=$(cat runs/run/config.yaml)
+expect 1 "already holds a run with a different config .*changed: model.G_ch: 8 -> 16" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4 --set model.G_ch=16
+[[ $(cat runs/run/config.yaml) == "$before" ]] || { echo "config.yaml was changed"; exit 1; }
+expect 1 "--resume-from runs/run/checkpoints/itr00000099: no such checkpoint folder" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=run --resume-from runs/run/checkpoints/itr00000099
+
+# generate: latents that cannot give images, inputs that are not there, a model not named.
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+with h5py.File("nan.h5", "w") as f:
+    z = np.random.randn(5, 32).astype("f4"); z[3, 7] = np.nan
+    f["z"] = z; f["y"] = np.zeros(5, "i8")
+with h5py.File("zero.h5", "w") as f:
+    f["z"] = np.zeros((0, 32), "f4"); f["y"] = np.zeros(0, "i8")
+PY
+weights=runs/run/checkpoints/itr00000002/G.h5
+gen=(generate --config runs/run/config.yaml --weights "$weights" --output out.h5)
+expect 1 "nan.h5:z holds NaN or infinite values in 1 of 5 rows \(the first is row 3\)" "$BIN" "${gen[@]}" --input nan.h5
+expect 1 "zero.h5:z holds no latents \(0 rows\)" "$BIN" "${gen[@]}" --input zero.h5
+expect 1 "missing.h5: cannot open HDF5 file: no such file" "$BIN" "${gen[@]}" --input missing.h5
+expect 1 "junk/FMNIST32.hdf5: cannot open HDF5 file: not an HDF5 file" "$BIN" "${gen[@]}" --input junk/FMNIST32.hdf5
+expect 2 "generate: give --config FILE .* or --biggan-pytorch-state FILE" \
+  "$BIN" generate --weights "$weights" --input nan.h5 --output out.h5
+[[ ! -e out.h5 ]] || { echo "a failed generate left out.h5"; exit 1; }
+
+# Logs: a loss that is text is an error with file and line, like a malformed line.
+cp -r runs/run runs/textloss
+sed -i '2s/"G_loss":[^,]*/"G_loss":"abc"/' runs/textloss/logs/metrics.jsonl
+expect 1 "runs/textloss/logs/metrics.jsonl:2: \"G_loss\" is not a number: \"abc\"" "$BIN" logs summary runs/textloss
+echo "bad inputs: every one a clear error"
