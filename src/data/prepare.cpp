@@ -3,6 +3,7 @@
 #include <hdf5.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -88,6 +89,32 @@ void write_rows(hid_t ds, hid_t type, std::int64_t first, std::int64_t count, co
   check(rc, where + ": collective write of rows " + std::to_string(first) + "+" + std::to_string(count) + " failed");
 }
 
+// SIGINT/SIGTERM during a conversion: noted here, acted on at the next round by every rank.
+volatile std::sig_atomic_t g_interrupt = 0;
+extern "C" void on_interrupt(int signal) { g_interrupt = signal; }
+
+// Handlers for the conversion's lifetime; the previous ones come back after.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupt = 0;
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
 std::int64_t allreduce_max(std::int64_t v, MPI_Comm comm) {
   std::int64_t out = 0;
   MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_MAX, comm);
@@ -103,7 +130,9 @@ std::vector<std::int64_t> find_unreadable(const Source& source, int resolution, 
   for (std::int64_t i = first; i < last; ++i) {
     try {
       source.load(i, resolution);
-    } catch (const Error&) {
+    } catch (const Error& e) {
+      // Why, for the first few of each rank: the summary on rank 0 names the files only.
+      if (bad.size() < 5) log::warn(std::string("unreadable image: ") + e.what());
       bad.push_back(i);
     }
     if (progress && (i - first) % 64 == 0) progress->update((i - first) * world, "checking");
@@ -125,6 +154,10 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &world);
   if (o.output.empty()) throw Error("prepare-data: --output is required");
+  // Checked before hours of conversion, not at the final rename.
+  if (std::filesystem::is_directory(o.output))
+    throw Error("prepare-data --output " + o.output + ": is a directory; give the dataset file's name, e.g. " +
+                (std::filesystem::path(o.output) / "FMNIST32.hdf5").string());
   if (o.chunk_size < 1) throw Error("prepare-data: --chunk-size must be >= 1");
   auto source = open_source(o.source, o.input, o.split);
   int resolution = o.resolution;
@@ -206,8 +239,13 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   if (rank == 0) progress = std::make_unique<log::Progress>("prepare", n, style);
   const std::size_t image_bytes = 3 * R * R;
   std::vector<std::uint8_t> buffer(static_cast<std::size_t>(o.chunk_size) * image_bytes);
+  const InterruptGuard interrupts;
+  int interrupted = 0;
   try {
     for (std::int64_t round = 0; round < rounds; ++round) {
+      // Every rank stops at the same round (the signal may have reached one rank only).
+      interrupted = static_cast<int>(allreduce_max(g_interrupt, comm));
+      if (interrupted) break;
       const std::int64_t begin = std::min(last, first + round * o.chunk_size);
       const std::int64_t end = std::min(last, begin + o.chunk_size);
       for (std::int64_t j = begin; j < end; ++j) {
@@ -237,6 +275,11 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   H5Dclose(imgs);
   check(H5Fclose(file), partial + ": closing failed");
   MPI_Barrier(comm);
+  if (interrupted) {
+    if (rank == 0) std::filesystem::remove(partial);
+    throw Error("prepare-data: interrupted by signal " + std::to_string(interrupted) + "; removed " + partial +
+                ", nothing was written to " + o.output);
+  }
   if (rank == 0) {
     commit_file(partial, o.output);
   }

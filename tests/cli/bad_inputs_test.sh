@@ -55,4 +55,38 @@ expect 2 "generate: give --config FILE .* or --biggan-pytorch-state FILE" \
 cp -r runs/run runs/textloss
 sed -i '2s/"G_loss":[^,]*/"G_loss":"abc"/' runs/textloss/logs/metrics.jsonl
 expect 1 "runs/textloss/logs/metrics.jsonl:2: \"G_loss\" is not a number: \"abc\"" "$BIN" logs summary runs/textloss
+# prepare-data: a PNG with one flipped bit is reported and skipped; an output that is a folder
+# fails before converting; SIGINT removes the partial file and says so.
+mkdir -p folder/a folder/b
+/usr/bin/python3 - <<'PY'
+from PIL import Image
+import numpy as np
+rng = np.random.default_rng(0)
+for i, d in enumerate(["a", "a", "b"]):
+    Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(f"folder/{d}/{i}.png")
+data = bytearray(open("folder/a/1.png", "rb").read())
+at = data.index(b"IDAT") + 20
+data[at] ^= 0x04
+open("folder/a/1.png", "wb").write(bytes(data))
+PY
+"$BIN" prepare-data --source imagefolder --input folder --resolution 32 --output folder.hdf5 --progress none >prep.log 2>&1 ||
+  { cat prep.log; echo "prepare-data failed"; exit 1; }
+grep -q "skipping 1 unreadable image(s).*" prep.log && grep -q "1.png: damaged PNG (CRC mismatch in its IDAT chunk" prep.log ||
+  { cat prep.log; echo "the damaged PNG was not reported"; exit 1; }
+/usr/bin/python3 -c "import h5py,sys; n=len(h5py.File('folder.hdf5')['imgs']); sys.exit(0 if n == 2 else f'{n} images, expected 2')"
+mkdir -p outdir
+start=$SECONDS
+expect 1 "prepare-data --output outdir: is a directory; give the dataset file's name" \
+  "$BIN" prepare-data --source fmnist --split train --output outdir --progress none
+(( SECONDS - start < 10 )) || { echo "the folder output was refused only after converting"; exit 1; }
+"$BIN" prepare-data --source fmnist --split all --resolution 64 --output big.hdf5 --progress none >sigint.log 2>&1 &
+pid=$!
+for _ in $(seq 200); do [[ -e big.hdf5.partial ]] && break; sleep 0.05; done
+sleep 0.5
+kill -INT "$pid"
+set +e; wait "$pid"; code=$?; set -e
+[[ $code == 1 ]] || { cat sigint.log; echo "SIGINT: exit $code, expected 1"; exit 1; }
+grep -q "prepare-data: interrupted by signal 2; removed big.hdf5.partial, nothing was written to big.hdf5" sigint.log ||
+  { cat sigint.log; echo "SIGINT: no message"; exit 1; }
+[[ ! -e big.hdf5.partial && ! -e big.hdf5 ]] || { ls -la; echo "SIGINT left files behind"; exit 1; }
 echo "bad inputs: every one a clear error"
