@@ -156,7 +156,20 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   if (resumed && resumed->state.world_size != ctx.world_size() &&
       resumed->state.global_batch_size != config.derived.global_batch_size) {
     config.train.global_batch_size = static_cast<int>(resumed->state.global_batch_size);
-    config::resolve(config, ctx.world_size());
+    try {
+      config::resolve(config, ctx.world_size());
+    } catch (const ConfigError&) {
+      const std::int64_t global = resumed->state.global_batch_size, micro = config.train.batch_size;
+      std::string fits;
+      for (int n = 1; n <= 1024 && fits.size() < 60; ++n)
+        if (global % (micro * n) == 0) fits += (fits.empty() ? "" : ", ") + std::to_string(n);
+      throw Error("resuming " + resumed_from + " (written by " + std::to_string(resumed->state.world_size) +
+                  " rank(s), global batch " + std::to_string(global) + ") on " + std::to_string(ctx.world_size()) +
+                  " ranks: the global batch must stay " + std::to_string(global) + ", and " + std::to_string(global) +
+                  " is not a multiple of train.batch_size x ranks = " + std::to_string(micro) + " x " +
+                  std::to_string(ctx.world_size()) + "; run it on " + (fits.empty() ? "fewer" : fits) +
+                  " rank(s), or set train.batch_size to a divisor of " + std::to_string(global) + " / ranks");
+    }
     if (ctx.is_root())
       log::info("resuming a " + std::to_string(resumed->state.world_size) + "-rank run on " +
                 std::to_string(ctx.world_size()) + " ranks: " + std::to_string(config.derived.num_D_accumulations) +

@@ -32,6 +32,11 @@ expect 1 "already holds a run with a different config .*changed: model.G_ch: 8 -
 expect 1 "--resume-from runs/run/checkpoints/itr00000099: no such checkpoint folder" \
   "$BIN" "${train[@]}" --set paths.experiment_name=run --resume-from runs/run/checkpoints/itr00000099
 
+# Resuming on a number of ranks that cannot keep the global batch says what would.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+expect 1 "resuming runs/run/checkpoints/itr00000002 \(written by 1 rank\(s\), global batch 8\) on 3 ranks: .*run it on 1 rank\(s\)" \
+  mpirun -np 3 "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4
+
 # generate: latents that cannot give images, inputs that are not there, a model not named.
 /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
