@@ -8,6 +8,7 @@
 #include "data/sampler.h"
 #include "io/h5_tensors.h"
 #include "log/log.h"
+#include "sample/noise.h"
 #include "model/state_dict.h"
 
 namespace biggan::metrics {
@@ -138,15 +139,15 @@ GeneratorScore score_generator(model::Generator& G, const ClassifierFile& c, std
   const auto device = G->parameters().front().device();
   const int classes = c.net->n_classes;
   const auto [first, last] = data::Sampler::shard(samples, collectives.rank(), collectives.world_size());
-  auto gen = at::detail::createCPUGenerator(seed * 7919 + static_cast<std::uint64_t>(collectives.rank()) + 1);
   const auto dim_z = G->dim_z;
   Classifier net = c.net;  // a handle to the same module; forward is not const
   std::int64_t correct = 0;
   MomentAccumulator moments;
   for (std::int64_t i = first; i < last; i += batch_size) {
     const auto n = std::min<std::int64_t>(batch_size, last - i);
+    // Balanced classes by index, latents keyed by index: the same samples on any number of ranks.
     const auto y = torch::arange(i, i + n, torch::kInt64) % classes;
-    const auto z = torch::randn({n, dim_z}, gen);
+    const auto z = sample::keyed_latents(sample::LatentPurpose::classifier_metric, seed, i, n, dim_z, classes).z;
     const auto x = G->forward(z.to(device), G->shared(y.to(device))).to(torch::kCPU, torch::kFloat32).clamp(-1, 1);
     const auto f = net->features(x);
     correct += count_correct(net->fc2(f), y);

@@ -173,19 +173,19 @@ GeneratorMetrics evaluate_generator(model::Generator& G, const config::Config& c
   if (data && data->flavour != net->flavour())
     throw Error("the dataset moments were computed with the " + to_string(data->flavour) +
                 " Inception, the evaluation uses " + to_string(net->flavour()) + "; recompute one of them");
-  const int world = collectives.world_size();
-  const std::int64_t per_rank = (o.num_images + world - 1) / world;
-  const std::int64_t total = per_rank * world;
-  // Every (seed, rank) pair its own stream: the same seed and rank count give the same samples.
-  auto gen = at::detail::createCPUGenerator(o.seed * 1000003ULL + static_cast<std::uint64_t>(collectives.rank()) + 17);
+  // Samples [0, num_images), each keyed by its index: the same set on any number of ranks.
+  const std::int64_t total = o.num_images;
+  const auto [first, last] = data::Sampler::shard(total, collectives.rank(), collectives.world_size());
   const auto device = G->parameters().front().device();
   MomentAccumulator moments;
   InceptionScoreAccumulator score(total, 10);
-  const std::int64_t offset = per_rank * collectives.rank();
-  for (std::int64_t done = 0; done < per_rank; done += o.batch_size) {
-    const std::int64_t n = std::min(o.batch_size, per_rank - done);
-    const auto z = sample::sample_z(n, c.derived.dim_z, o.z_var, o.truncation, gen).to(device);
-    const auto y = torch::randint(0, c.derived.n_classes, {n}, gen, torch::kInt64).to(device);
+  const std::int64_t offset = first;
+  for (std::int64_t done = 0; done < last - first; done += o.batch_size) {
+    const std::int64_t n = std::min(o.batch_size, last - first - done);
+    const auto latents = sample::keyed_latents(sample::LatentPurpose::evaluation, o.seed, first + done, n,
+                                               c.derived.dim_z, c.derived.n_classes, o.z_var, o.truncation);
+    const auto z = latents.z.to(device);
+    const auto y = latents.y.to(device);
     const auto images = G->forward(z, G->shared(y)).clamp(-1, 1);
     const auto out = net->forward(images.to(net->parameters().front().device()));
     moments.add(out.pool);

@@ -23,8 +23,6 @@ std::string export_samples(model::Generator& G, const config::Config& c, const s
   if (rank == 0) fs::create_directories(folder);
   collectives.context().barrier();
   const auto [first, last] = data::Sampler::shard(o.count, rank, world);
-  // One stream per (seed, share): the same seed and rank count give the same file.
-  auto gen = at::detail::createCPUGenerator(o.seed * 7919ULL + static_cast<std::uint64_t>(first) + 1);
   const auto device = G->parameters().front().device();
   std::unique_ptr<log::Progress> progress;
   if (o.progress && rank == 0)
@@ -33,8 +31,11 @@ std::string export_samples(model::Generator& G, const config::Config& c, const s
   std::vector<torch::Tensor> xs, ys;
   for (std::int64_t i = first; i < last; i += o.batch_size) {
     const std::int64_t n = std::min(o.batch_size, last - i);
-    const auto z = sample_z(n, c.derived.dim_z, o.z_var, o.truncation, gen).to(device);
-    const auto y = torch::randint(0, c.derived.n_classes, {n}, gen, torch::kInt64);
+    // Keyed by index: the same file on any number of ranks.
+    const auto latents =
+        keyed_latents(LatentPurpose::samples_export, o.seed, i, n, c.derived.dim_z, c.derived.n_classes, o.z_var, o.truncation);
+    const auto z = latents.z.to(device);
+    const auto y = latents.y;
     xs.push_back(to_uint8(G->forward(z, G->shared(y.to(device)))));
     ys.push_back(y);
     if (progress) progress->update(i + n - first);

@@ -1,5 +1,7 @@
 #include "sample/noise.h"
 
+#include <vector>
+
 #include "core/error.h"
 
 namespace biggan::sample {
@@ -18,6 +20,32 @@ torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double 
     }
   }
   return z * z_var;
+}
+
+namespace {
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {  // splitmix64 step
+  h += 0x9e3779b97f4a7c15ULL + v;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
+}  // namespace
+
+Latents keyed_latents(LatentPurpose purpose, std::uint64_t seed, std::int64_t first, std::int64_t n, std::int64_t dim_z,
+                      std::int64_t n_classes, double z_var, double truncation) {
+  std::vector<torch::Tensor> zs, ys;
+  zs.reserve(static_cast<std::size_t>(n));
+  ys.reserve(static_cast<std::size_t>(n));
+  const std::uint64_t stream = mix(mix(0, static_cast<std::uint64_t>(purpose)), seed);
+  for (std::int64_t i = first; i < first + n; ++i) {
+    auto gen = at::detail::createCPUGenerator(mix(stream, static_cast<std::uint64_t>(i)));
+    zs.push_back(sample_z(1, dim_z, z_var, truncation, gen));
+    ys.push_back(torch::randint(0, n_classes, {1}, gen, torch::kInt64));
+  }
+  if (n == 0) return {torch::empty({0, dim_z}), torch::empty({0}, torch::kInt64)};
+  return {torch::cat(zs), torch::cat(ys)};
 }
 
 }  // namespace biggan::sample

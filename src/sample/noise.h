@@ -10,4 +10,19 @@ namespace biggan::sample {
 // |z| > truncation is redrawn until it falls inside (a truncated standard normal), then scaled.
 torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double truncation, at::Generator& gen);
 
+// What a keyed latent is for: each purpose its own stream, so that evaluating never draws the
+// latents an export or a standing-statistics pass drew.
+enum class LatentPurpose : std::uint64_t { evaluation = 1, classifier_metric = 2, samples_export = 3, standing_stats = 4 };
+
+struct Latents {
+  torch::Tensor z;  // (n, dim_z) float32
+  torch::Tensor y;  // (n,) int64 in [0, n_classes)
+};
+
+// Samples [first, first + n) of the stream (purpose, seed): sample i is drawn from its own
+// generator keyed by (purpose, seed, i), so it is the same whichever rank, batch or shard
+// draws it, and a metric over samples [0, N) does not depend on the number of ranks.
+Latents keyed_latents(LatentPurpose purpose, std::uint64_t seed, std::int64_t first, std::int64_t n, std::int64_t dim_z,
+                      std::int64_t n_classes, double z_var = 1.0, double truncation = 0.0);
+
 }  // namespace biggan::sample

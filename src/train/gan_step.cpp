@@ -75,7 +75,6 @@ std::string MicroStep::tag() const {
   switch (phase) {
     case Phase::D: return "D_step" + std::to_string(step) + "_acc" + std::to_string(acc);
     case Phase::G: return "G_acc" + std::to_string(acc);
-    case Phase::standing: return "standing" + std::to_string(step);
   }
   return "";
 }

@@ -26,10 +26,10 @@ struct Gan {
 
 // One micro-step of an iteration: D step `step`, accumulation `acc` on this rank (G: step 0).
 struct MicroStep {
-  enum class Phase { D, G, standing } phase = Phase::D;
+  enum class Phase { D, G } phase = Phase::D;
   int step = 0;
   int acc = 0;
-  // "D_step0_acc1", "G_acc0", "standing0": the names of BigGAN-PyTorch's recorded noise.
+  // "D_step0_acc1", "G_acc0": the names of BigGAN-PyTorch's recorded noise.
   std::string tag() const;
 };
 

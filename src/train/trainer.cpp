@@ -115,6 +115,12 @@ class KeepBuffers {
   std::vector<std::pair<std::string, torch::Tensor>> saved_;
 };
 
+// The latents of a standing-statistics pass at iteration `itr`: one seed for every rank, so that
+// each computes the same statistics whatever the number of ranks (sheets and evaluation alike).
+std::uint64_t standing_seed(int seed, std::int64_t itr) {
+  return static_cast<std::uint64_t>(seed) * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(itr) + 1;
+}
+
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -322,18 +328,9 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
   const auto write_samples = [&]() {
     model::Generator& which_G = gan.G_ema && c.train.use_ema ? gan.G_ema : gan.G;
     const KeepBuffers keep(*which_G);
-    if (c.eval.accumulate_stats) {
-      // Exact standing statistics on every rank's own noise, then averaged across ranks.
-      torch::NoGradGuard no_grad;
-      which_G->train();
-      which_G->begin_standing_stats();
-      for (int i = 0; i < c.eval.num_standing_accumulations; ++i) {
-        auto [z, y] = noise({MicroStep::Phase::standing, i, 0}, d.G_batch_size);
-        which_G->forward(z.to(device), which_G->shared(y.to(device)));
-      }
-      which_G->end_standing_stats();
-      average_bn_statistics(*which_G, collectives);
-    }
+    if (c.eval.accumulate_stats)
+      sample::accumulate_standing_stats(which_G, config, c.eval.num_standing_accumulations, d.G_batch_size,
+                                        standing_seed(c.train.seed, state.itr));
     if (!ctx.is_root()) return;
     if (c.eval.G_eval_mode || c.eval.accumulate_stats) which_G->eval();
     const std::string dir = folder.samples + "/" + std::to_string(state.itr);
@@ -440,7 +437,7 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
       std::optional<KeepBuffers> keep(std::in_place, *which_G);
       if (c.eval.accumulate_stats)
         sample::accumulate_standing_stats(which_G, config, c.eval.num_standing_accumulations, d.G_batch_size,
-                                          static_cast<std::uint64_t>(c.train.seed) + static_cast<std::uint64_t>(state.itr));
+                                          standing_seed(c.train.seed, state.itr));
       else if (c.eval.G_eval_mode)
         which_G->eval();
       const auto t_eval = Clock::now();

@@ -31,4 +31,19 @@ TEST(Export, Uint8RoundsInsteadOfTruncating) {
 }
 
 }  // namespace
+TEST(KeyedLatents, ASampleIsTheSameWhicheverShardDrawsIt) {
+  const auto whole = keyed_latents(LatentPurpose::evaluation, 7, 0, 10, 16, 5, 1.0, 0.5);
+  const auto a = keyed_latents(LatentPurpose::evaluation, 7, 0, 4, 16, 5, 1.0, 0.5);
+  const auto b = keyed_latents(LatentPurpose::evaluation, 7, 4, 6, 16, 5, 1.0, 0.5);
+  EXPECT_TRUE(torch::equal(whole.z, torch::cat({a.z, b.z})));
+  EXPECT_TRUE(torch::equal(whole.y, torch::cat({a.y, b.y})));
+  EXPECT_LE(whole.z.abs().max().item<float>(), 0.5f);
+  EXPECT_GE(whole.y.min().item<std::int64_t>(), 0);
+  EXPECT_LT(whole.y.max().item<std::int64_t>(), 5);
+  // Other purposes and seeds are other streams.
+  EXPECT_FALSE(torch::equal(whole.z, keyed_latents(LatentPurpose::samples_export, 7, 0, 10, 16, 5, 1.0, 0.5).z));
+  EXPECT_FALSE(torch::equal(whole.z, keyed_latents(LatentPurpose::evaluation, 8, 0, 10, 16, 5, 1.0, 0.5).z));
+  EXPECT_EQ(keyed_latents(LatentPurpose::evaluation, 7, 3, 0, 16, 5).z.size(0), 0);
+}
+
 }  // namespace biggan::sample
