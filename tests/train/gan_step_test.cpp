@@ -307,38 +307,38 @@ class MutationsAreCaught : public ::testing::Test {
     BIGGAN_REQUIRE_FIXTURES();
     torch::set_num_threads(2);
   }
-  const Variant four_D_steps{"cifar32_ch16", "train_bs4_dsteps4"};
+  // The comparison on the 4-D-step fixture with `mutation`, printed as a MUTATION line.
+  static Discrepancy measure(Mutation mutation, const char* name) {
+    const Discrepancy d = Comparison(Variant{"cifar32_ch16", "train_bs4_dsteps4"}, mutation).measure();
+    print("MUTATION", name, d);
+    return d;
+  }
 };
 
 TEST_F(MutationsAreCaught, WrongLearningRate) {
-  const Discrepancy d = Comparison(four_D_steps, Mutation::D_lr_5_percent_high).measure();
-  print("MUTATION", "D_lr_5_percent_high", d);
+  const Discrepancy d = measure(Mutation::D_lr_5_percent_high, "D_lr_5_percent_high");
   EXPECT_GT(d.D_update, 2 * kTolerance.D_update);
 }
 
 TEST_F(MutationsAreCaught, WrongSignOfTheGeneratorLoss) {
-  const Discrepancy d = Comparison(four_D_steps, Mutation::G_loss_sign_flipped).measure();
-  print("MUTATION", "G_loss_sign_flipped", d);
+  const Discrepancy d = measure(Mutation::G_loss_sign_flipped, "G_loss_sign_flipped");
   EXPECT_GT(d.G_update, 2 * kTolerance.G_update);
   EXPECT_GT(d.G_decided_update, 2 * kTolerance.G_decided_update);
 }
 
 TEST_F(MutationsAreCaught, WrongGeneratorLearningRate) {
-  const Discrepancy d = Comparison(four_D_steps, Mutation::G_lr_1_percent_high).measure();
-  print("MUTATION", "G_lr_1_percent_high", d);
+  const Discrepancy d = measure(Mutation::G_lr_1_percent_high, "G_lr_1_percent_high");
   EXPECT_GT(d.G_decided_update, 2 * kTolerance.G_decided_update);
 }
 
 TEST_F(MutationsAreCaught, MissingDiscriminatorStep) {
-  const Discrepancy d = Comparison(four_D_steps, Mutation::D_step_missing).measure();
-  print("MUTATION", "D_step_missing", d);
+  const Discrepancy d = measure(Mutation::D_step_missing, "D_step_missing");
   EXPECT_GT(d.loss, 2 * kTolerance.loss);
   EXPECT_GT(d.D_update, 2 * kTolerance.D_update);
 }
 
 TEST_F(MutationsAreCaught, OtherRealImages) {
-  const Discrepancy d = Comparison(four_D_steps, Mutation::other_real_batch).measure();
-  print("MUTATION", "other_real_batch", d);
+  const Discrepancy d = measure(Mutation::other_real_batch, "other_real_batch");
   EXPECT_GT(d.loss, 2 * kTolerance.loss);
   EXPECT_GT(d.D_update, 2 * kTolerance.D_update);
 }
