@@ -420,11 +420,11 @@ int run_training(const config::Config& config_in, const RunOptions& options) {
       std::string bad;
       for (const auto& [net_name, net] : {std::pair<const char*, torch::nn::Module*>{"G", gan.G.get()},
                                           std::pair<const char*, torch::nn::Module*>{"D", gan.D.get()}})
-        for (const auto& d : dist::divergent_tensors(*net, collectives)) {
+        for (const auto& divergence : dist::divergent_tensors(*net, collectives)) {
           std::string ranks;
-          for (const int r : d.ranks) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
-          bad += std::string(bad.empty() ? "" : "; ") + net_name + " " + d.tensor + " on rank" +
-                 (d.ranks.size() > 1 ? "s " : " ") + ranks;
+          for (const int r : divergence.ranks) ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+          bad += std::string(bad.empty() ? "" : "; ") + net_name + " " + divergence.tensor + " on rank" +
+                 (divergence.ranks.size() > 1 ? "s " : " ") + ranks;
         }
       if (!bad.empty())
         throw Error("ranks diverged at iteration " + std::to_string(state.itr) +

@@ -29,7 +29,7 @@ config::Config small_config(int world, int accumulations, bool cross_replica, in
                                 "train.num_G_accumulations=" + std::to_string(accumulations),
                                 std::string("model.cross_replica=") + (cross_replica ? "true" : "false")};
   if (sv_itrs > 1)
-    for (const std::string s : {"model.num_G_SV_itrs=" + std::to_string(sv_itrs), "model.num_D_SV_itrs=" + std::to_string(sv_itrs),
+    for (const std::string& s : {"model.num_G_SV_itrs=" + std::to_string(sv_itrs), "model.num_D_SV_itrs=" + std::to_string(sv_itrs),
                                 std::string("model.G_init=N02"), std::string("model.D_init=N02")})
       sets.push_back(s);
   return config::load({}, sets, world);
