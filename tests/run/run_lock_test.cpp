@@ -93,5 +93,31 @@ TEST_F(RunLockTest, AHolderOnAnotherHostWithARunningJobIsRefused) {
   EXPECT_EQ(read_lock_holder((dir / "run.lock").string()).pid, 77);  // untouched
 }
 
+// A requeued job's new step starts while its previous step still saves: the lock of its own
+// Slurm job is waited for (here 1 s), not refused.
+TEST_F(RunLockTest, TheSameSlurmJobsPreviousStepIsWaitedFor) {
+  setenv("SLURM_JOB_ID", "4242", 1);
+  const pid_t child = fork();
+  if (child == 0) {
+    std::vector<std::string> w;
+    const RunLock lock(dir.string(), options(false, &w));
+    sleep(1);
+    _exit(0);
+  }
+  for (int i = 0; i < 200 && read_lock_holder((dir / "run.lock").string()).pid != child; ++i) usleep(10000);
+  ASSERT_EQ(read_lock_holder((dir / "run.lock").string()).pid, child);
+  std::vector<std::string> warnings;
+  auto o = options(false, &warnings);
+  o.same_job_wait_seconds = 30;
+  {
+    const RunLock lock(dir.string(), o);
+    EXPECT_EQ(read_lock_holder((dir / "run.lock").string()).pid, ::getpid());
+  }
+  waitpid(child, nullptr, 0);
+  unsetenv("SLURM_JOB_ID");
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings[0].find("waiting for the previous step of job 4242"), std::string::npos) << warnings[0];
+}
+
 }  // namespace
 }  // namespace biggan::run
