@@ -89,6 +89,14 @@ std::string compact_utc_time() {
   return text;
 }
 
+// A free name beside `checkpoint_dir` for a folder set aside: "<dir>.<kind>-<UTC time>[-n]".
+std::string aside_name(const std::string& checkpoint_dir, const std::string& kind) {
+  const std::string base = checkpoint_dir + "." + kind + "-" + compact_utc_time();
+  std::string name = base;
+  for (int n = 1; fs::exists(name); ++n) name = base + "-" + std::to_string(n);
+  return name;
+}
+
 void write_tensors(const std::string& path, const model::StateDict& tensors) {
   io::H5File file(path, io::H5File::Mode::create);
   for (const auto& [key, t] : tensors) file.write(key, t);
@@ -440,16 +448,14 @@ void Writer::write(const Contents& c, Slots slots) {
     fs::rename(tmp, final_dir);
   } else {
     const bool own = written_.count(name) > 0;
-    std::string aside = final_dir + ".superseded-" + compact_utc_time();
+    bool valid = false;
     if (!own) {
-      bool valid = false;
       try {
         valid = verify(final_dir).empty();
       } catch (const NewerSchemaError&) {
       }
-      aside = final_dir + (valid ? ".replaced-" : ".damaged-") + compact_utc_time();
     }
-    for (int n = 1; fs::exists(aside); ++n) aside += "-" + std::to_string(n);
+    const std::string aside = aside_name(final_dir, own ? "superseded" : valid ? "replaced" : "damaged");
     // Swapped in one step where the file system can (the old folder lands on the temporary
     // name), else moved aside first: at no moment is neither folder under a kept name.
     if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_EXCHANGE) == 0) {
@@ -582,8 +588,7 @@ void complete_interrupted_save(const std::string& checkpoints_dir, const std::st
 std::string set_aside_damaged(const std::string& checkpoint_dir) {
   const fs::path path(checkpoint_dir);
   const std::string dir = path.parent_path().string(), name = path.filename().string();
-  std::string target = checkpoint_dir + ".damaged-" + compact_utc_time();
-  for (int n = 1; fs::exists(target); ++n) target = checkpoint_dir + ".damaged-" + compact_utc_time() + "-" + std::to_string(n);
+  const std::string target = aside_name(checkpoint_dir, "damaged");
   fs::rename(checkpoint_dir, target);
   fsync_directory(dir);
   auto entries = read_index(dir);
