@@ -5,21 +5,21 @@
 
 #include "cli/cli.h"
 #include "core/error.h"
-#include "dist/context.h"
-#include "log/log.h"
+#include "distributed/context.h"
+#include "logging/log.h"
 
 int main(int argc, char** argv) {
   try {
-    const int status = biggan::cli::run(argc, argv);
-    biggan::dist::shutdown_process_context();
+    const int status = biggan::cli::dispatch(argc, argv);
+    biggan::distributed::shutdown_process_context();
     return status;
   } catch (const biggan::UsageError& e) {
     std::cerr << ("biggan: " + std::string(e.what()) + "\n") << std::flush;
-    const auto* ctx = biggan::dist::Context::current();
+    const auto* ctx = biggan::distributed::Context::current();
     if (ctx && ctx->world_size() > 1) ctx->abort(2);
     return 2;
   } catch (const std::exception& e) {
-    const auto* ctx = biggan::dist::Context::current();
+    const auto* ctx = biggan::distributed::Context::current();
     if (ctx && ctx->world_size() > 1) {
       // One write per message: ranks failing together must not interleave their lines.
       std::cerr << ("biggan: error on rank " + std::to_string(ctx->rank()) + " (" + ctx->host() + "): " + e.what() + "\n")

@@ -11,10 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "config/module_options.h"
 #include "config/config.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
-#include "metrics/inception_metrics.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
+#include "metrics/evaluation.h"
 #include "model/networks.h"
 
 int main(int argc, char** argv) {
@@ -33,29 +34,29 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   torch::set_num_threads(threads);
   // Random weights shrink activations into denormal floats, which real weights never produce and
   // which cost 10-100x on CPUs: flush them so the timing is the real network's.
   at::globalContext().setFlushDenormal(true);
   torch::manual_seed(0);
   const auto config = config::load({"configs/cifar10_ema.yaml"}, {"model.skip_init=true"}, ctx.world_size());
-  model::Generator G(config);
+  model::Generator G(config::generator_options(config));
   G->eval();
-  metrics::InceptionV3 net(metrics::parse_inception_flavour(flavour));
+  metrics::InceptionV3 net(config::parse_choice<metrics::InceptionFlavour>(flavour, "--flavour"));
   net->eval();
-  dist::Collectives collectives(ctx, torch::kCPU);
+  distributed::Collectives collectives(ctx, torch::kCPU);
   // Reference moments of the right shape (their values do not change the cost).
   metrics::DatasetMoments data;
   data.flavour = net->flavour();
   data.moments.mu = torch::zeros({2048}, torch::kFloat64);
   data.moments.sigma = torch::eye(2048, torch::kFloat64);
-  metrics::SampleOptions options;
+  metrics::EvaluationOptions options;
   options.num_images = samples;
   options.batch_size = batch;
   ctx.barrier();
   const auto start = std::chrono::steady_clock::now();
-  const auto m = metrics::evaluate_generator(G, config, net, &data, options, collectives);
+  const auto m = metrics::evaluate_generator(G, net, &data, options, collectives);
   ctx.barrier();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (ctx.is_root())
@@ -66,6 +67,6 @@ int main(int argc, char** argv) {
                                 {"IS_mean", m.inception_score.mean}, {"FID", m.FID}}
                      .dump()
               << std::endl;
-  dist::shutdown_process_context();
+  distributed::shutdown_process_context();
   return 0;
 }

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "data/loader.h"
-#include "dist/context.h"
+#include "distributed/context.h"
 
 namespace {
 
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: biggan_bench_loader --file DATA.hdf5 [--batch 64] [--batches 200] [--step-ms 50]\n";
     return 2;
   }
-  auto& ctx = biggan::dist::process_context();
+  auto& ctx = biggan::distributed::process_context();
   nlohmann::json report;
   try {
     const auto header = biggan::data::inspect_dataset(file);
@@ -79,6 +79,6 @@ int main(int argc, char** argv) {
     ctx.abort(1);
   }
   if (ctx.is_root()) std::cout << report.dump(2) << std::endl;
-  biggan::dist::shutdown_process_context();
+  biggan::distributed::shutdown_process_context();
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "config/module_options.h"
 #include "config/config.h"
 #include "model/networks.h"
 
@@ -61,8 +62,8 @@ nlohmann::json run_case(const Case& bench, int iterations, const torch::Device& 
   const auto config = biggan::config::load({bench.config}, overrides, 1);
   const auto& d = config.derived;
   torch::manual_seed(0);
-  biggan::model::Generator G(config);
-  biggan::model::Discriminator D(config);
+  biggan::model::Generator G(biggan::config::generator_options(config));
+  biggan::model::Discriminator D(biggan::config::discriminator_options(config));
   G->to(device);
   D->to(device);
   G->train();

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
 #include "train/gan_step.h"
 
 namespace {
@@ -55,12 +55,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto& ctx = biggan::dist::process_context();
+  auto& ctx = biggan::distributed::process_context();
   try {
     torch::set_num_threads(threads);
     const auto config = biggan::config::load({}, overrides(name, ctx.world_size()), ctx.world_size());
     const auto& d = config.derived;
-    biggan::dist::Collectives collectives(ctx, torch::kCPU);
+    biggan::distributed::Collectives collectives(ctx, torch::kCPU);
     torch::manual_seed(0);
     biggan::train::Gan gan(config, torch::kCPU);
     auto gen = at::detail::createCPUGenerator(1 + static_cast<std::uint64_t>(ctx.rank()));
@@ -88,6 +88,6 @@ int main(int argc, char** argv) {
     std::cerr << "benchmark failed: " << e.what() << "\n";
     ctx.abort(1);
   }
-  biggan::dist::shutdown_process_context();
+  biggan::distributed::shutdown_process_context();
   return 0;
 }

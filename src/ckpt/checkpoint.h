@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "data/sampler.h"
+#include "data/index_order.h"
 #include "model/state_dict.h"
 
 namespace biggan::ckpt {
@@ -39,7 +39,7 @@ struct TrainingState {
   double best_IS = 0;
   double best_FID = 999999;
   double best_metric = -1;  // the demo's classifier metric (higher is better); -1: none yet
-  data::SamplerState sampler;
+  data::IndexOrderState sampler;
   int world_size = 1;
   int num_D_accumulations = 1;
   int num_G_accumulations = 1;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "config/module_options.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/version.h"
@@ -95,8 +96,8 @@ std::vector<std::pair<std::string, torch::Tensor>> in_module_order(const torch::
 
 Contents import_biggan_pytorch(const std::string& dir, const config::Config& config) {
   Contents c;
-  model::Generator G(config);
-  model::Discriminator D(config);
+  model::Generator G(config::generator_options(config));
+  model::Discriminator D(config::discriminator_options(config));
   model::load_state_dict(*G, c.G = read_state_dict(dir + "/G.pth"), true, dir + "/G.pth");
   model::load_state_dict(*D, c.D = read_state_dict(dir + "/D.pth"), true, dir + "/D.pth");
   if (config.train.ema) {
@@ -153,8 +154,8 @@ Contents import_biggan_pytorch(const std::string& dir, const config::Config& con
 
 void export_biggan_pytorch(const Contents& c, const config::Config& config, const std::string& out_dir) {
   fs::create_directories(out_dir);
-  model::Generator G(config);
-  model::Discriminator D(config);
+  model::Generator G(config::generator_options(config));
+  model::Discriminator D(config::discriminator_options(config));
   io::write_pth_state_dict(out_dir + "/G.pth", in_module_order(*G, c.G));
   io::write_pth_state_dict(out_dir + "/D.pth", in_module_order(*D, c.D));
   if (!c.G_ema.empty()) io::write_pth_state_dict(out_dir + "/G_ema.pth", in_module_order(*G, c.G_ema));

@@ -14,7 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/pth.h"
-#include "log/log.h"
+#include "logging/log.h"
 #include "run/run_folder.h"
 #include "run/run_lock.h"
 

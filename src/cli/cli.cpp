@@ -5,7 +5,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/suggest.h"
-#include "core/version.h"
+#include "cli/version.h"
 
 namespace biggan::cli {
 
@@ -40,7 +40,7 @@ std::string top_level_help() {
   return s;
 }
 
-int run(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << top_level_help();

@@ -16,6 +16,6 @@ const std::vector<CommandEntry>& command_table();
 std::string top_level_help();
 
 // Runs the command line and returns the exit status. UsageError and Error propagate to main().
-int run(int argc, char** argv);
+int dispatch(int argc, char** argv);
 
 }  // namespace biggan::cli

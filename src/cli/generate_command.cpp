@@ -6,13 +6,14 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "config/biggan_pytorch_flags.h"
+#include "config/module_options.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
 #include "io/h5_tensors.h"
 #include "io/pth.h"
-#include "log/log.h"
+#include "logging/log.h"
 #include "model/networks.h"
 #include "model/state_dict.h"
 #include "sample/standing_stats.h"
@@ -26,7 +27,7 @@ std::vector<std::string> imported_overrides(const po::variables_map& vm) {
   const std::string path = vm["biggan-pytorch-state"].as<std::string>();
   std::vector<std::string> skipped;
   auto overrides = config::overrides_from_biggan_pytorch(io::read_biggan_pytorch_config(path), &skipped);
-  log::info("config taken from " + path + " (" + std::to_string(overrides.size()) + " settings)");
+  logging::info("config taken from " + path + " (" + std::to_string(overrides.size()) + " settings)");
   return overrides;
 }
 
@@ -100,17 +101,17 @@ int generate_command(const Args& args) {
     throw Error(input + ":z holds NaN or infinite values in " + std::to_string(bad.size(0)) + " of " +
                 std::to_string(z.size(0)) + " rows (the first is row " + std::to_string(bad[0][0].item<std::int64_t>()) + ")");
 
-  model::Generator G(config);
+  model::Generator G(config::generator_options(config));
   const std::string weights = (*vm)["weights"].as<std::string>();
   const auto report = model::load_weights_file(*G, weights, !vm->count("non-strict"));
-  log::info("Number of params in G: " + std::to_string(model::parameter_count(*G)));
+  logging::info("Number of params in G: " + std::to_string(model::parameter_count(*G)));
   if (!report.missing.empty())
-    log::warn(weights + ": " + std::to_string(report.missing.size()) + " sv* buffers missing (non-strict load)");
-  const torch::Device device = dist::rank_device(dist::process_context());
+    logging::warn(weights + ": " + std::to_string(report.missing.size()) + " sv* buffers missing (non-strict load)");
+  const torch::Device device = distributed::rank_device(distributed::process_context());
   G->to(device);
 
   if (standing > 0)
-    sample::accumulate_standing_stats(G, config, standing, batch_size, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
+    sample::accumulate_standing_stats(G, standing, batch_size, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
   if (mode == "eval") G->eval(); else G->train();
 
   std::vector<torch::Tensor> images;
@@ -131,7 +132,7 @@ int generate_command(const Args& args) {
     out.write("z", z);
     out.write("y", y);
   });
-  log::info("wrote " + std::to_string(x.size(0)) + " images (" + mode + " mode) to " + output);
+  logging::info("wrote " + std::to_string(x.size(0)) + " images (" + mode + " mode) to " + output);
   return 0;
 }
 

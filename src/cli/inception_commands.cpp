@@ -4,10 +4,11 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
-#include "log/log.h"
-#include "metrics/inception_metrics.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
+#include "logging/log.h"
+#include "config/module_options.h"
+#include "metrics/dataset_moments.h"
 
 namespace biggan::cli {
 
@@ -29,23 +30,23 @@ int inception_moments_command(const Args& args) {
   o.add(own);
   const auto vm = parse_command(spec, o, args);
   if (!vm) return 0;
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   configure_logging();
   const config::Config config = load_config(*vm, ctx.world_size());
   configure_logging(config.log.level);
   torch::set_num_threads(config.dist.intra_op_threads);
   const int batch = (*vm)["batch-size"].as<int>();
   if (batch < 1) throw UsageError("inception-moments: --batch-size must be >= 1");
-  auto net = metrics::load_configured_inception(config, vm->count("weights") ? (*vm)["weights"].as<std::string>() : "");
-  net->to(dist::rank_device(ctx));
-  const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : metrics::default_moments_path(config);
+  auto net = config::configured_inception(config, vm->count("weights") ? (*vm)["weights"].as<std::string>() : "");
+  net->to(distributed::rank_device(ctx));
+  const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : config::inception_moments_path(config);
   std::string npz;
   if (!vm->count("no-npz")) npz = std::filesystem::path(output).replace_extension(".npz").string();
-  dist::Collectives collectives(ctx, torch::kCPU);
+  distributed::Collectives collectives(ctx, torch::kCPU);
   const auto moments = metrics::compute_dataset_moments(net, config.derived.dataset_path, batch, collectives, true);
   if (ctx.is_root()) {
     metrics::save_dataset_moments(moments, output, npz);
-    log::info("Inception moments of " + std::to_string(moments.moments.count) + " images (" +
+    logging::info("Inception moments of " + std::to_string(moments.moments.count) + " images (" +
               metrics::to_string(moments.flavour) + " flavour), data IS " + std::to_string(moments.inception_score.mean) +
               " +/- " + std::to_string(moments.inception_score.std) + ": " + output + (npz.empty() ? "" : " and " + npz));
   }

@@ -7,11 +7,11 @@
 #include "cli/options.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "logs/export.h"
-#include "logs/plot.h"
-#include "logs/report.h"
-#include "logs/run_logs.h"
-#include "logs/summary.h"
+#include "analysis/export.h"
+#include "analysis/plot.h"
+#include "analysis/report.h"
+#include "analysis/run_logs.h"
+#include "analysis/summary.h"
 
 namespace biggan::cli {
 
@@ -24,7 +24,7 @@ double now_seconds() {
 }
 
 // Where figures and reports go: --output, or for one run a folder inside it.
-std::string output_folder(const po::variables_map& vm, const std::vector<logs::RunLogs>& runs, const char* action,
+std::string output_folder(const po::variables_map& vm, const std::vector<analysis::RunLogs>& runs, const char* action,
                           const char* inside_run) {
   if (vm.count("output")) return vm["output"].as<std::string>();
   if (runs.size() == 1) return runs[0].path + "/" + inside_run;
@@ -59,41 +59,41 @@ int logs_command(const Args& args) {
   if (action != "summary" && action != "compare" && action != "export" && action != "plot" && action != "report")
     throw UsageError("logs: unknown action '" + action + "' (summary | compare | export | plot | report)");
   if (!vm->count("paths")) throw UsageError("logs " + action + ": give at least one run folder");
-  std::vector<logs::RunLogs> runs;
-  for (const auto& p : (*vm)["paths"].as<std::vector<std::string>>()) runs.push_back(logs::read_run(p));
+  std::vector<analysis::RunLogs> runs;
+  for (const auto& p : (*vm)["paths"].as<std::vector<std::string>>()) runs.push_back(analysis::read_run(p));
   for (const auto& run : runs)
     for (const auto& note : run.notes) std::cerr << "note: " << note << "\n";
-  std::vector<logs::Summary> summaries;
-  for (const auto& run : runs) summaries.push_back(logs::summarize(run, now_seconds()));
+  std::vector<analysis::Summary> summaries;
+  for (const auto& run : runs) summaries.push_back(analysis::summarize(run, now_seconds()));
 
   if (action == "summary") {
-    std::cout << logs::summary_table(summaries);
+    std::cout << analysis::summary_table(summaries);
     return 0;
   }
   if (action == "compare") {
     const int points = (*vm)["points"].as<int>();
     if (points < 1 || points > 1000) throw UsageError("logs compare: --points must be in 1..1000, got " + std::to_string(points));
-    std::cout << logs::summary_table(summaries) << "\n" << logs::compare_table(runs, points);
+    std::cout << analysis::summary_table(summaries) << "\n" << analysis::compare_table(runs, points);
     return 0;
   }
   if (action == "export") {
     if (!vm->count("csv")) throw UsageError("logs export: choose the format with --csv");
-    const std::string csv = logs::to_csv(runs);
+    const std::string csv = analysis::to_csv(runs);
     if (vm->count("output")) write_file_atomically((*vm)["output"].as<std::string>(), csv);
     else std::cout << csv;
     return 0;
   }
   if (action == "plot") {
     const std::string folder = output_folder(*vm, runs, "plot", "plots");
-    const auto figures = logs::plot_runs(runs, folder);
+    const auto figures = analysis::plot_runs(runs, folder);
     for (const auto& f : figures) std::cout << f.png << "\n" << f.svg << "\n";
     return 0;
   }
   // report
   const std::string folder = output_folder(*vm, runs, "report", "report");
-  const auto figures = logs::plot_runs(runs, folder + "/figures");
+  const auto figures = analysis::plot_runs(runs, folder + "/figures");
   const std::string html = folder + "/report.html";
-  logs::write_report(runs, summaries, figures, html);
+  analysis::write_report(runs, summaries, figures, html);
   std::cout << html << "\n";
   return 0;
 }

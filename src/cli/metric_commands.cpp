@@ -7,14 +7,15 @@
 #include "ckpt/checkpoint.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/run_generator.h"
+#include "cli/loaded_generator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
-#include "log/log.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
+#include "logging/log.h"
 #include "metrics/classifier.h"
-#include "metrics/inception_metrics.h"
+#include "config/module_options.h"
+#include "metrics/report.h"
 #include "model/state_dict.h"
 #include "run/run_folder.h"
 
@@ -45,10 +46,10 @@ int classifier_command(const Args& args) {
     throw UsageError("classifier: the only action is 'train'");
   for (const char* required : {"train", "test", "output"})
     if (!vm->count(required)) throw UsageError(std::string("classifier train: --") + required + " is required");
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   configure_logging();
   torch::set_num_threads(1);
-  dist::Collectives collectives(ctx, torch::kCPU);
+  distributed::Collectives collectives(ctx, torch::kCPU);
   metrics::ClassifierTraining t;
   t.train_path = (*vm)["train"].as<std::string>();
   t.test_path = (*vm)["test"].as<std::string>();
@@ -59,7 +60,7 @@ int classifier_command(const Args& args) {
   t.seed = static_cast<std::uint64_t>((*vm)["seed"].as<int>());
   if (t.epochs < 1 || t.batch_size < 1) throw UsageError("classifier train: --epochs and --batch-size must be >= 1");
   const double accuracy = metrics::train_classifier(t, collectives);
-  log::print0("classifier test accuracy " + std::to_string(accuracy) + ", written to " + t.output + "\n");
+  logging::print0("classifier test accuracy " + std::to_string(accuracy) + ", written to " + t.output + "\n");
   return 0;
 }
 
@@ -85,7 +86,7 @@ int eval_command(const Args& args) {
   const auto vm = parse_command(spec, o, args);
   if (!vm) return 0;
   if (!vm->count("run")) throw UsageError("eval: --run is required");
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   configure_logging();
   torch::set_num_threads(1);
   const std::string run_dir = (*vm)["run"].as<std::string>();
@@ -95,38 +96,36 @@ int eval_command(const Args& args) {
   config::apply_yaml_file(config, folder.config_file);
   config::resolve(config, ctx.world_size());
   configure_logging(config.log.level);
-  auto loaded = load_run_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
+  auto loaded = load_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
                                    (*vm)["which"].as<std::string>());
   model::Generator& G = loaded.G;
   const std::string& checkpoint = loaded.checkpoint;
   const bool use_ema = loaded.ema;
   const ckpt::TrainingState& trained = loaded.state;
   if (config.eval.G_eval_mode) G->eval(); else G->train();
-  dist::Collectives collectives(ctx, torch::kCPU);
+  distributed::Collectives collectives(ctx, torch::kCPU);
   std::string metric = (*vm)["metric"].as<std::string>();
-  if (metric == "auto") metric = config.ckpt.which_best == "classifier" ? "classifier" : "inception";
+  if (metric == "auto") metric = config.ckpt.which_best == config::BestMetric::classifier ? "classifier" : "inception";
   if (metric != "inception" && metric != "classifier") throw UsageError("eval --metric: inception | classifier | auto");
   if (metric == "inception") {
-    auto net = metrics::load_configured_inception(
+    auto net = config::configured_inception(
         config, vm->count("inception-weights") ? (*vm)["inception-weights"].as<std::string>() : "");
-    net->to(dist::rank_device(dist::process_context()));
-    const auto data = metrics::load_reference_moments(config, vm->count("moments") ? (*vm)["moments"].as<std::string>() : "");
-    auto so = metrics::sample_options(config, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
+    net->to(distributed::rank_device(distributed::process_context()));
+    const auto data = config::reference_moments(config, vm->count("moments") ? (*vm)["moments"].as<std::string>() : "");
+    auto so = config::evaluation_options(config, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
     if (vm->count("samples")) so.num_images = (*vm)["samples"].as<int>();
     if (so.num_images < 10) throw UsageError("eval --samples must be >= 10 (the Inception Score uses 10 splits)");
-    const auto m = metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives);
+    const auto m = metrics::evaluate_generator(G, net, data ? &*data : nullptr, so, collectives);
     nlohmann::json out{{"itr", trained.itr},
                        {"checkpoint", checkpoint},
                        {"generator", use_ema ? "G_ema" : "G"},
                        {"flavour", metrics::to_string(net->flavour())}};
     out.update(metrics::to_json(m));
-    log::print0(out.dump() + "\n");
+    logging::print0(out.dump() + "\n");
     return 0;
   }
-  const std::string classifier_path = vm->count("classifier") ? (*vm)["classifier"].as<std::string>()
-                                      : !config.eval.classifier.empty() ? config.eval.classifier
-                                                                        : metrics::default_classifier_path(config);
-  const auto classifier = metrics::load_classifier(classifier_path);
+  const auto classifier = metrics::load_classifier(vm->count("classifier") ? (*vm)["classifier"].as<std::string>()
+                                                                           : config::classifier_path(config));
   const int samples = vm->count("samples") ? (*vm)["samples"].as<int>() : config.eval.num_classifier_samples;
   if (samples < 2) throw UsageError("eval --samples must be >= 2");
   const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,
@@ -134,7 +133,7 @@ int eval_command(const Args& args) {
   nlohmann::json out{{"itr", trained.itr}, {"checkpoint", checkpoint}, {"generator", use_ema ? "G_ema" : "G"},
                      {"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples},
                      {"classifier_test_accuracy", classifier.test_accuracy}};
-  log::print0(out.dump() + "\n");
+  logging::print0(out.dump() + "\n");
   if (vm->count("summary") && ctx.is_root()) {
     nlohmann::json summary = out;
     summary["run"] = run_dir;

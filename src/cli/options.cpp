@@ -1,7 +1,7 @@
 #include "cli/options.h"
 
-#include "dist/context.h"
-#include "log/log.h"
+#include "distributed/context.h"
+#include "logging/log.h"
 
 #include <iostream>
 
@@ -68,11 +68,11 @@ config::Config load_config(const po::variables_map& vm, int world_size, const st
   return config::load(files, sets, world_size);
 }
 
-void configure_logging(const std::string& level, const std::string& rank_file) {
+void configure_logging(logging::Level level, const std::string& rank_file) {
   // The process context only where a command started MPI: ckpt and generate never do.
-  const auto* ctx = dist::Context::current();
-  log::configure({ctx ? ctx->rank() : 0, ctx ? ctx->world_size() : 1, ctx ? ctx->host() : std::string(),
-                  log::parse_level(level), rank_file});
+  const auto* ctx = distributed::Context::current();
+  logging::configure({ctx ? ctx->rank() : 0, ctx ? ctx->world_size() : 1, ctx ? ctx->host() : std::string(),
+                      level, rank_file});
 }
 
 }  // namespace biggan::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "logging/log.h"
 
 namespace biggan::cli {
 
@@ -35,8 +36,8 @@ po::options_description config_options();
 config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported = {},
                            const std::vector<std::string>& base_files = {});
 
-// Rank-aware logging for a command, at `level` ("info" until a config says otherwise, then its
+// Rank-aware logging for a command, at `level` (info until a config says otherwise, then its
 // log.level). `rank_file`: every rank's own log file ("" for none; log.rank_files).
-void configure_logging(const std::string& level = "info", const std::string& rank_file = "");
+void configure_logging(logging::Level level = logging::Level::info, const std::string& rank_file = "");
 
 }  // namespace biggan::cli

@@ -4,8 +4,8 @@
 #include "cli/options.h"
 #include "core/error.h"
 #include "data/prepare.h"
-#include "dist/context.h"
-#include "log/log.h"
+#include "distributed/context.h"
+#include "logging/log.h"
 
 namespace biggan::cli {
 
@@ -44,7 +44,7 @@ int prepare_data_command(const Args& args) {
   if (!vm) return 0;
   if (!vm->count("source")) throw UsageError("prepare-data: --source is required");
 
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   configure_logging();
   data::PrepareOptions options;
   options.source = (*vm)["source"].as<std::string>();
@@ -63,9 +63,9 @@ int prepare_data_command(const Args& args) {
   options.chunk_size = (*vm)["chunk-size"].as<int>();
   options.shuffle = !vm->count("no-shuffle");
   options.seed = (*vm)["seed"].as<std::int64_t>();
-  options.progress = (*vm)["progress"].as<std::string>();
+  options.progress = config::parse_choice<logging::ProgressStyle>((*vm)["progress"].as<std::string>(), "prepare-data --progress");
   const auto report = data::prepare_dataset(options, ctx.comm());
-  log::print0("wrote " + std::to_string(report.images) + " images to " + options.output + " in " +
+  logging::print0("wrote " + std::to_string(report.images) + " images to " + options.output + " in " +
               std::to_string(static_cast<int>(report.seconds)) + " s on " + std::to_string(ctx.world_size()) +
               " rank(s)" + (report.skipped ? " (" + std::to_string(report.skipped) + " unreadable skipped)" : "") + "\n");
   return 0;

@@ -7,13 +7,14 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/run_generator.h"
+#include "cli/loaded_generator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
-#include "log/log.h"
-#include "metrics/inception_metrics.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
+#include "logging/log.h"
+#include "config/module_options.h"
+#include "metrics/report.h"
 #include "run/run_folder.h"
 #include "sample/export.h"
 #include "sample/sheets.h"
@@ -77,7 +78,7 @@ int sample_command(const Args& args) {
   const auto vm = parse_command(spec, o, args);
   if (!vm) return 0;
   if (!vm->count("run")) throw UsageError("sample: --run is required");
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   configure_logging();
   const std::string run_dir = (*vm)["run"].as<std::string>();
   const auto folder = run::RunFolder::at(run_dir);
@@ -93,7 +94,7 @@ int sample_command(const Args& args) {
     throw UsageError("sample: nothing to do; choose outputs with --set sample.sample_sheets=true, sample_interps, "
                      "sample_random, sample_npz, sample_inception_metrics or sample_trunc_curves=start_step_end");
   torch::set_num_threads(config.dist.intra_op_threads);
-  auto loaded = load_run_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
+  auto loaded = load_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
                                    (*vm)["which"].as<std::string>());
   model::Generator& G = loaded.G;
   const std::uint64_t seed = static_cast<std::uint64_t>((*vm)["seed"].as<int>());
@@ -101,7 +102,7 @@ int sample_command(const Args& args) {
   // Eval mode, with exact standing statistics when configured (spec §7.4 step 6).
   const auto prepare = [&](double z_var, double truncation) {
     if (config.eval.accumulate_stats)
-      sample::accumulate_standing_stats(G, config, config.eval.num_standing_accumulations, d.G_batch_size, seed, z_var,
+      sample::accumulate_standing_stats(G, config.eval.num_standing_accumulations, d.G_batch_size, seed, z_var,
                                         truncation);
     else if (config.eval.G_eval_mode)
       G->eval();
@@ -112,7 +113,7 @@ int sample_command(const Args& args) {
   const std::string out = vm->count("output") ? (*vm)["output"].as<std::string>()
                                               : folder.samples + "/sample_itr" + std::to_string(loaded.state.itr);
   if (ctx.is_root()) fs::create_directories(out);
-  dist::Collectives collectives(ctx, torch::kCPU);
+  distributed::Collectives collectives(ctx, torch::kCPU);
   nlohmann::json manifest{{"run", run_dir}, {"checkpoint", loaded.checkpoint}, {"itr", loaded.state.itr},
                           {"generator", loaded.ema ? "G_ema" : "G"}, {"z_var", s.z_var}, {"truncation", s.truncation},
                           {"standing_stats", config.eval.accumulate_stats ? config.eval.num_standing_accumulations : 0}};
@@ -130,13 +131,13 @@ int sample_command(const Args& args) {
     sheets.class_sheets = s.sample_sheets;
     sheets.interpolations = s.sample_interps;
     const std::string sheet_dir = out + "/" + std::to_string(s.sample_sheet_folder_num);
-    for (const auto& f : sample::write_sheets(G, config, sheet_dir, sheets)) manifest["sheets"].push_back(f);
+    for (const auto& f : sample::write_sheets(G, sheet_dir, sheets)) manifest["sheets"].push_back(f);
     if (s.sample_interps && !config.model.G_shared)
-      log::warn("sample_interps: interpolations need the shared embedding (model.G_shared); none written");
+      logging::warn("sample_interps: interpolations need the shared embedding (model.G_shared); none written");
   }
   if (s.sample_random && ctx.is_root()) {
     const std::string path = out + "/random_samples.png";
-    sample::write_random_sheet(G, config, path, d.G_batch_size, sheets);
+    sample::write_random_sheet(G, path, d.G_batch_size, sheets);
     manifest["random_sheet"] = path;
   }
   if (s.sample_npz) {
@@ -147,26 +148,26 @@ int sample_command(const Args& args) {
     e.z_var = s.z_var;
     e.truncation = s.truncation;
     e.progress = true;
-    manifest["npz"] = sample::export_samples(G, config, out, e, collectives);
+    manifest["npz"] = sample::export_samples(G, out, e, collectives);
     manifest["h5"] = out + "/samples.h5";
   }
 
   // IS/FID once, and along the truncation curve.
   if (s.sample_inception_metrics || !curve.empty()) {
-    auto net = metrics::load_configured_inception(config);
-    net->to(dist::rank_device(dist::process_context()));
-    const auto data = metrics::load_reference_moments(config);
-    auto so = metrics::sample_options(config, seed);
+    auto net = config::configured_inception(config);
+    net->to(distributed::rank_device(distributed::process_context()));
+    const auto data = config::reference_moments(config);
+    auto so = config::evaluation_options(config, seed);
     const auto score = [&](double z_var, double truncation) {
       so.z_var = z_var;
       so.truncation = truncation;
-      auto row = metrics::to_json(metrics::evaluate_generator(G, config, net, data ? &*data : nullptr, so, collectives));
+      auto row = metrics::to_json(metrics::evaluate_generator(G, net, data ? &*data : nullptr, so, collectives));
       row.update({{"z_var", z_var}, {"truncation", truncation}});
       return row;
     };
     if (s.sample_inception_metrics) {
       manifest["metrics"] = score(s.z_var, s.truncation);
-      log::info("itr " + std::to_string(loaded.state.itr) + ": " + manifest["metrics"].dump());
+      logging::info("itr " + std::to_string(loaded.state.itr) + ": " + manifest["metrics"].dump());
     }
     if (!curve.empty()) {
       nlohmann::json rows = nlohmann::json::array();
@@ -185,7 +186,7 @@ int sample_command(const Args& args) {
                       row["FID"].is_null() ? "" : std::to_string(row["FID"].get<double>()).c_str(),
                       static_cast<long long>(row["samples"].get<std::int64_t>()));
         csv += line;
-        log::info(curve_kind + " " + std::to_string(v) + ": " + row.dump());
+        logging::info(curve_kind + " " + std::to_string(v) + ": " + row.dump());
       }
       if (ctx.is_root()) {
         write_file_atomically(out + "/trunc_curves.json", rows.dump(2) + "\n");
@@ -196,7 +197,7 @@ int sample_command(const Args& args) {
   }
   if (ctx.is_root()) {
     write_file_atomically(out + "/sample.json", manifest.dump(2) + "\n");
-    log::info("samples of " + loaded.checkpoint + " written to " + out);
+    logging::info("samples of " + loaded.checkpoint + " written to " + out);
   }
   ctx.barrier();
   return 0;

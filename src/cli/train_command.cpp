@@ -5,8 +5,8 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
-#include "dist/context.h"
-#include "log/log.h"
+#include "distributed/context.h"
+#include "logging/log.h"
 #include "run/run_folder.h"
 #include "train/trainer.h"
 
@@ -21,7 +21,7 @@ std::string summary_table(const config::Config& c) {
     << "run folder       " << d.run_dir << "\n"
     << "dataset          " << c.data.dataset << " (" << d.resolution << " px, " << d.n_classes << " classes) from "
     << d.dataset_path << "\n"
-    << "model            " << c.model.model << " G_ch " << c.model.G_ch << ", D_ch " << c.model.D_ch << ", dim_z "
+    << "model            " << config::choice_name(c.model.model) << " G_ch " << c.model.G_ch << ", D_ch " << c.model.D_ch << ", dim_z "
     << d.dim_z << "\n"
     << "ranks            " << d.world_size << "\n"
     << "global batch     " << d.global_batch_size << " = micro-batch " << c.train.batch_size << " x "
@@ -65,7 +65,7 @@ int train_command(const Args& args) {
   const auto vm = parse_command(spec, options, args);
   if (!vm) return 0;
 
-  auto& ctx = dist::process_context();
+  auto& ctx = distributed::process_context();
   configure_logging();
   int world_size = ctx.world_size();
   if (vm->count("world-size")) {
@@ -79,30 +79,30 @@ int train_command(const Args& args) {
   configure_logging(config.log.level, training && config.log.rank_files ? rank_log_file(config, ctx.rank()) : "");
 
   if (vm->count("print-run-dir")) {
-    log::print0(std::filesystem::absolute(config.derived.run_dir).lexically_normal().string());
+    logging::print0(std::filesystem::absolute(config.derived.run_dir).lexically_normal().string());
     return 0;
   }
   if (vm->count("print-config")) {
-    log::print0(config::to_yaml(config));
-    for (const auto& w : config.warnings) log::warn(w);
+    logging::print0(config::to_yaml(config));
+    for (const auto& w : config.warnings) logging::warn(w);
     return 0;
   }
-  for (const auto& w : config.warnings) log::warn(w);
-  log::print0(summary_table(config));
+  for (const auto& w : config.warnings) logging::warn(w);
+  logging::print0(summary_table(config));
   if (vm->count("dry-run")) {
     if (ctx.is_root()) run::prepare_run_folder(config);
     ctx.barrier();
-    log::info("dry run: config resolved and run folder ready at " + config.derived.run_dir);
+    logging::info("dry run: config resolved and run folder ready at " + config.derived.run_dir);
     return 0;
   }
-  train::RunOptions run;
+  train::ResumeOptions resume;
   if (vm->count("no-resume") && vm->count("resume-from")) throw UsageError("--no-resume and --resume-from exclude each other");
-  if (vm->count("no-resume")) run.resume = train::RunOptions::Resume::never;
+  if (vm->count("no-resume")) resume.resume = train::ResumeOptions::Resume::never;
   if (vm->count("resume-from")) {
-    run.resume = train::RunOptions::Resume::from_path;
-    run.resume_from = (*vm)["resume-from"].as<std::string>();
+    resume.resume = train::ResumeOptions::Resume::from_path;
+    resume.resume_from = (*vm)["resume-from"].as<std::string>();
   }
-  return train::run_training(config, run);
+  return train::train_gan(config, resume);
 }
 
 }  // namespace biggan::cli

@@ -28,8 +28,12 @@ std::string mark_of(const std::string& source, const YAML::Node& node) {
 }
 
 template <class T>
-const char* type_name() {
-  if constexpr (std::is_same_v<T, bool>) return "a boolean (true/false)";
+std::string type_name() {
+  if constexpr (std::is_enum_v<T>) {
+    std::string list;
+    for (const auto& n : choice_names<T>()) list += (list.empty() ? "" : ", ") + n;
+    return "one of: " + list;
+  } else if constexpr (std::is_same_v<T, bool>) return "a boolean (true/false)";
   else if constexpr (std::is_integral_v<T>) return "an integer";
   else if constexpr (std::is_floating_point_v<T>) return "a number";
   else return "a string";
@@ -39,13 +43,17 @@ const char* type_name() {
 template <class T>
 T convert(const YAML::Node& node, const std::string& where, const std::string& key) {
   if (!node.IsScalar()) {
-    if (node.IsNull() && std::is_same_v<T, std::string>) return T();
+    if constexpr (std::is_same_v<T, std::string>)
+      if (node.IsNull()) return T();
     const char* shape = node.IsMap() ? "a mapping" : node.IsSequence() ? "a list" : "empty";
     throw ConfigError(where, key, std::string("expected ") + type_name<T>() + ", got " + shape);
   }
   const std::string text = node.Scalar();
   try {
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_enum_v<T>) {
+      if (const auto value = find_choice<T>(text)) return *value;
+      throw ConfigError(where, key, unknown_choice_message(text, choice_names<T>()));
+    } else if constexpr (std::is_same_v<T, bool>) {
       return node.as<bool>();
     } else if constexpr (std::is_integral_v<T>) {
       const long long v = node.as<long long>();
@@ -161,19 +169,14 @@ struct YamlPrinter {
       return;
     }
     out << "  " << name << ": ";
-    if constexpr (std::is_same_v<T, bool>) out << (field ? "true" : "false");
+    if constexpr (std::is_enum_v<T>) out << quote(choice_name(field));
+    else if constexpr (std::is_same_v<T, bool>) out << (field ? "true" : "false");
     else if constexpr (std::is_integral_v<T>) out << field;
     else if constexpr (std::is_floating_point_v<T>) out << format_double(field);
     else out << quote(field);
     out << "\n";
   }
 };
-
-bool one_of(const std::string& value, std::initializer_list<const char*> allowed) {
-  for (const char* a : allowed)
-    if (value == a) return true;
-  return false;
-}
 
 std::string join(const std::vector<int>& v, const char* sep) {
   std::string s;
@@ -224,13 +227,6 @@ class Validator {
       fail(key, m.str());
     }
   }
-  void choice(const std::string& value, std::initializer_list<const char*> allowed, const std::string& key) const {
-    if (one_of(value, allowed)) return;
-    std::vector<std::string> names(allowed.begin(), allowed.end());
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    fail(key, "unknown value '" + value + "'" + did_you_mean(value, names) + "; expected one of: " + list);
-  }
 
  private:
   const Config& c_;
@@ -244,16 +240,8 @@ void validate_sections(const Config& c, const Validator& v) {
 
   // model
   const auto& m = c.model;
-  v.choice(m.model, {"BigGAN", "BigGANdeep"}, "model.model");
-  v.choice(m.G_param, {"SN", "none"}, "model.G_param");
-  v.choice(m.D_param, {"SN"}, "model.D_param");
-  v.choice(m.G_nl, {"relu", "inplace_relu", "ir"}, "model.G_nl");
-  v.choice(m.D_nl, {"relu", "inplace_relu", "ir"}, "model.D_nl");
-  v.choice(m.norm_style, {"bn", "in", "gn", "nonorm"}, "model.norm_style");
-  v.choice(m.G_init, {"ortho", "N02", "glorot", "xavier"}, "model.G_init");
-  v.choice(m.D_init, {"ortho", "N02", "glorot", "xavier"}, "model.D_init");
-  v.choice(m.G_precision, {"fp32", "bf16"}, "model.G_precision");
-  v.choice(m.D_precision, {"fp32", "bf16"}, "model.D_precision");
+  v.require(m.D_param == model::Parameterization::SN, "model.D_param",
+            "only SN: BigGAN-PyTorch's D has no plain layers (it crashes with anything else)");
   v.at_least(m.G_ch, 1, "model.G_ch");
   v.at_least(m.D_ch, 1, "model.D_ch");
   v.at_least(m.G_depth, 1, "model.G_depth");
@@ -270,13 +258,13 @@ void validate_sections(const Config& c, const Validator& v) {
   if (m.hier && !m.G_shared)
     v.fail("model.hier", "hier: true needs model.G_shared: true (the z chunks are concatenated with the shared "
                          "class embedding; model.G_shared is false, from " + c.where("model.G_shared") + ")");
-  if (m.model == "BigGANdeep" && !(m.hier && m.G_shared))
+  if (m.model == model::Architecture::BigGANdeep && !(m.hier && m.G_shared))
     v.fail("model.model", "BigGANdeep needs model.hier: true and model.G_shared: true (its blocks are conditioned "
                           "on [shared(y), z]); BigGAN-PyTorch crashes without them");
   if (m.cross_replica && m.mybn)
     v.fail("model.mybn", "model.cross_replica and model.mybn are both true; choose one batch-norm implementation");
-  if ((m.cross_replica || m.mybn) && m.norm_style != "bn")
-    v.fail("model.norm_style", "norm_style '" + m.norm_style + "' cannot be combined with " +
+  if ((m.cross_replica || m.mybn) && m.norm_style != model::NormStyle::bn)
+    v.fail("model.norm_style", std::string("norm_style '") + choice_name(m.norm_style) + "' cannot be combined with " +
                                    (m.cross_replica ? "model.cross_replica" : "model.mybn") +
                                    ", which are batch-norm implementations");
 
@@ -302,14 +290,12 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(t.num_G_accumulations, 1, "train.num_G_accumulations");
   v.at_least(t.num_epochs, 1, "train.num_epochs");
   v.at_least<std::int64_t>(t.total_iterations, 0, "train.total_iterations");
-  v.choice(t.which_train_fn, {"GAN"}, "train.which_train_fn");
   v.in_range(t.ema_decay, 0, 1, true, "train.ema_decay");
   v.at_least(t.ema_start, 0, "train.ema_start");
   if (t.use_ema && !t.ema)
     v.fail("train.use_ema", "use_ema: true needs train.ema: true (there is no G_ema to use)");
 
   // dist
-  v.choice(c.dist.backend, {"auto", "mpi", "nccl"}, "dist.backend");
   v.at_least(c.dist.intra_op_threads, 0, "dist.intra_op_threads");
   v.at_least(c.dist.consistency_check_every, 0, "dist.consistency_check_every");
 
@@ -319,14 +305,11 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(c.ckpt.num_best_copies, 0, "ckpt.num_best_copies");
   v.at_least(c.ckpt.keep_every, 0, "ckpt.keep_every");
   v.at_least(c.ckpt.walltime_minutes, 0, "ckpt.walltime_minutes");
-  v.choice(c.ckpt.which_best, {"IS", "FID", "classifier"}, "ckpt.which_best");
-  v.choice(c.ckpt.stop_signal, {"USR1", "USR2", "TERM", "INT", "HUP", "URG"}, "ckpt.stop_signal");
 
   // eval
   v.at_least(c.eval.test_every, 0, "eval.test_every");
   v.at_least(c.eval.num_inception_images, 1, "eval.num_inception_images");
-  v.choice(c.eval.inception_flavour, {"torchvision", "fid"}, "eval.inception_flavour");
-  if (c.ckpt.which_best == "FID" && c.eval.no_fid && c.eval.test_every > 0)
+  if (c.ckpt.which_best == BestMetric::FID && c.eval.no_fid && c.eval.test_every > 0)
     v.fail("ckpt.which_best", "which_best: FID needs the FID, but eval.no_fid is true; choose IS or compute the FID");
   v.at_least(c.eval.num_standing_accumulations, 1, "eval.num_standing_accumulations");
 
@@ -352,8 +335,6 @@ void validate_sections(const Config& c, const Validator& v) {
   // log
   v.at_least(c.log.sv_log_interval, 0, "log.sv_log_interval");
   v.at_least(c.log.print_every, 0, "log.print_every");
-  v.choice(c.log.pbar, {"auto", "bar", "lines", "none"}, "log.pbar");
-  v.choice(c.log.level, {"debug", "info", "warn", "error"}, "log.level");
 
   // paths
   for (const char* key : {"paths.experiment_name", "paths.name_suffix"}) {
@@ -501,18 +482,18 @@ void resolve(Config& c, int world_size) {
   if (c.sample.classes_per_sheet > 0) d.classes_per_sheet = std::min(c.sample.classes_per_sheet, d.n_classes);
   d.dataset_path = !c.data.path.empty() ? c.data.path : d.data_root + "/" + info->file;
 
-  const std::set<int> supported = c.model.model == "BigGAN" ? std::set<int>{32, 64, 128, 256, 512}
-                                                            : std::set<int>{32, 64, 128, 256};
+  const bool deep = c.model.model == model::Architecture::BigGANdeep;
+  const std::set<int> supported = deep ? std::set<int>{32, 64, 128, 256} : std::set<int>{32, 64, 128, 256, 512};
   if (!supported.count(d.resolution))
     v.fail(c.is_set("data.resolution") ? "data.resolution" : "data.dataset",
-           c.model.model + " has no architecture for " + std::to_string(d.resolution) + " px (supported: " +
-               (c.model.model == "BigGAN" ? "32, 64, 128, 256, 512" : "32, 64, 128, 256") + ")");
+           std::string(choice_name(c.model.model)) + " has no architecture for " + std::to_string(d.resolution) +
+               " px (supported: " + (deep ? "32, 64, 128, 256" : "32, 64, 128, 256, 512") + ")");
 
   // Architecture-derived latent sizes (spec §2.3; deep: §2.6)
   d.num_G_blocks = d.resolution == 32 ? 3 : static_cast<int>(std::lround(std::log2(d.resolution))) - 2;
   d.shared_dim = c.model.shared_dim > 0 ? c.model.shared_dim : c.model.dim_z;
   d.dim_z = c.model.dim_z;
-  if (c.model.hier && c.model.model == "BigGAN") {
+  if (c.model.hier && !deep) {
     d.num_slots = d.num_G_blocks + 1;
     d.z_chunk_size = c.model.dim_z / d.num_slots;
     if (d.z_chunk_size < 1)

@@ -29,9 +29,10 @@ std::string name_from_config(const Config& c) {
   const long long nGa = static_cast<long long>(d.num_G_accumulations) * d.world_size;
 
   std::vector<std::string> parts;
-  parts.push_back("Big" + t.which_train_fn);
+  const auto name = [](auto choice) { return std::string(choice_name(choice)); };
+  parts.push_back("Big" + name(t.which_train_fn));
   parts.push_back(c.data.dataset);
-  if (m.model != "BigGAN") parts.push_back(m.model);
+  if (m.model != model::Architecture::BigGAN) parts.push_back(name(m.model));
   parts.push_back("seed" + std::to_string(t.seed));
   parts.push_back("Gch" + std::to_string(m.G_ch));
   parts.push_back("Dch" + std::to_string(m.D_ch));
@@ -39,8 +40,8 @@ std::string name_from_config(const Config& c) {
   if (m.D_depth > 1) parts.push_back("Dd" + std::to_string(m.D_depth));
   parts.push_back("bs" + std::to_string(t.batch_size));
   // The original's Gfp16/Dfp16 slot; our reduced precision is bf16.
-  if (m.G_precision != "fp32") parts.push_back("G" + m.G_precision);
-  if (m.D_precision != "fp32") parts.push_back("D" + m.D_precision);
+  if (m.G_precision != model::Precision::fp32) parts.push_back("G" + name(m.G_precision));
+  if (m.D_precision != model::Precision::fp32) parts.push_back("D" + name(m.D_precision));
   if (t.num_D_steps > 1) parts.push_back("nDs" + std::to_string(t.num_D_steps));
   if (nDa > 1) parts.push_back("nDa" + std::to_string(nDa));
   if (nGa > 1) parts.push_back("nGa" + std::to_string(nGa));
@@ -50,26 +51,26 @@ std::string name_from_config(const Config& c) {
   if (o.D_B1 > 0) parts.push_back("DB" + format("%3.3f", o.D_B1));
   if (o.G_B2 < 0.999) parts.push_back("GBB" + format("%3.3f", o.G_B2));
   if (o.D_B2 < 0.999) parts.push_back("DBB" + format("%3.3f", o.D_B2));
-  parts.push_back("Gnl" + m.G_nl);
-  parts.push_back("Dnl" + m.D_nl);
-  parts.push_back("Ginit" + m.G_init);
-  parts.push_back("Dinit" + m.D_init);
-  if (m.G_param != "SN") parts.push_back("G" + m.G_param);
-  if (m.D_param != "SN") parts.push_back("D" + m.D_param);
+  parts.push_back("Gnl" + name(m.G_nl));
+  parts.push_back("Dnl" + name(m.D_nl));
+  parts.push_back("Ginit" + name(m.G_init));
+  parts.push_back("Dinit" + name(m.D_init));
+  if (m.G_param != model::Parameterization::SN) parts.push_back("G" + name(m.G_param));
+  if (m.D_param != model::Parameterization::SN) parts.push_back("D" + name(m.D_param));
   if (m.G_attn != "0") parts.push_back("Gattn" + m.G_attn);
   if (m.D_attn != "0") parts.push_back("Dattn" + m.D_attn);
   if (o.G_ortho > 0) parts.push_back("Gortho" + format("%2.1e", o.G_ortho));
   if (o.D_ortho > 0) parts.push_back("Dortho" + format("%2.1e", o.D_ortho));
-  if (m.norm_style != "bn") parts.push_back(m.norm_style);
+  if (m.norm_style != model::NormStyle::bn) parts.push_back(name(m.norm_style));
   if (m.cross_replica) parts.push_back("cr");
   if (m.G_shared) parts.push_back("Gshared");
   if (m.hier) parts.push_back("hier");
   if (t.ema) parts.push_back("ema");
   if (!c.paths.name_suffix.empty()) parts.push_back(c.paths.name_suffix);
 
-  std::string name;
-  for (const auto& p : parts) name += (name.empty() ? "" : "_") + p;
-  return name;
+  std::string joined;
+  for (const auto& p : parts) joined += (joined.empty() ? "" : "_") + p;
+  return joined;
 }
 
 std::uint64_t stable_hash(const std::string& text) {

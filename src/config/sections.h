@@ -1,11 +1,14 @@
 // One struct per config section. Defaults equal BigGAN-PyTorch's parser defaults (spec §1);
 // keys keep BigGAN-PyTorch's flag names so that `--G_ch 96` becomes `model.G_ch: 96`.
 // Each struct lists its fields once, in visit(); parsing, printing and documentation all use it.
-// configs/README.md maps every BigGAN-PyTorch flag to its key.
+// configs/README.md maps every BigGAN-PyTorch flag to its key. Choices are enums, named in
+// config/choices.h.
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "config/choices.h"
 
 namespace biggan::config {
 
@@ -37,9 +40,9 @@ struct DataConfig {
 };
 
 struct ModelConfig {
-  std::string model = "BigGAN";       // --model: BigGAN | BigGANdeep
-  std::string G_param = "SN";         // --G_param: SN | none (plain conv/linear in G)
-  std::string D_param = "SN";         // --D_param: only SN (the original crashes otherwise)
+  model::Architecture model = model::Architecture::BigGAN;  // --model: BigGAN | BigGANdeep
+  model::Parameterization G_param = model::Parameterization::SN;  // --G_param: SN | none (plain conv/linear in G)
+  model::Parameterization D_param = model::Parameterization::SN;  // --D_param: only SN (the original crashes otherwise)
   int G_ch = 64;
   int D_ch = 64;
   int G_depth = 1;                    // residual blocks per stage (BigGAN-deep only)
@@ -51,14 +54,14 @@ struct ModelConfig {
   bool hier = false;                  // hierarchical latent (needs G_shared)
   bool cross_replica = false;         // cross-replica (synchronised) BN in G
   bool mybn = false;                  // manual BN with exact standing statistics
-  std::string G_nl = "relu";          // relu | inplace_relu | ir
-  std::string D_nl = "relu";
+  model::Activation G_nl = model::Activation::relu;  // relu | inplace_relu | ir
+  model::Activation D_nl = model::Activation::relu;
   std::string G_attn = "64";          // underscore-separated resolutions with self-attention; 0 = none
   std::string D_attn = "64";
-  std::string norm_style = "bn";      // bn | in | gn | nonorm (gn works here, unlike the original)
+  model::NormStyle norm_style = model::NormStyle::bn;  // bn | in | gn | nonorm (gn works here, unlike the original)
   int bottom_width = 4;               // G's starting spatial size (constructor argument, no flag)
-  std::string G_init = "ortho";       // ortho | N02 | glorot | xavier
-  std::string D_init = "ortho";
+  model::WeightInit G_init = model::WeightInit::ortho;  // ortho | N02 | glorot | xavier
+  model::WeightInit D_init = model::WeightInit::ortho;
   bool skip_init = false;
   double SN_eps = 1e-8;
   int num_G_SVs = 1;
@@ -66,8 +69,8 @@ struct ModelConfig {
   int num_G_SV_itrs = 1;
   int num_D_SV_itrs = 1;
   double BN_eps = 1e-5;
-  std::string G_precision = "fp32";   // fp32 | bf16 (autocast; replaces --G_fp16/--G_mixed_precision)
-  std::string D_precision = "fp32";
+  model::Precision G_precision = model::Precision::fp32;  // fp32 | bf16 (autocast; replaces --G_fp16/--G_mixed_precision)
+  model::Precision D_precision = model::Precision::fp32;
 
   template <class V>
   void visit(V&& v) {
@@ -143,7 +146,7 @@ struct TrainConfig {
   bool split_D = false;
   int num_epochs = 100;
   std::int64_t total_iterations = 0;  // stop after this many iterations; 0: run num_epochs
-  std::string which_train_fn = "GAN";
+  TrainFunction which_train_fn = TrainFunction::GAN;
   bool ema = false;
   double ema_decay = 0.9999;
   bool use_ema = false;
@@ -170,7 +173,7 @@ struct TrainConfig {
 };
 
 struct DistConfig {
-  std::string backend = "auto";       // auto (NCCL for CUDA tensors, MPI otherwise) | mpi | nccl
+  distributed::Backend backend = distributed::Backend::automatic;  // auto (NCCL for CUDA tensors, MPI otherwise) | mpi | nccl
   int intra_op_threads = 1;           // torch threads per rank; 1 rank per core is fastest on CPU
   int consistency_check_every = 1000; // compare parameter checksums across ranks; 0: never
 
@@ -186,10 +189,10 @@ struct CkptConfig {
   int save_every = 2000;
   int num_save_copies = 2;
   int num_best_copies = 2;
-  std::string which_best = "IS";      // IS | FID | classifier (demo metric)
+  BestMetric which_best = BestMetric::IS;  // IS | FID | classifier (demo metric)
   int keep_every = 0;                 // also keep every N-th iteration's checkpoint forever; 0: off
   bool async_save = true;             // write in a background thread while training continues
-  std::string stop_signal = "USR2";   // USR1 | USR2 | TERM | INT | HUP | URG
+  StopSignal stop_signal = StopSignal::USR2;  // USR1 | USR2 | TERM | INT | HUP | URG
   int walltime_minutes = 0;           // own deadline when not under Slurm; 0: none
 
   template <class V>
@@ -214,7 +217,7 @@ struct EvalConfig {
   bool G_eval_mode = false;
   std::string inception_moments;      // path to the dataset's moments; empty: <data_root>/<dataset>_inception_moments.h5
   std::string inception_weights;      // torchvision or pt_inception .pth state_dict
-  std::string inception_flavour = "torchvision";  // torchvision (BigGAN-PyTorch's numbers) | fid (TF 2015 port)
+  metrics::InceptionFlavour inception_flavour = metrics::InceptionFlavour::torchvision;  // torchvision (BigGAN-PyTorch's numbers) | fid (TF 2015 port)
   std::string classifier;             // demo metric (which_best: classifier): empty = <dataset>_classifier.h5
   int num_classifier_samples = 5000;  // class-balanced samples scored by the classifier metric
 
@@ -271,8 +274,8 @@ struct SampleConfig {
 
 struct LogConfig {
   int sv_log_interval = 10;           // log every sv buffer every N iterations; 0: never
-  std::string pbar = "auto";          // auto (bar on a terminal, lines otherwise) | bar | lines | none
-  std::string level = "info";         // debug | info | warn | error
+  logging::ProgressStyle pbar = logging::ProgressStyle::automatic;  // auto (bar on a terminal, lines otherwise) | bar | lines | none
+  logging::Level level = logging::Level::info;  // debug | info | warn | error
   bool rank_files = false;            // every rank also logs to logs/rank<N>.log
   int print_every = 0;                // progress line every N iterations when not a terminal; 0: every 30 s
 

@@ -4,8 +4,7 @@
 
 namespace biggan {
 
-// "biggan 0.1.0 (git <hash>)" plus one line per library: LibTorch, MPI, HDF5, CUDA/NCCL.
-std::string version_text();
+// The commit this binary was built from (a "-dirty" suffix for uncommitted changes).
 std::string git_hash();
 
 }  // namespace biggan

@@ -12,7 +12,7 @@ namespace biggan::data {
 
 namespace {
 
-std::uint64_t flip_seed(std::uint64_t seed, const SamplerState& s, int rank) {
+std::uint64_t flip_seed(std::uint64_t seed, const IndexOrderState& s, int rank) {
   std::uint64_t x = seed * 0x9e3779b97f4a7c15ULL ^ static_cast<std::uint64_t>(s.epoch) * 0xbf58476d1ce4e5b9ULL;
   x ^= static_cast<std::uint64_t>(s.position) * 0x94d049bb133111ebULL ^ static_cast<std::uint64_t>(rank);
   return x;
@@ -59,7 +59,7 @@ Loader::Loader(const LoaderOptions& options, MPI_Comm comm)
       header_(inspect_for_training(options, comm)),
       rank_([&] { int r = 0; MPI_Comm_rank(comm, &r); return r; }()),
       world_([&] { int w = 1; MPI_Comm_size(comm, &w); return w; }()),
-      sampler_(header_.size, options.seed, rank_, world_, options.batch_per_rank, block_rows_for(options, header_),
+      order_(header_.size, options.seed, rank_, world_, options.batch_per_rank, block_rows_for(options, header_),
                window_blocks_for(options), options.shuffle) {
   block_rows_ = block_rows_for(options, header_);
   cache_capacity_ = static_cast<std::size_t>(2 * window_blocks_for(options) + 2);
@@ -78,7 +78,7 @@ Loader::Loader(const LoaderOptions& options, MPI_Comm comm)
   if (imgs_ < 0) throw Error(options.path + ":imgs: cannot open");
 
   if (options.load_in_mem) {
-    const auto [first, last] = Sampler::shard(header_.size, rank_, world_);
+    const auto [first, last] = IndexOrder::shard(header_.size, rank_, world_);
     shard_first_ = first;
     shard_ = read_rows(first, last - first, /*collective=*/true);
   }
@@ -96,9 +96,9 @@ Loader::~Loader() {
   if (file_ >= 0) H5Fclose(file_);
 }
 
-void Loader::restore(const SamplerState& state) {
+void Loader::restore(const IndexOrderState& state) {
   if (started_) throw Error("loader: restore() after the first batch");
-  sampler_.restore(state);
+  order_.restore(state);
   consumed_ = state;
 }
 
@@ -144,7 +144,7 @@ torch::Tensor Loader::rows_from_blocks(const std::vector<std::int64_t>& indices)
   return torch::stack(rows);
 }
 
-Batch Loader::read_batch(const std::vector<std::int64_t>& indices, const SamplerState& after) {
+Batch Loader::read_batch(const std::vector<std::int64_t>& indices, const IndexOrderState& after) {
   const auto index = torch::tensor(indices, torch::kInt64);
   torch::Tensor images;
   const auto [lo, hi] = std::minmax_element(indices.begin(), indices.end());
@@ -179,8 +179,8 @@ void Loader::prefetch_loop() {
         cv_.wait(lock, [&] { return stop_ || static_cast<int>(queue_.size()) < options_.prefetch_batches; });
         if (stop_) return;
       }
-      const auto indices = sampler_.next();
-      Batch batch = read_batch(indices, sampler_.state());
+      const auto indices = order_.next();
+      Batch batch = read_batch(indices, order_.state());
       {
         std::lock_guard<std::mutex> lock(mutex_);
         queue_.push_back(std::move(batch));
@@ -203,8 +203,8 @@ Batch Loader::next() {
   if (!started_) start_prefetch();
   Batch batch;
   if (!thread_.joinable()) {
-    const auto indices = sampler_.next();
-    batch = read_batch(indices, sampler_.state());
+    const auto indices = order_.next();
+    batch = read_batch(indices, order_.state());
   } else {
     const auto start = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(mutex_);

@@ -3,7 +3,7 @@
 //   - in memory (data.load_in_mem): the rank's contiguous shard, read once with one collective
 //     hyperslab transfer;
 //   - streaming: a background thread reads the next batches into a bounded queue. The sampler
-//     walks the shard in windows of file-aligned blocks (sampler.h), and the thread reads whole
+//     walks the shard in windows of file-aligned blocks (index_order.h), and the thread reads whole
 //     blocks (about 4 MiB each, one contiguous read) into a small cache, so every image is read
 //     once per epoch in large reads. Transfers are independent so that the ranks' prefetchers
 //     never wait for one another.
@@ -23,7 +23,7 @@
 #include <thread>
 
 #include "data/dataset_file.h"
-#include "data/sampler.h"
+#include "data/index_order.h"
 
 namespace biggan::data {
 
@@ -39,7 +39,7 @@ struct LoaderOptions {
   bool shuffle = true;  // false: each shard in file order
   std::uint64_t seed = 0;
   int prefetch_batches = 4;
-  // Sampler locality (sampler.h). 0: automatic, i.e. streaming uses blocks of about 4 MiB and
+  // Index-order locality (index_order.h). 0: automatic, i.e. streaming uses blocks of about 4 MiB and
   // windows of 16 blocks, in memory a uniform permutation of the shard.
   std::int64_t block_rows = 0;
   std::int64_t window_blocks = 0;
@@ -54,7 +54,7 @@ struct Batch {
   torch::Tensor x;  // float (b, 3, R, R) in [-1, 1]
   torch::Tensor y;  // int64 (b,)
   std::vector<std::int64_t> indices;  // rows of the file, in batch order
-  SamplerState after;  // the sampler state once this batch is consumed (what a checkpoint saves)
+  IndexOrderState after;  // the sampler state once this batch is consumed (what a checkpoint saves)
 };
 
 class Loader {
@@ -66,18 +66,18 @@ class Loader {
   Loader& operator=(const Loader&) = delete;
 
   // Must come before the first next(): continue exactly where a checkpoint stopped.
-  void restore(const SamplerState& state);
+  void restore(const IndexOrderState& state);
   Batch next();
   // The state after the last batch handed out.
-  const SamplerState& state() const { return consumed_; }
+  const IndexOrderState& state() const { return consumed_; }
 
   const DatasetHeader& header() const { return header_; }
-  std::int64_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
+  std::int64_t batches_per_epoch() const { return order_.batches_per_epoch(); }
   // Seconds next() spent waiting for the prefetcher (streaming), summed since construction.
   double wait_seconds() const { return wait_seconds_; }
 
  private:
-  Batch read_batch(const std::vector<std::int64_t>& indices, const SamplerState& after);
+  Batch read_batch(const std::vector<std::int64_t>& indices, const IndexOrderState& after);
   // Rows [first, first + count) of imgs in one read; collective reads need every rank.
   torch::Tensor read_rows(std::int64_t first, std::int64_t count, bool collective);
   torch::Tensor read_block(std::int64_t block);
@@ -89,8 +89,8 @@ class Loader {
   DatasetHeader header_;
   int rank_ = 0;
   int world_ = 1;
-  Sampler sampler_;
-  SamplerState consumed_;
+  IndexOrder order_;
+  IndexOrderState consumed_;
   torch::Tensor labels_;   // int64 (N,)
   torch::Tensor shard_;    // in memory: uint8 (shard size, 3, R, R)
   std::int64_t shard_first_ = 0;

@@ -12,11 +12,11 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/dataset_file.h"
-#include "data/sampler.h"
+#include "data/index_order.h"
 #include "data/sources.h"
 #include "io/h5_tensors.h"
-#include "log/log.h"
-#include "log/progress.h"
+#include "logging/log.h"
+#include "logging/progress.h"
 
 namespace biggan::data {
 
@@ -124,15 +124,15 @@ std::int64_t allreduce_max(std::int64_t v, MPI_Comm comm) {
 // ImageFolder: every rank decodes its slice once; unreadable files are gathered on every
 // rank so all drop the same items.
 std::vector<std::int64_t> find_unreadable(const Source& source, int resolution, int rank, int world, MPI_Comm comm,
-                                          log::Progress* progress) {
-  const auto [first, last] = Sampler::shard(source.size(), rank, world);
+                                          logging::Progress* progress) {
+  const auto [first, last] = IndexOrder::shard(source.size(), rank, world);
   std::vector<std::int64_t> bad;
   for (std::int64_t i = first; i < last; ++i) {
     try {
       source.load(i, resolution);
     } catch (const Error& e) {
       // Why, for the first few of each rank: the summary on rank 0 names the files only.
-      if (bad.size() < 5) log::warn(std::string("unreadable image: ") + e.what());
+      if (bad.size() < 5) logging::warn(std::string("unreadable image: ") + e.what());
       bad.push_back(i);
     }
     if (progress && (i - first) % 64 == 0) progress->update((i - first) * world, "checking");
@@ -166,19 +166,19 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
     resolution = std::max(32, source->native_resolution());
   }
   if (resolution < 4 || resolution > 2048) throw Error("prepare-data: --resolution " + std::to_string(resolution) + " is out of range");
-  const auto style = log::parse_progress_style(o.progress, log::stdout_is_terminal());
+  const auto style = o.progress;
   PrepareReport report;
 
   if (o.source == "imagefolder") {
-    std::unique_ptr<log::Progress> check_progress;
-    if (rank == 0) check_progress = std::make_unique<log::Progress>("check", source->size(), style);
+    std::unique_ptr<logging::Progress> check_progress;
+    if (rank == 0) check_progress = std::make_unique<logging::Progress>("check", source->size(), style);
     const auto bad = find_unreadable(*source, resolution, rank, world, comm, check_progress.get());
     if (check_progress) check_progress->finish(source->size());
     if (!bad.empty()) {
       std::string first_few;
       for (std::size_t i = 0; i < bad.size() && i < 5; ++i) first_few += "\n  " + source->describe(bad[i]);
       if (rank == 0)
-        log::warn("skipping " + std::to_string(bad.size()) + " unreadable image(s); the first:" + first_few);
+        logging::warn("skipping " + std::to_string(bad.size()) + " unreadable image(s); the first:" + first_few);
       source->drop(bad);
       report.skipped = static_cast<std::int64_t>(bad.size());
     }
@@ -233,10 +233,10 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
 
   const hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
   H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-  const auto [first, last] = Sampler::shard(n, rank, world);
+  const auto [first, last] = IndexOrder::shard(n, rank, world);
   const std::int64_t rounds = allreduce_max((last - first + o.chunk_size - 1) / o.chunk_size, comm);
-  std::unique_ptr<log::Progress> progress;
-  if (rank == 0) progress = std::make_unique<log::Progress>("prepare", n, style);
+  std::unique_ptr<logging::Progress> progress;
+  if (rank == 0) progress = std::make_unique<logging::Progress>("prepare", n, style);
   const std::size_t image_bytes = 3 * R * R;
   std::vector<std::uint8_t> buffer(static_cast<std::size_t>(o.chunk_size) * image_bytes);
   const InterruptGuard interrupts;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "logging/progress.h"
+
 namespace biggan::data {
 
 struct PrepareOptions {
@@ -19,7 +21,7 @@ struct PrepareOptions {
   int chunk_size = 500;
   bool shuffle = true;
   std::int64_t seed = 0;
-  std::string progress = "auto";  // bar | lines | none | auto
+  logging::ProgressStyle progress = logging::ProgressStyle::automatic;
 };
 
 struct PrepareReport {

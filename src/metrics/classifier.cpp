@@ -5,9 +5,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/loader.h"
-#include "data/sampler.h"
+#include "data/index_order.h"
 #include "io/h5_tensors.h"
-#include "log/log.h"
+#include "logging/log.h"
 #include "sample/noise.h"
 #include "model/state_dict.h"
 
@@ -36,13 +36,13 @@ torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) { return fc2(featu
 namespace {
 
 // Accuracy and feature moments of real images held by this rank (its shard of the file).
-std::pair<double, Moments> evaluate_real(Classifier& net, const std::string& path, dist::Collectives& collectives) {
+std::pair<double, Moments> evaluate_real(Classifier& net, const std::string& path, distributed::Collectives& collectives) {
   torch::NoGradGuard no_grad;
   net->eval();
   io::H5File file(path, io::H5File::Mode::read);
   const auto imgs = file.read("imgs");
   const auto labels = file.read("labels").to(torch::kInt64);
-  const auto [first, last] = data::Sampler::shard(imgs.size(0), collectives.rank(), collectives.world_size());
+  const auto [first, last] = data::IndexOrder::shard(imgs.size(0), collectives.rank(), collectives.world_size());
   std::int64_t correct = 0;
   MomentAccumulator moments;
   for (std::int64_t i = first; i < last; i += 500) {
@@ -61,13 +61,13 @@ std::pair<double, Moments> evaluate_real(Classifier& net, const std::string& pat
 
 }  // namespace
 
-double train_classifier(const ClassifierTraining& o, dist::Collectives& collectives) {
+double train_classifier(const ClassifierTraining& o, distributed::Collectives& collectives) {
   const auto header = data::inspect_dataset(o.train_path);
   const int classes = header.n_classes > 0 ? header.n_classes
                                            : static_cast<int>(torch::tensor(data::read_labels(o.train_path)).max().item<std::int64_t>() + 1);
   torch::manual_seed(static_cast<std::int64_t>(o.seed));
   Classifier net(classes, header.resolution);
-  dist::broadcast_state(*net, collectives);
+  distributed::broadcast_state(*net, collectives);
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(o.lr));
   data::LoaderOptions lo;
   lo.path = o.train_path;
@@ -87,10 +87,10 @@ double train_classifier(const ClassifierTraining& o, dist::Collectives& collecti
     loss.backward();
     std::vector<torch::Tensor> grads;
     for (auto& p : params) grads.push_back(p.mutable_grad());
-    dist::average_across_ranks(grads, collectives);
+    distributed::average_across_ranks(grads, collectives);
     optimizer.step();
     if (collectives.rank() == 0 && (step + 1) % 100 == 0)
-      log::info("classifier step " + std::to_string(step + 1) + "/" + std::to_string(steps) + " loss " +
+      logging::info("classifier step " + std::to_string(step + 1) + "/" + std::to_string(steps) + " loss " +
                 std::to_string(loss.item<double>()));
   }
   ClassifierFile file;
@@ -134,11 +134,11 @@ ClassifierFile load_classifier(const std::string& path) {
 }
 
 GeneratorScore score_generator(model::Generator& G, const ClassifierFile& c, std::int64_t samples, int batch_size,
-                               std::uint64_t seed, dist::Collectives& collectives) {
+                               std::uint64_t seed, distributed::Collectives& collectives) {
   torch::NoGradGuard no_grad;
   const auto device = G->parameters().front().device();
   const int classes = c.net->n_classes;
-  const auto [first, last] = data::Sampler::shard(samples, collectives.rank(), collectives.world_size());
+  const auto [first, last] = data::IndexOrder::shard(samples, collectives.rank(), collectives.world_size());
   const auto dim_z = G->dim_z;
   Classifier net = c.net;  // a handle to the same module; forward is not const
   std::int64_t correct = 0;
@@ -166,13 +166,6 @@ std::int64_t count_correct(const torch::Tensor& logits, const torch::Tensor& lab
   if (logits.dim() != 2 || labels.dim() != 1 || logits.size(0) != labels.size(0))
     throw Error("count_correct: expected logits (N, C) and labels (N,)");
   return (logits.argmax(1) == labels.to(logits.device())).sum().item<std::int64_t>();
-}
-
-std::string default_classifier_path(const config::Config& config) {
-  std::string path = config.derived.dataset_path;
-  const auto dot = path.rfind('.');
-  if (dot != std::string::npos && path.find('/', dot) == std::string::npos) path = path.substr(0, dot);
-  return path + "_classifier.h5";
 }
 
 }  // namespace biggan::metrics

@@ -8,8 +8,7 @@
 
 #include <string>
 
-#include "config/config.h"
-#include "dist/collectives.h"
+#include "distributed/collectives.h"
 #include "metrics/frechet.h"
 #include "model/networks.h"
 
@@ -42,7 +41,7 @@ struct ClassifierTraining {
 
 // Trains on every rank's shard (gradients averaged), evaluates on the test split, stores the
 // weights, the test accuracy and the real feature moments (HDF5). Returns the test accuracy.
-double train_classifier(const ClassifierTraining& options, dist::Collectives& collectives);
+double train_classifier(const ClassifierTraining& options, distributed::Collectives& collectives);
 ClassifierFile load_classifier(const std::string& path);
 void save_classifier(const std::string& path, const ClassifierFile& file);
 
@@ -54,12 +53,9 @@ struct GeneratorScore {
 
 // `samples` class-balanced samples (class i % n_classes) shared over the ranks; collective.
 GeneratorScore score_generator(model::Generator& G, const ClassifierFile& classifier, std::int64_t samples,
-                               int batch_size, std::uint64_t seed, dist::Collectives& collectives);
+                               int batch_size, std::uint64_t seed, distributed::Collectives& collectives);
 
 // Samples whose arg-max class is their label.
 std::int64_t count_correct(const torch::Tensor& logits, const torch::Tensor& labels);
-
-// Where the classifier of a dataset lives by default: <dataset>_classifier.h5 beside it.
-std::string default_classifier_path(const config::Config& config);
 
 }  // namespace biggan::metrics

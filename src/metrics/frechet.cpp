@@ -16,7 +16,7 @@ void MomentAccumulator::add(const torch::Tensor& features) {
   count_ += f.size(0);
 }
 
-Moments MomentAccumulator::finalize(dist::Collectives& collectives) const {
+Moments MomentAccumulator::finalize(distributed::Collectives& collectives) const {
   if (!sum_.defined()) throw Error("moments: no features were added");
   torch::Tensor sum = sum_.clone(), outer = outer_.clone();
   torch::Tensor count = torch::tensor({count_}, torch::kInt64);

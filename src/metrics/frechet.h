@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "dist/collectives.h"
+#include "distributed/collectives.h"
 
 namespace biggan::metrics {
 
@@ -19,7 +19,7 @@ struct Moments {
 class MomentAccumulator {
  public:
   void add(const torch::Tensor& features);  // (N, D), any float dtype
-  Moments finalize(dist::Collectives& collectives) const;  // collective
+  Moments finalize(distributed::Collectives& collectives) const;  // collective
 
  private:
   torch::Tensor sum_, outer_;

@@ -148,12 +148,6 @@ struct InceptionAux : torch::nn::Module {
 
 }  // namespace
 
-InceptionFlavour parse_inception_flavour(const std::string& name) {
-  if (name == "torchvision") return InceptionFlavour::torchvision;
-  if (name == "fid") return InceptionFlavour::fid;
-  throw Error("unknown Inception flavour '" + name + "' (torchvision | fid)");
-}
-
 std::string to_string(InceptionFlavour flavour) { return flavour == InceptionFlavour::fid ? "fid" : "torchvision"; }
 
 BasicConv2dImpl::BasicConv2dImpl(std::int64_t in, std::int64_t out, torch::ExpandingArray<2> kernel,

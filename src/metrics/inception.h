@@ -15,11 +15,10 @@
 
 #include <string>
 
+#include "metrics/inception_flavour.h"
+
 namespace biggan::metrics {
 
-enum class InceptionFlavour { torchvision, fid };
-InceptionFlavour parse_inception_flavour(const std::string& name);  // "torchvision" | "fid"
-std::string to_string(InceptionFlavour flavour);
 
 // Conv (no bias) + BatchNorm (eps 0.001) + ReLU, named conv / bn as in torchvision.
 struct BasicConv2dImpl : torch::nn::Module {

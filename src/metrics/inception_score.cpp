@@ -46,4 +46,30 @@ InceptionScore inception_score(const torch::Tensor& logits, int splits) {
   return score_from_split_sums(class_sums, entropy, chunk);
 }
 
+InceptionScoreAccumulator::InceptionScoreAccumulator(std::int64_t total, int splits)
+    : total_(total), chunk_(splits > 0 ? total / splits : 0), splits_(splits) {
+  if (splits < 1) throw Error("Inception Score: splits must be >= 1, got " + std::to_string(splits));
+  if (chunk_ < 1)
+    throw Error("Inception Score: " + std::to_string(total) + " samples cannot make " + std::to_string(splits) + " splits");
+  entropy_ = torch::zeros({splits}, torch::kFloat64);
+}
+
+void InceptionScoreAccumulator::add(const torch::Tensor& logits, std::int64_t global_offset) {
+  const torch::Tensor log_p = torch::log_softmax(logits.detach().to(torch::kCPU, torch::kFloat64), 1);
+  if (!class_sums_.defined()) class_sums_ = torch::zeros({splits_, log_p.size(1)}, torch::kFloat64);
+  add_split_sums(log_p, global_offset, chunk_, class_sums_, entropy_);
+}
+
+InceptionScore InceptionScoreAccumulator::finalize(distributed::Collectives& collectives) const {
+  // A rank without samples learns the class count from the others.
+  torch::Tensor width = torch::tensor({class_sums_.defined() ? class_sums_.size(1) : 0}, torch::kInt64);
+  collectives.allreduce_(width, distributed::ReduceOp::max);
+  torch::Tensor sums = class_sums_.defined() ? class_sums_.clone()
+                                             : torch::zeros({splits_, width.item<std::int64_t>()}, torch::kFloat64);
+  torch::Tensor entropy = entropy_.clone();
+  collectives.allreduce_(sums);
+  collectives.allreduce_(entropy);
+  return score_from_split_sums(sums, entropy, chunk_);
+}
+
 }  // namespace biggan::metrics

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "distributed/collectives.h"
+
 namespace biggan::metrics {
 
 struct InceptionScore {
@@ -22,5 +24,20 @@ void add_split_sums(const torch::Tensor& log_p, std::int64_t first, std::int64_t
 // The score from those sums: per split S_c = sum_i p_ic and H = sum_i sum_c p_ic log p_ic give
 // KL sum = H - sum_c S_c log(S_c / chunk).
 InceptionScore score_from_split_sums(const torch::Tensor& class_sums, const torch::Tensor& entropy, std::int64_t chunk);
+
+// BigGAN-PyTorch's IS over `total` samples in global order: split k holds the samples with
+// global index in [k * (total / splits), (k + 1) * (total / splits)); the rest is ignored.
+// It keeps the per-split sums above, which add up over ranks.
+class InceptionScoreAccumulator {
+ public:
+  InceptionScoreAccumulator(std::int64_t total, int splits);
+  void add(const torch::Tensor& logits, std::int64_t global_offset);
+  InceptionScore finalize(distributed::Collectives& collectives) const;  // collective
+
+ private:
+  std::int64_t total_, chunk_;
+  int splits_;
+  torch::Tensor class_sums_, entropy_;  // float64 (splits, classes), (splits)
+};
 
 }  // namespace biggan::metrics

@@ -19,14 +19,16 @@ int group_count(std::int64_t channels) {
 }
 }  // namespace
 
-NormKind norm_kind(const std::string& norm_style, bool mybn, bool cross_replica) {
+NormKind norm_kind(NormStyle norm_style, bool mybn, bool cross_replica) {
   if (cross_replica) return NormKind::cross_replica;
   if (mybn) return NormKind::mybn;
-  if (norm_style == "bn") return NormKind::bn;
-  if (norm_style == "in") return NormKind::in;
-  if (norm_style == "gn") return NormKind::gn;
-  if (norm_style == "nonorm") return NormKind::nonorm;
-  throw Error("unknown norm_style '" + norm_style + "' (bn, in, gn, nonorm)");
+  switch (norm_style) {
+    case NormStyle::bn: return NormKind::bn;
+    case NormStyle::in: return NormKind::in;
+    case NormStyle::gn: return NormKind::gn;
+    case NormStyle::nonorm: return NormKind::nonorm;
+  }
+  throw Error("norm_kind: invalid NormStyle " + std::to_string(static_cast<int>(norm_style)));
 }
 
 Normalizer::Normalizer(torch::nn::Module& owner, NormKind kind, std::int64_t channels, double eps, double momentum)

@@ -17,12 +17,13 @@
 #include <memory>
 #include <string>
 
+#include "model/options.h"
 #include "model/spectral_norm.h"
 
 namespace biggan::model {
 
 enum class NormKind { bn, in, gn, nonorm, mybn, cross_replica };
-NormKind norm_kind(const std::string& norm_style, bool mybn, bool cross_replica);
+NormKind norm_kind(NormStyle norm_style, bool mybn, bool cross_replica);
 
 // Sums per-channel statistics across ranks for cross-replica BN. Single process: identity.
 // The distributed trainer installs an MPI/NCCL one whose backward also allreduces.

@@ -28,7 +28,7 @@ void make_bottleneck(torch::nn::Module& owner, const LayerFactory& conv, std::in
 
 torch::Tensor activate(const torch::Tensor& x, Activation a) {
   // In-place ReLU saves memory where the input is not needed again (the original's inplace_relu).
-  return a == Activation::inplace_relu ? x.relu_() : torch::relu(x);
+  return a == Activation::relu ? torch::relu(x) : x.relu_();
 }
 
 AttentionImpl::AttentionImpl(std::int64_t ch_, const LayerFactory& conv) : ch(ch_) {

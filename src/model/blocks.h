@@ -5,11 +5,11 @@
 #include <torch/torch.h>
 
 #include "model/batch_norm.h"
+#include "model/options.h"
 #include "model/spectral_norm.h"
 
 namespace biggan::model {
 
-enum class Activation { relu, inplace_relu };
 torch::Tensor activate(const torch::Tensor& x, Activation a);
 
 // Builds the ccbn of a block with the generator's conditioning settings.

@@ -9,12 +9,6 @@ namespace biggan::model {
 
 namespace {
 
-Activation activation_of(const std::string& nl) {
-  if (nl == "relu") return Activation::relu;
-  if (nl == "inplace_relu" || nl == "ir") return Activation::inplace_relu;
-  throw Error("unknown activation '" + nl + "' (relu, inplace_relu, ir)");
-}
-
 bool has_attention(const std::vector<int>& list, int resolution) {
   return std::find(list.begin(), list.end(), resolution) != list.end();
 }
@@ -32,34 +26,35 @@ void register_stages(torch::nn::Module& owner, const std::vector<std::vector<std
 
 }  // namespace
 
-GeneratorImpl::GeneratorImpl(const config::Config& c)
-    : deep(c.model.model == "BigGANdeep"),
-      hier(c.model.hier),
-      G_shared(c.model.G_shared),
-      dim_z(c.derived.dim_z),
-      z_chunk_size(c.derived.z_chunk_size),
-      bottom_width(c.model.bottom_width),
-      act(activation_of(c.model.G_nl)) {
-  const auto& m = c.model;
+GeneratorImpl::GeneratorImpl(const GeneratorOptions& o)
+    : deep(o.architecture == Architecture::BigGANdeep),
+      hier(o.hier),
+      G_shared(o.shared),
+      dim_z(o.dim_z),
+      z_chunk_size(o.z_chunk_size),
+      bottom_width(o.bottom_width),
+      n_classes(o.n_classes),
+      resolution(o.resolution),
+      act(o.activation) {
   LayerFactory layers;
-  layers.spectral = m.G_param == "SN";
-  layers.sn = {m.num_G_SVs, m.num_G_SV_itrs, m.SN_eps};
-  const int shared_dim = c.derived.shared_dim;
-  const auto arch = G_arch(m.G_ch, c.derived.resolution);
-  const NormKind kind = norm_kind(m.norm_style, m.mybn, m.cross_replica);
+  layers.spectral = o.param == Parameterization::SN;
+  layers.sn = o.sn;
+  const int shared_dim = o.shared_dim;
+  const auto arch = G_arch(o.ch, o.resolution);
+  const NormKind kind = norm_kind(o.norm_style, o.mybn, o.cross_replica);
 
   CCBNFactory bn;
   bn.shared = G_shared;
   bn.linear = layers;
   bn.kind = kind;
-  bn.eps = m.BN_eps;
+  bn.eps = o.BN_eps;
   if (deep)
     bn.input_size = shared_dim + dim_z;
   else
-    bn.input_size = G_shared ? shared_dim + z_chunk_size : c.derived.n_classes;
+    bn.input_size = G_shared ? shared_dim + z_chunk_size : o.n_classes;
 
-  if (G_shared) shared_embedding = register_module("shared", torch::nn::Embedding(c.derived.n_classes, shared_dim));
-  const int num_slots = hier && !deep ? c.derived.num_slots : 1;
+  if (G_shared) shared_embedding = register_module("shared", torch::nn::Embedding(o.n_classes, shared_dim));
+  const int num_slots = hier && !deep ? o.num_slots : 1;
   const std::int64_t linear_in = deep ? dim_z + shared_dim : dim_z / num_slots;
   linear = layers.linear(linear_in, static_cast<std::int64_t>(arch[0].in_channels) * bottom_width * bottom_width);
   register_module("linear", linear.ptr());
@@ -71,13 +66,13 @@ GeneratorImpl::GeneratorImpl(const config::Config& c)
       // G_depth blocks per stage, each its own outer entry; all but the last keep the channels
       // and resolution, the last upsamples and changes channels. For depth 2 this is exactly
       // the original; depth 1 and >= 3 crash there and work here.
-      for (int d = 0; d < m.G_depth; ++d) {
-        const bool last = d == m.G_depth - 1;
+      for (int d = 0; d < o.depth; ++d) {
+        const bool last = d == o.depth - 1;
         stages.push_back({std::make_shared<DeepGBlockImpl>(s.in_channels, last ? s.out_channels : s.in_channels, layers,
                                                            bn, act, last && s.resample)});
       }
     }
-    if (has_attention(c.derived.G_attn, s.resolution))
+    if (has_attention(o.attention, s.resolution))
       stages.back().push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
   }
   register_stages(*this, stages);
@@ -90,7 +85,7 @@ GeneratorImpl::GeneratorImpl(const config::Config& c)
   output->push_back("2", output_conv);
   register_module("output_layer", output);
 
-  if (!m.skip_init) init_weights(*this, m.G_init);
+  if (!o.skip_init) init_weights(*this, o.init);
 }
 
 torch::Tensor GeneratorImpl::shared(const torch::Tensor& labels) {
@@ -142,39 +137,38 @@ void GeneratorImpl::set_stats_reducer(const StatsReducer& reducer) {
   }
 }
 
-DiscriminatorImpl::DiscriminatorImpl(const config::Config& c)
-    : deep(c.model.model == "BigGANdeep"), act(activation_of(c.model.D_nl)) {
-  const auto& m = c.model;
+DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& o)
+    : deep(o.architecture == Architecture::BigGANdeep), act(o.activation) {
   LayerFactory layers;  // D is always spectrally normalised
-  layers.sn = {m.num_D_SVs, m.num_D_SV_itrs, m.SN_eps};
+  layers.sn = o.sn;
   std::vector<StageSpec> arch;
   if (!deep) {
-    arch = D_arch(m.D_ch, c.derived.resolution);
+    arch = D_arch(o.ch, o.resolution);
     for (std::size_t i = 0; i < arch.size(); ++i) {
       const auto& s = arch[i];
-      stages.push_back({std::make_shared<DBlockImpl>(s.in_channels, s.out_channels, layers, m.D_wide,
+      stages.push_back({std::make_shared<DBlockImpl>(s.in_channels, s.out_channels, layers, o.wide,
                                                      /*preactivation=*/i > 0, act, s.resample)});
-      if (has_attention(c.derived.D_attn, s.resolution))
+      if (has_attention(o.attention, s.resolution))
         stages.back().push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
     }
   } else {
-    arch = deep_D_arch(m.D_ch, c.derived.resolution);
+    arch = deep_D_arch(o.ch, o.resolution);
     input_conv = layers.conv(3, arch[0].in_channels);
     register_module("input_conv", input_conv.ptr());
     for (const auto& s : arch) {
       std::vector<std::shared_ptr<torch::nn::Module>> stage;
-      for (int d = 0; d < m.D_depth; ++d)
+      for (int d = 0; d < o.depth; ++d)
         stage.push_back(std::make_shared<DeepDBlockImpl>(d == 0 ? s.in_channels : s.out_channels, s.out_channels, layers,
                                                          act, s.resample && d == 0));
-      if (has_attention(c.derived.D_attn, s.resolution)) stage.push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
+      if (has_attention(o.attention, s.resolution)) stage.push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
       stages.push_back(stage);
     }
   }
   register_stages(*this, stages);
   linear = layers.linear(arch.back().out_channels, 1);
   register_module("linear", linear.ptr());
-  embed = register_module("embed", SNEmbedding(c.derived.n_classes, arch.back().out_channels, layers.sn));
-  if (!m.skip_init) init_weights(*this, m.D_init);
+  embed = register_module("embed", SNEmbedding(o.n_classes, arch.back().out_channels, layers.sn));
+  if (!o.skip_init) init_weights(*this, o.init);
 }
 
 torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& y) {
@@ -192,9 +186,7 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Te
   return out + torch::sum(embed->forward(y) * h, 1, /*keepdim=*/true);
 }
 
-void init_weights(torch::nn::Module& net, const std::string& init) {
-  if (init != "ortho" && init != "N02" && init != "glorot" && init != "xavier")
-    throw Error("unknown init '" + init + "' (ortho, N02, glorot, xavier)");
+void init_weights(torch::nn::Module& net, WeightInit init) {
   torch::NoGradGuard no_grad;
   // modules(include_self) needs the module in a shared_ptr, which it is not yet inside its
   // constructor; collect self by hand.
@@ -209,9 +201,12 @@ void init_weights(torch::nn::Module& net, const std::string& init) {
     else if (auto* l = dynamic_cast<torch::nn::LinearImpl*>(m)) w = l->weight;
     else if (auto* em = dynamic_cast<torch::nn::EmbeddingImpl*>(m)) w = em->weight;
     if (!w.defined()) continue;
-    if (init == "ortho") torch::nn::init::orthogonal_(w);
-    else if (init == "N02") w.normal_(0, 0.02);
-    else torch::nn::init::xavier_uniform_(w);
+    switch (init) {
+      case WeightInit::ortho: torch::nn::init::orthogonal_(w); break;
+      case WeightInit::N02: w.normal_(0, 0.02); break;
+      case WeightInit::glorot:
+      case WeightInit::xavier: torch::nn::init::xavier_uniform_(w); break;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 // Generator and Discriminator for BigGAN and BigGAN-deep (BigGAN.py, BigGANdeep.py),
-// built from the resolved config. Parameters and buffers carry BigGAN-PyTorch's state_dict
+// built from their option structs (model/options.h). Parameters and buffers carry BigGAN-PyTorch's state_dict
 // names, so weights convert key for key.
 #pragma once
 
@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "model/batch_norm.h"
 #include "model/blocks.h"
+#include "model/options.h"
 
 namespace biggan::model {
 
 struct GeneratorImpl : torch::nn::Module {
-  explicit GeneratorImpl(const config::Config& config);
+  explicit GeneratorImpl(const GeneratorOptions& options);
   // z: (N, dim_z); y: shared(labels) (N, shared_dim) when G_shared, else int64 labels (N,).
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& y);
   // The class conditioning the caller passes to forward (the original's G.shared): the shared
@@ -29,6 +29,7 @@ struct GeneratorImpl : torch::nn::Module {
 
   bool deep, hier, G_shared;
   int dim_z, z_chunk_size, bottom_width;
+  int n_classes, resolution;  // what samplers draw labels from and what G produces
   torch::nn::Embedding shared_embedding{nullptr};
   torch::nn::AnyModule linear;
   std::vector<std::vector<std::shared_ptr<torch::nn::Module>>> stages;  // [block, attention?]
@@ -39,7 +40,7 @@ struct GeneratorImpl : torch::nn::Module {
 TORCH_MODULE(Generator);
 
 struct DiscriminatorImpl : torch::nn::Module {
-  explicit DiscriminatorImpl(const config::Config& config);
+  explicit DiscriminatorImpl(const DiscriminatorOptions& options);
   // x: (N, 3, R, R) in [-1, 1]; y: int64 labels (N,). Returns (N, 1).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y);
 
@@ -52,10 +53,9 @@ struct DiscriminatorImpl : torch::nn::Module {
 };
 TORCH_MODULE(Discriminator);
 
-// Re-initialises every Conv2d/Linear/Embedding weight (SN ones included) with `init`
-// (ortho | N02 | glorot | xavier), like BigGAN-PyTorch's init_weights. Biases keep
-// PyTorch's default init. Throws on an unknown name.
-void init_weights(torch::nn::Module& net, const std::string& init);
+// Re-initialises every Conv2d/Linear/Embedding weight (SN ones included) with `init`, like
+// BigGAN-PyTorch's init_weights. Biases keep PyTorch's default init.
+void init_weights(torch::nn::Module& net, WeightInit init);
 
 std::int64_t parameter_count(const torch::nn::Module& net);
 

@@ -9,15 +9,11 @@
 
 #include <torch/torch.h>
 
+#include "model/options.h"
+
 #include <vector>
 
 namespace biggan::model {
-
-struct SNOptions {
-  int num_svs = 1;
-  int num_itrs = 1;
-  double eps = 1e-12;
-};
 
 // The power-iteration state shared by the three SN layers; owns nothing, the buffers live on
 // the module that calls register_buffers().

@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
-#include "data/sampler.h"
+#include "data/index_order.h"
 #include "io/h5_tensors.h"
 #include "io/npz.h"
-#include "log/progress.h"
+#include "logging/progress.h"
 #include "sample/noise.h"
 
 namespace biggan::sample {
@@ -16,24 +16,24 @@ torch::Tensor to_uint8(const torch::Tensor& images) {
   return ((images.detach().to(torch::kCPU, torch::kFloat32) + 1) * 127.5).round().clamp(0, 255).to(torch::kUInt8);
 }
 
-std::string export_samples(model::Generator& G, const config::Config& c, const std::string& folder,
-                           const ExportOptions& o, dist::Collectives& collectives) {
+std::string export_samples(model::Generator& G, const std::string& folder, const ExportOptions& o,
+                           distributed::Collectives& collectives) {
   torch::NoGradGuard no_grad;
   const int rank = collectives.rank(), world = collectives.world_size();
   if (rank == 0) fs::create_directories(folder);
   collectives.context().barrier();
-  const auto [first, last] = data::Sampler::shard(o.count, rank, world);
+  const auto [first, last] = data::IndexOrder::shard(o.count, rank, world);
   const auto device = G->parameters().front().device();
-  std::unique_ptr<log::Progress> progress;
+  std::unique_ptr<logging::Progress> progress;
   if (o.progress && rank == 0)
-    progress = std::make_unique<log::Progress>("samples", last - first,
-                                               log::parse_progress_style("auto", log::stdout_is_terminal()));
+    progress = std::make_unique<logging::Progress>("samples", last - first,
+                                               logging::ProgressStyle::automatic);
   std::vector<torch::Tensor> xs, ys;
   for (std::int64_t i = first; i < last; i += o.batch_size) {
     const std::int64_t n = std::min(o.batch_size, last - i);
     // Keyed by index: the same file on any number of ranks.
     const auto latents =
-        keyed_latents(LatentPurpose::samples_export, o.seed, i, n, c.derived.dim_z, c.derived.n_classes, o.z_var, o.truncation);
+        keyed_latents(LatentPurpose::samples_export, o.seed, i, n, G->dim_z, G->n_classes, o.z_var, o.truncation);
     const auto z = latents.z.to(device);
     const auto y = latents.y;
     xs.push_back(to_uint8(G->forward(z, G->shared(y.to(device)))));
@@ -44,7 +44,7 @@ std::string export_samples(model::Generator& G, const config::Config& c, const s
   const std::string part = folder + "/.part" + std::to_string(rank) + ".h5";
   {
     io::H5File out(part, io::H5File::Mode::create);
-    const auto R = c.derived.resolution;
+    const auto R = G->resolution;
     out.write("x", xs.empty() ? torch::empty({0, 3, R, R}, torch::kUInt8) : torch::cat(xs));
     out.write("y", ys.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(ys));
   }

@@ -5,8 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "config/config.h"
-#include "dist/collectives.h"
+#include "distributed/collectives.h"
 #include "model/networks.h"
 
 namespace biggan::sample {
@@ -27,7 +26,7 @@ torch::Tensor to_uint8(const torch::Tensor& images);
 // Rank r generates its contiguous share into <folder>/.part<r>.h5; rank 0 joins the parts into
 // <folder>/samples.npz and <folder>/samples.h5 (both atomic) and removes them. Collective.
 // Returns the .npz path.
-std::string export_samples(model::Generator& G, const config::Config& config, const std::string& folder,
-                           const ExportOptions& options, dist::Collectives& collectives);
+std::string export_samples(model::Generator& G, const std::string& folder, const ExportOptions& options,
+                           distributed::Collectives& collectives);
 
 }  // namespace biggan::sample

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "image/image.h"
+#include "sample/generate.h"
 #include "sample/noise.h"
 
 namespace biggan::sample {
@@ -74,19 +75,6 @@ void write_grid(const std::string& path, const torch::Tensor& images, int column
   image::write_png(path, make_grid(images, columns));
 }
 
-torch::Tensor generate(model::Generator& G, const torch::Tensor& z, const torch::Tensor& y, int batch_size) {
-  torch::NoGradGuard no_grad;
-  const auto device = G->parameters().front().device();
-  std::vector<torch::Tensor> out;
-  for (std::int64_t start = 0; start < z.size(0); start += batch_size) {
-    const auto n = std::min<std::int64_t>(batch_size, z.size(0) - start);
-    const auto zb = z.narrow(0, start, n).to(device);
-    const auto yb = y.narrow(0, start, n).to(device);
-    out.push_back(G->forward(zb, G->shared(yb)).to(torch::kCPU));
-  }
-  return torch::cat(out);
-}
-
 namespace {
 
 // Rows of `rows` pairs of endpoints with `midpoints` steps between them: (rows * (m + 2), ...).
@@ -98,38 +86,37 @@ torch::Tensor interpolate(const torch::Tensor& a, const torch::Tensor& b, int mi
 
 }  // namespace
 
-std::vector<std::string> write_sheets(model::Generator& G, const config::Config& config, const std::string& folder,
-                                      const SheetSettings& s) {
+std::vector<std::string> write_sheets(model::Generator& G, const std::string& folder, const SheetSettings& s) {
   std::filesystem::create_directories(folder);
   std::vector<std::string> written;
-  const auto& d = config.derived;
+  const int n_classes = G->n_classes, dim_z = G->dim_z;
   auto gen = at::detail::createCPUGenerator(s.seed);
   const auto device = G->parameters().front().device();
   torch::NoGradGuard no_grad;
   GridWriter writer;
 
   // Class sheets: classes_per_sheet rows of samples_per_class images of one class each.
-  const int per_sheet = std::max(1, std::min(s.classes_per_sheet, d.n_classes));
-  for (int first = 0, sheet = 0; s.class_sheets && first < d.n_classes; first += per_sheet, ++sheet) {
-    const int classes = std::min(per_sheet, d.n_classes - first);
+  const int per_sheet = std::max(1, std::min(s.classes_per_sheet, n_classes));
+  for (int first = 0, sheet = 0; s.class_sheets && first < n_classes; first += per_sheet, ++sheet) {
+    const int classes = std::min(per_sheet, n_classes - first);
     const auto y = torch::arange(first, first + classes, torch::kInt64).repeat_interleave(s.samples_per_class);
-    const auto z = sample_z(y.size(0), d.dim_z, s.z_var, s.truncation, gen);
+    const auto z = sample_z(y.size(0), dim_z, s.z_var, s.truncation, gen);
     const std::string path = folder + "/samples" + std::to_string(sheet) + ".png";
     writer.add(path, generate(G, z, y, s.batch_size), s.samples_per_class);
     written.push_back(path);
   }
 
   // Interpolations work on the shared embedding, so they need G_shared (as in the original).
-  if (!config.model.G_shared || !s.interpolations) {
+  if (!G->G_shared || !s.interpolations) {
     writer.finish();
     return written;
   }
   const int cols = s.interp_midpoints + 2;
   const auto interp = [&](bool fix_z, bool fix_y, const std::string& name) {
-    const auto z0 = sample_z(s.interp_rows, d.dim_z, s.z_var, s.truncation, gen);
-    const auto z1 = fix_z ? z0 : sample_z(s.interp_rows, d.dim_z, s.z_var, s.truncation, gen);
-    const auto y0 = torch::randint(0, d.n_classes, {s.interp_rows}, gen, torch::kInt64);
-    const auto y1 = fix_y ? y0 : torch::randint(0, d.n_classes, {s.interp_rows}, gen, torch::kInt64);
+    const auto z0 = sample_z(s.interp_rows, dim_z, s.z_var, s.truncation, gen);
+    const auto z1 = fix_z ? z0 : sample_z(s.interp_rows, dim_z, s.z_var, s.truncation, gen);
+    const auto y0 = torch::randint(0, n_classes, {s.interp_rows}, gen, torch::kInt64);
+    const auto y1 = fix_y ? y0 : torch::randint(0, n_classes, {s.interp_rows}, gen, torch::kInt64);
     const auto zs = interpolate(z0, z1, s.interp_midpoints).to(device);
     const auto e0 = G->shared(y0.to(device)), e1 = G->shared(y1.to(device));
     const auto ys = interpolate(e0, e1, s.interp_midpoints);
@@ -149,11 +136,10 @@ std::vector<std::string> write_sheets(model::Generator& G, const config::Config&
   return written;
 }
 
-void write_random_sheet(model::Generator& G, const config::Config& config, const std::string& path, int count,
-                        const SheetSettings& s) {
+void write_random_sheet(model::Generator& G, const std::string& path, int count, const SheetSettings& s) {
   auto gen = at::detail::createCPUGenerator(s.seed + 1);
-  const auto z = sample_z(count, config.derived.dim_z, s.z_var, s.truncation, gen);
-  const auto y = torch::randint(0, config.derived.n_classes, {count}, gen, torch::kInt64);
+  const auto z = sample_z(count, G->dim_z, s.z_var, s.truncation, gen);
+  const auto y = torch::randint(0, G->n_classes, {count}, gen, torch::kInt64);
   const int columns = std::max(1, static_cast<int>(std::sqrt(static_cast<double>(count))));
   write_grid(path, generate(G, z, y, s.batch_size), columns);
 }

@@ -7,16 +7,12 @@
 
 #include <string>
 
-#include "config/config.h"
 #include "model/networks.h"
 
 namespace biggan::sample {
 
 // images: (N, 3, H, W) in [-1, 1]; `columns` per row, 2 px black padding. Written atomically.
 void write_grid(const std::string& path, const torch::Tensor& images, int columns);
-
-// G(z, shared(y)) in eval or train mode as set by the caller, in batches, on G's device.
-torch::Tensor generate(model::Generator& G, const torch::Tensor& z, const torch::Tensor& y, int batch_size);
 
 struct SheetSettings {
   int classes_per_sheet = 10;
@@ -34,12 +30,10 @@ struct SheetSettings {
 // Writes <folder>/samples<i>.png (one row per class) and, when G has a shared embedding, the
 // interpolation sheets interpZY0.png (both move), interpZ0.png (the class stays, z moves) and
 // interpY0.png (z stays, the class moves), BigGAN-PyTorch's names. Returns the files written.
-std::vector<std::string> write_sheets(model::Generator& G, const config::Config& config, const std::string& folder,
-                                      const SheetSettings& settings);
+std::vector<std::string> write_sheets(model::Generator& G, const std::string& folder, const SheetSettings& settings);
 
 // A grid of `count` samples of random classes (BigGAN-PyTorch's random_samples), sqrt(count)
 // columns.
-void write_random_sheet(model::Generator& G, const config::Config& config, const std::string& path, int count,
-                        const SheetSettings& settings);
+void write_random_sheet(model::Generator& G, const std::string& path, int count, const SheetSettings& settings);
 
 }  // namespace biggan::sample

@@ -4,16 +4,16 @@
 
 namespace biggan::sample {
 
-void accumulate_standing_stats(model::Generator& G, const config::Config& c, int batches, std::int64_t batch_size,
-                               std::uint64_t seed, double z_var, double truncation) {
+void accumulate_standing_stats(model::Generator& G, int batches, std::int64_t batch_size, std::uint64_t seed,
+                               double z_var, double truncation) {
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(seed);
   const auto device = G->parameters().front().device();
   G->train();
   G->begin_standing_stats();
   for (int i = 0; i < batches; ++i) {
-    const auto z = sample_z(batch_size, c.derived.dim_z, z_var, truncation, gen).to(device);
-    const auto y = torch::randint(0, c.derived.n_classes, {batch_size}, gen, torch::kInt64).to(device);
+    const auto z = sample_z(batch_size, G->dim_z, z_var, truncation, gen).to(device);
+    const auto y = torch::randint(0, G->n_classes, {batch_size}, gen, torch::kInt64).to(device);
     G->forward(z, G->shared(y));
   }
   G->end_standing_stats();

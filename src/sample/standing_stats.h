@@ -4,7 +4,6 @@
 
 #include <cstdint>
 
-#include "config/config.h"
 #include "model/networks.h"
 
 namespace biggan::sample {
@@ -12,7 +11,7 @@ namespace biggan::sample {
 // Noise from its own generator seeded with `seed`: the global RNG (and so training) is not
 // touched, and every rank computes the same statistics. z_var and truncation as in sample_z,
 // so the statistics match the latents they will be used with (TFHub's advice per truncation).
-void accumulate_standing_stats(model::Generator& G, const config::Config& config, int batches, std::int64_t batch_size,
-                               std::uint64_t seed, double z_var = 1.0, double truncation = 0.0);
+void accumulate_standing_stats(model::Generator& G, int batches, std::int64_t batch_size, std::uint64_t seed,
+                               double z_var = 1.0, double truncation = 0.0);
 
 }  // namespace biggan::sample

@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include "config/module_options.h"
 #include "core/error.h"
 
 namespace biggan::train {
@@ -64,7 +65,7 @@ double total_norm(const std::vector<torch::Tensor>& grads) {
 
 // Averages gradients over ranks, then adds the ortho term (identical on every rank).
 void synchronise_gradients(torch::nn::Module& net, double ortho, const std::vector<torch::Tensor>& ortho_skip,
-                           dist::Collectives& collectives) {
+                           distributed::Collectives& collectives) {
   average_across_ranks(gradients(net), collectives);
   if (ortho > 0) add_ortho_gradient(net, ortho, ortho_skip);
 }
@@ -80,12 +81,12 @@ std::string MicroStep::tag() const {
 }
 
 Gan::Gan(const config::Config& config, const torch::Device& device) {
-  G = model::Generator(config);
-  D = model::Discriminator(config);
+  G = model::Generator(config::generator_options(config));
+  D = model::Discriminator(config::discriminator_options(config));
   G->to(device);
   D->to(device);
   if (config.train.ema) {
-    G_ema = model::Generator(config);
+    G_ema = model::Generator(config::generator_options(config));
     G_ema->to(device);
     update_ema(G, G_ema, 0.0, 0, 0);  // utils.ema copies G at construction
     for (auto& p : G_ema->parameters()) p.set_requires_grad(false);
@@ -98,15 +99,15 @@ Gan::Gan(const config::Config& config, const torch::Device& device) {
 }
 
 IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch::Tensor& x, const torch::Tensor& y,
-                                 const NoiseSource& noise, dist::Collectives& collectives) {
+                                 const NoiseSource& noise, distributed::Collectives& collectives) {
   auto& G = gan.G;
   auto& D = gan.D;
   const auto& t = c.train;
   const auto& d = c.derived;
   const std::int64_t bs = t.batch_size;
   const auto device = x.device();
-  const bool G_bf16 = c.model.G_precision == "bf16" && device.is_cuda();
-  const bool D_bf16 = c.model.D_precision == "bf16" && device.is_cuda();
+  const bool G_bf16 = c.model.G_precision == model::Precision::bf16 && device.is_cuda();
+  const bool D_bf16 = c.model.D_precision == model::Precision::bf16 && device.is_cuda();
   const std::vector<torch::Tensor> G_ortho_skip =
       c.model.G_shared ? G->shared_embedding->parameters() : std::vector<torch::Tensor>{};
 
@@ -242,7 +243,7 @@ void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std:
   for (auto& b : G_ema->named_buffers()) blend(b.value(), source_buffers[b.key()]);
 }
 
-void average_bn_statistics(torch::nn::Module& net, dist::Collectives& collectives) {
+void average_bn_statistics(torch::nn::Module& net, distributed::Collectives& collectives) {
   if (collectives.world_size() == 1) return;
   std::vector<torch::Tensor> stats;
   for (auto& b : net.named_buffers()) {

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "config/config.h"
-#include "dist/collectives.h"
+#include "distributed/collectives.h"
 #include "model/networks.h"
 
 namespace biggan::train {
@@ -48,7 +48,7 @@ struct IterationMetrics {
 
 // x, y: this rank's real images for the iteration (batch_size * num_D_steps * num_D_accumulations).
 IterationMetrics train_iteration(Gan& gan, const config::Config& config, const torch::Tensor& x,
-                                 const torch::Tensor& y, const NoiseSource& noise, dist::Collectives& collectives);
+                                 const torch::Tensor& y, const NoiseSource& noise, distributed::Collectives& collectives);
 
 // BigGAN's modified orthogonal regularisation, added to the gradients:
 // grad += strength * 2 * ((W W^T) * (1 - I)) W for every weight of 2+ dims not in `skip`.
@@ -59,6 +59,6 @@ void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std:
 
 // Buffers that differ between ranks after local batch statistics (BN running means and
 // variances of non-cross-replica BN): averaged, so every rank holds the same model.
-void average_bn_statistics(torch::nn::Module& net, dist::Collectives& collectives);
+void average_bn_statistics(torch::nn::Module& net, distributed::Collectives& collectives);
 
 }  // namespace biggan::train

@@ -14,18 +14,28 @@ namespace {
 volatile std::sig_atomic_t g_signal = 0;
 
 extern "C" void on_stop_signal(int signal) { g_signal = signal; }
+
+
+int signal_number(config::StopSignal signal) {
+  switch (signal) {
+    case config::StopSignal::USR1: return SIGUSR1;
+    case config::StopSignal::USR2: return SIGUSR2;
+    case config::StopSignal::TERM: return SIGTERM;
+    case config::StopSignal::INT: return SIGINT;
+    case config::StopSignal::HUP: return SIGHUP;
+    case config::StopSignal::URG: return SIGURG;
+  }
+  throw Error("install_stop_signals: invalid StopSignal " + std::to_string(static_cast<int>(signal)));
+}
+
 }  // namespace
 
-void install_stop_signals(const std::string& name) {
-  static const std::map<std::string, int> signals{{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM},
-                                                  {"INT", SIGINT},   {"HUP", SIGHUP},   {"URG", SIGURG}};
-  const auto it = signals.find(name);
-  if (it == signals.end()) throw Error("ckpt.stop_signal: unknown signal '" + name + "' (USR1 | USR2 | TERM | INT | HUP | URG)");
+void install_stop_signals(config::StopSignal signal) {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (const int s : {it->second, SIGTERM, SIGINT}) sigaction(s, &action, nullptr);
+  for (const int s : {signal_number(signal), SIGTERM, SIGINT}) sigaction(s, &action, nullptr);
 }
 
 bool stop_requested() { return g_signal != 0; }

@@ -5,14 +5,16 @@
 
 #include <string>
 
+#include "config/choices.h"
+
 namespace biggan::train {
 
 // "Stopped cleanly; requeue me." The Slurm script keys on it (slurm/README.md).
 constexpr int kRequeueExitCode = 3;
 
-// Installs handlers for `signal_name` (USR1 | USR2 | TERM | INT | HUP | URG), SIGTERM and SIGINT.
-// Further signals while stopping only set the flag again.
-void install_stop_signals(const std::string& signal_name);
+// Installs handlers for `signal` (ckpt.stop_signal), SIGTERM and SIGINT. Further signals while stopping only set
+// the flag again.
+void install_stop_signals(config::StopSignal signal);
 bool stop_requested();
 int stop_signal_number();  // the last signal received; 0: none
 void reset_stop_request();  // tests

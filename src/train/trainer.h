@@ -7,7 +7,7 @@
 
 namespace biggan::train {
 
-struct RunOptions {
+struct ResumeOptions {
   enum class Resume { automatic, never, from_path };
   Resume resume = Resume::automatic;
   std::string resume_from;  // a checkpoint folder (Resume::from_path)
@@ -15,6 +15,6 @@ struct RunOptions {
 
 // Trains until the configured end (returns 0), or until a stop signal or the deadline
 // (checkpoints, returns kRequeueExitCode). Errors throw.
-int run_training(const config::Config& config, const RunOptions& options);
+int train_gan(const config::Config& config, const ResumeOptions& options);
 
 }  // namespace biggan::train

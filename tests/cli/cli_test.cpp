@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/suggest.h"
-#include "core/version.h"
+#include "cli/version.h"
 
 namespace biggan::cli {
 namespace {
@@ -16,7 +16,7 @@ int run_args(std::vector<std::string> args) {
   args.insert(args.begin(), "biggan");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return run(static_cast<int>(argv.size()), argv.data());
+  return dispatch(static_cast<int>(argv.size()), argv.data());
 }
 
 std::string usage_error_of(const std::vector<std::string>& args) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "config/module_options.h"
 #include "../model/fixture_support.h"
 #include "core/atomic_file.h"
 #include "model/networks.h"
@@ -25,7 +26,7 @@ TEST(Generate, ReproducesBigGanPytorchOutputsFromItsStateDictConfig) {
   fs::create_directories(dir);
   io::H5File fixture(fixtures_dir() + "/s128_ch8/fixture.h5", io::H5File::Mode::read);
   {
-    model::Generator G(fixture_config("s128_ch8"));
+    model::Generator G(config::generator_options(fixture_config("s128_ch8")));
     model::load_state_dict(*G, fixture.read_group("init/G"), true, "init/G");
     model::save_weights_file(*G, (dir / "G_init.h5").string());
     io::H5File latents((dir / "latents.h5").string(), io::H5File::Mode::create);

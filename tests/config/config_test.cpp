@@ -29,9 +29,9 @@ TEST(ConfigDefaults, EqualBigGANPyTorchParser) {
   EXPECT_FALSE(c.data.shuffle);
   EXPECT_FALSE(c.data.load_in_mem);
   EXPECT_TRUE(c.data.pin_memory);
-  EXPECT_EQ(c.model.model, "BigGAN");
-  EXPECT_EQ(c.model.G_param, "SN");
-  EXPECT_EQ(c.model.D_param, "SN");
+  EXPECT_STREQ(choice_name(c.model.model), "BigGAN");
+  EXPECT_STREQ(choice_name(c.model.G_param), "SN");
+  EXPECT_STREQ(choice_name(c.model.D_param), "SN");
   EXPECT_EQ(c.model.G_ch, 64);
   EXPECT_EQ(c.model.D_ch, 64);
   EXPECT_EQ(c.model.G_depth, 1);
@@ -43,13 +43,13 @@ TEST(ConfigDefaults, EqualBigGANPyTorchParser) {
   EXPECT_FALSE(c.model.hier);
   EXPECT_FALSE(c.model.cross_replica);
   EXPECT_FALSE(c.model.mybn);
-  EXPECT_EQ(c.model.G_nl, "relu");
-  EXPECT_EQ(c.model.D_nl, "relu");
+  EXPECT_STREQ(choice_name(c.model.G_nl), "relu");
+  EXPECT_STREQ(choice_name(c.model.D_nl), "relu");
   EXPECT_EQ(c.model.G_attn, "64");
   EXPECT_EQ(c.model.D_attn, "64");
-  EXPECT_EQ(c.model.norm_style, "bn");
-  EXPECT_EQ(c.model.G_init, "ortho");
-  EXPECT_EQ(c.model.D_init, "ortho");
+  EXPECT_STREQ(choice_name(c.model.norm_style), "bn");
+  EXPECT_STREQ(choice_name(c.model.G_init), "ortho");
+  EXPECT_STREQ(choice_name(c.model.D_init), "ortho");
   EXPECT_FALSE(c.model.skip_init);
   EXPECT_DOUBLE_EQ(c.model.SN_eps, 1e-8);
   EXPECT_EQ(c.model.num_G_SVs, 1);
@@ -76,7 +76,7 @@ TEST(ConfigDefaults, EqualBigGANPyTorchParser) {
   EXPECT_EQ(c.train.num_G_accumulations, 1);
   EXPECT_FALSE(c.train.split_D);
   EXPECT_EQ(c.train.num_epochs, 100);
-  EXPECT_EQ(c.train.which_train_fn, "GAN");
+  EXPECT_STREQ(choice_name(c.train.which_train_fn), "GAN");
   EXPECT_FALSE(c.train.ema);
   EXPECT_DOUBLE_EQ(c.train.ema_decay, 0.9999);
   EXPECT_FALSE(c.train.use_ema);
@@ -84,7 +84,7 @@ TEST(ConfigDefaults, EqualBigGANPyTorchParser) {
   EXPECT_EQ(c.ckpt.save_every, 2000);
   EXPECT_EQ(c.ckpt.num_save_copies, 2);
   EXPECT_EQ(c.ckpt.num_best_copies, 2);
-  EXPECT_EQ(c.ckpt.which_best, "IS");
+  EXPECT_STREQ(choice_name(c.ckpt.which_best), "IS");
   EXPECT_EQ(c.eval.test_every, 5000);
   EXPECT_EQ(c.eval.num_inception_images, 50000);
   EXPECT_FALSE(c.eval.no_fid);
@@ -129,14 +129,14 @@ TEST(LaunchScriptConfigs, ReferenceBs256x8) {
   EXPECT_DOUBLE_EQ(c.optim.adam_eps, 1e-6);
   EXPECT_EQ(c.model.G_attn, "64");
   EXPECT_EQ(c.model.D_attn, "64");
-  EXPECT_EQ(c.model.G_nl, "inplace_relu");
-  EXPECT_EQ(c.model.D_nl, "inplace_relu");
+  EXPECT_STREQ(choice_name(c.model.G_nl), "inplace_relu");
+  EXPECT_STREQ(choice_name(c.model.D_nl), "inplace_relu");
   EXPECT_DOUBLE_EQ(c.model.SN_eps, 1e-6);
   EXPECT_DOUBLE_EQ(c.model.BN_eps, 1e-5);
   EXPECT_DOUBLE_EQ(c.optim.G_ortho, 0.0);
   EXPECT_TRUE(c.model.G_shared);
-  EXPECT_EQ(c.model.G_init, "ortho");
-  EXPECT_EQ(c.model.D_init, "ortho");
+  EXPECT_STREQ(choice_name(c.model.G_init), "ortho");
+  EXPECT_STREQ(choice_name(c.model.D_init), "ortho");
   EXPECT_TRUE(c.model.hier);
   EXPECT_EQ(c.model.dim_z, 120);
   EXPECT_EQ(c.model.shared_dim, 128);
@@ -172,7 +172,7 @@ TEST(LaunchScriptConfigs, Bs512x4AndCh64) {
 
 TEST(LaunchScriptConfigs, Deep) {
   const Config c = load({kConfigs + "biggandeep128_bs256x8.yaml"}, {}, 1);
-  EXPECT_EQ(c.model.model, "BigGANdeep");
+  EXPECT_STREQ(choice_name(c.model.model), "BigGANdeep");
   EXPECT_EQ(c.model.G_ch, 128);
   EXPECT_EQ(c.model.D_ch, 128);
   EXPECT_EQ(c.model.G_depth, 2);
@@ -195,10 +195,10 @@ TEST(LaunchScriptConfigs, SAGAN) {
   EXPECT_EQ(c.train.num_D_steps, 1);
   EXPECT_DOUBLE_EQ(c.optim.G_lr, 1e-4);
   EXPECT_DOUBLE_EQ(c.optim.D_lr, 4e-4);
-  EXPECT_EQ(c.model.G_nl, "relu");
+  EXPECT_STREQ(choice_name(c.model.G_nl), "relu");
   EXPECT_DOUBLE_EQ(c.model.SN_eps, 1e-8);
   EXPECT_DOUBLE_EQ(c.optim.adam_eps, 1e-8);
-  EXPECT_EQ(c.model.G_init, "xavier");
+  EXPECT_STREQ(choice_name(c.model.G_init), "xavier");
   EXPECT_TRUE(c.train.ema);
   EXPECT_TRUE(c.train.use_ema);
   EXPECT_EQ(c.train.ema_start, 2000);
@@ -219,7 +219,7 @@ TEST(LaunchScriptConfigs, SNGAN) {
   EXPECT_DOUBLE_EQ(c.optim.D_B2, 0.9);
   EXPECT_EQ(c.model.G_attn, "0");
   EXPECT_FALSE(c.model.D_wide);
-  EXPECT_EQ(c.model.D_init, "xavier");
+  EXPECT_STREQ(choice_name(c.model.D_init), "xavier");
   EXPECT_TRUE(c.eval.G_eval_mode);
   EXPECT_FALSE(c.train.ema);
   EXPECT_EQ(c.paths.name_suffix, "SNGAN");
@@ -236,7 +236,7 @@ TEST(LaunchScriptConfigs, CIFAR) {
   EXPECT_EQ(c.train.num_D_steps, 4);
   EXPECT_DOUBLE_EQ(c.optim.G_lr, 2e-4);
   EXPECT_DOUBLE_EQ(c.optim.G_B2, 0.999);
-  EXPECT_EQ(c.model.G_init, "N02");
+  EXPECT_STREQ(choice_name(c.model.G_init), "N02");
   EXPECT_EQ(c.train.ema_start, 1000);
   EXPECT_EQ(c.eval.test_every, 5000);
   EXPECT_EQ(c.ckpt.save_every, 2000);

@@ -1,7 +1,8 @@
 // Every config key has a reader: a key that nothing reads is a promise the program does not
 // keep (a user sets it and nothing changes). Each key must be read as a member (".key" or
-// "->key") somewhere in src/ or apps/ outside src/config, or be listed below with the place in
-// src/config that gives it its effect.
+// "->key") somewhere in src/ or apps/ outside src/config (src/config/module_options.cpp, which
+// hands keys to the modules' option structs, counts as outside), or be listed below with the
+// place in src/config that gives it its effect.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -39,7 +40,9 @@ TEST(ConfigKeys, EveryKeyHasAReaderOutsideTheConfigLayer) {
   for (const std::string root : {"src", "apps"})
     for (const auto& f : fs::recursive_directory_iterator(std::string(BIGGAN_SOURCE_DIR) + "/" + root)) {
       const std::string path = f.path().string();
-      if (!f.is_regular_file() || path.find("/src/config/") != std::string::npos) continue;
+      const bool config_layer = path.find("/src/config/") != std::string::npos &&
+                                path.find("/src/config/module_options.cpp") == std::string::npos;
+      if (!f.is_regular_file() || config_layer) continue;
       std::ifstream in(path);
       std::stringstream text;
       text << in.rdbuf();

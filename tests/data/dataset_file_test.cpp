@@ -11,20 +11,15 @@
 #include "data/dataset_file.h"
 #include "data/sources.h"
 #include "io/h5_tensors.h"
+#include "../temp_folder.h"
 
 namespace biggan::data {
 namespace {
 
 namespace fs = std::filesystem;
 
-class DatasetFile : public ::testing::Test {
+class DatasetFile : public testing::TempFolderTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("biggan_dataset_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
   std::string make(const std::string& name, const torch::Tensor& imgs, const torch::Tensor& labels) {
     const std::string path = (dir / name).string();
     io::H5File f(path, io::H5File::Mode::create);
@@ -44,7 +39,6 @@ class DatasetFile : public ::testing::Test {
       EXPECT_NE(what.find(fragment), std::string::npos) << "expected '" << fragment << "' in: " << what;
     }
   }
-  fs::path dir;
 };
 
 TEST_F(DatasetFile, EveryBadInputNamesTheProblem) {

@@ -11,17 +11,18 @@
 
 #include "data/loader.h"
 #include "data/prepare.h"
-#include "dist/context.h"
+#include "distributed/context.h"
 #include "io/h5_tensors.h"
+#include "../mpi_test_main.h"
 
 namespace biggan::data {
 namespace {
 
 namespace fs = std::filesystem;
 
-MPI_Comm comm() { return dist::process_context().comm(); }
-int rank() { return dist::process_context().rank(); }
-int world() { return dist::process_context().world_size(); }
+MPI_Comm comm() { return distributed::process_context().comm(); }
+int rank() { return distributed::process_context().rank(); }
+int world() { return distributed::process_context().world_size(); }
 
 std::vector<std::int64_t> allgather(const std::vector<std::int64_t>& mine) {
   int count = static_cast<int>(mine.size());
@@ -60,7 +61,7 @@ std::string prepared_fmnist() {
     o.output = path;
     o.split = "test";
     o.seed = 3;
-    o.progress = "none";
+    o.progress = logging::ProgressStyle::none;
     prepare_dataset(o, comm());
   }
   MPI_Barrier(comm());
@@ -80,7 +81,7 @@ TEST(DataMpi, ParallelPreparationEqualsSerialAndKeepsLabels) {
     o.output = (shared_dir() / "serial.hdf5").string();
     o.split = "test";
     o.seed = 3;
-    o.progress = "none";
+    o.progress = logging::ProgressStyle::none;
     prepare_dataset(o, MPI_COMM_SELF);
     io::H5File a(parallel, io::H5File::Mode::read), b(o.output, io::H5File::Mode::read);
     EXPECT_TRUE(torch::equal(a.read("imgs"), b.read("imgs")));
@@ -160,7 +161,7 @@ TEST(DataMpi, ResumeOnAnotherNumberOfRanksSkipsAndRepeatsNothing) {
   const std::string path = prepared_fmnist();
   // The run before the restart had one rank and the same global batch.
   const std::int64_t global_batch = 40 * world();
-  Sampler before(10000, 11, 0, 1, global_batch);
+  IndexOrder before(10000, 11, 0, 1, global_batch);
   std::vector<std::int64_t> seen;
   for (int i = 0; i < 17; ++i) {
     const auto b = before.next();
@@ -214,13 +215,5 @@ TEST(DataMpi, ReadsBigGanPytorchH5pyFiles) {
 }  // namespace biggan::data
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  auto& ctx = biggan::dist::process_context();
-  if (ctx.rank() != 0) delete ::testing::UnitTest::GetInstance()->listeners().Release(
-      ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  int failed = RUN_ALL_TESTS();
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, ctx.comm());
-  if (ctx.rank() == 0) std::filesystem::remove_all(biggan::data::shared_dir());
-  biggan::dist::shutdown_process_context();
-  return failed;
+  return biggan::testing::run_mpi_tests(argc, argv, [] { std::filesystem::remove_all(biggan::data::shared_dir()); });
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/module_options.h"
 #include "../model/fixture_support.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -46,12 +47,12 @@ TEST(Pth, ZipAndLegacyWeightsLoadStrictlyAndAgree) {
     const auto legacy = model::read_weights_file(weights_dir("legacy") + "/" + file);
     expect_same(zip, legacy);
     if (file == "D.pth") {
-      model::Discriminator D(config);
+      model::Discriminator D(config::discriminator_options(config));
       const auto report = model::load_state_dict(*D, zip, /*strict=*/true, file);
       EXPECT_TRUE(report.missing.empty() && report.unexpected.empty());
       EXPECT_TRUE(torch::equal(D->named_parameters()["linear.weight"], zip.at("linear.weight")));
     } else {
-      model::Generator G(config);
+      model::Generator G(config::generator_options(config));
       model::load_weights_file(*G, weights_dir("legacy") + "/" + file, /*strict=*/true);
       EXPECT_TRUE(torch::equal(G->named_buffers()["blocks.0.0.bn1.stored_var"], zip.at("blocks.0.0.bn1.stored_var")));
     }
@@ -107,7 +108,7 @@ TEST(Pth, ConfigFromStateDictBuildsTheSameModel) {
   BIGGAN_REQUIRE_FIXTURES();
   const auto flags = read_biggan_pytorch_config(weights_dir("zip") + "/state_dict.pth");
   const auto config = config::load({}, config::overrides_from_biggan_pytorch(flags), 1);
-  model::Generator G(config);
+  model::Generator G(config::generator_options(config));
   model::load_weights_file(*G, weights_dir("zip") + "/G_ema.pth", /*strict=*/true);
   EXPECT_EQ(model::parameter_count(*G), 823700);
 }
@@ -115,7 +116,7 @@ TEST(Pth, ConfigFromStateDictBuildsTheSameModel) {
 TEST(Pth, ExportedWeightsReadBackExactlyInPyTorchOrder) {
   BIGGAN_REQUIRE_FIXTURES();
   const auto config = fixture_config("s128_ch8");
-  model::Generator G(config);
+  model::Generator G(config::generator_options(config));
   model::load_weights_file(*G, weights_dir("zip") + "/G.pth", true);
   const fs::path dir = temp_dir("export");
   for (const std::string name : {"G.pth", "G.h5"}) {
@@ -170,7 +171,7 @@ TEST(Pth, PythonRoundTrip) {
   if (std::system((python + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0)
     GTEST_SKIP() << python << " has no torch (apt-get install python3-torch to run this test)";
   const auto config = fixture_config("s128_ch8");
-  model::Generator G(config);
+  model::Generator G(config::generator_options(config));
   model::load_weights_file(*G, weights_dir("zip") + "/G.pth", true);
   const fs::path dir = temp_dir("python");
   model::save_weights_file(*G, (dir / "ours.pth").string());

@@ -2,8 +2,8 @@
 // finite on rank-deficient ones; and the accuracy count behind the classifier metric.
 #include <gtest/gtest.h>
 
-#include "dist/collectives.h"
-#include "dist/context.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
 #include "metrics/classifier.h"
 #include "metrics/frechet.h"
 
@@ -61,8 +61,8 @@ TEST(Classifier, CountsArgMaxAgreement) {
 }
 
 TEST(Frechet, MomentsFromFeatures) {
-  auto& ctx = dist::process_context();
-  dist::Collectives collectives(ctx, torch::kCPU);
+  auto& ctx = distributed::process_context();
+  distributed::Collectives collectives(ctx, torch::kCPU);
   const auto f = torch::randn({200, 5}, torch::kFloat64);
   MomentAccumulator acc;
   acc.add(f.narrow(0, 0, 77));

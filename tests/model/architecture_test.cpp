@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "config/module_options.h"
 #include "fixture_support.h"
 #include "model/networks.h"
 #include "model/state_dict.h"
@@ -22,14 +23,14 @@ config::Config config_of(const std::string& file, std::vector<std::string> sets 
 
 TEST(ParameterCounts, BigGAN128Ch96) {
   const auto c = config_of("biggan128_bs256x8.yaml");
-  EXPECT_EQ(parameter_count(*Generator(c)), 70433988);
-  EXPECT_EQ(parameter_count(*Discriminator(c)), 87982370);
+  EXPECT_EQ(parameter_count(*Generator(config::generator_options(c))), 70433988);
+  EXPECT_EQ(parameter_count(*Discriminator(config::discriminator_options(c))), 87982370);
 }
 
 TEST(ParameterCounts, BigGANDeep128Ch128Depth2) {
   const auto c = config_of("biggandeep128_bs256x8.yaml");
-  EXPECT_EQ(parameter_count(*Generator(c)), 50244484);
-  EXPECT_EQ(parameter_count(*Discriminator(c)), 34590210);
+  EXPECT_EQ(parameter_count(*Generator(config::generator_options(c))), 50244484);
+  EXPECT_EQ(parameter_count(*Discriminator(config::discriminator_options(c))), 34590210);
 }
 
 // "key (d0, d1) float32" lines -> "key|d0,d1|float32".
@@ -83,9 +84,9 @@ TEST_P(ReferenceKeys, StateDictEqualsListing) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found (present in CI)";
   const auto c = config_of(p.config, p.sets);
   if (p.generator)
-    expect_same_keys(our_keys(*Generator(c)), reference_keys(path), p.listing);
+    expect_same_keys(our_keys(*Generator(config::generator_options(c))), reference_keys(path), p.listing);
   else
-    expect_same_keys(our_keys(*Discriminator(c)), reference_keys(path), p.listing);
+    expect_same_keys(our_keys(*Discriminator(config::discriminator_options(c))), reference_keys(path), p.listing);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -132,8 +133,8 @@ TEST(FixtureKeys, BothFixtureConfigs) {
   for (const std::string name : {"cifar32_ch16", "s128_ch8"}) {
     const auto c = testing::fixture_config(name);
     const std::string listing = testing::fixtures_dir() + "/keys_" + name + ".txt";
-    expect_same_keys(our_keys(*Generator(c)), fixture_keys(listing, "G"), name + " G");
-    expect_same_keys(our_keys(*Discriminator(c)), fixture_keys(listing, "D"), name + " D");
+    expect_same_keys(our_keys(*Generator(config::generator_options(c))), fixture_keys(listing, "G"), name + " G");
+    expect_same_keys(our_keys(*Discriminator(config::discriminator_options(c))), fixture_keys(listing, "D"), name + " D");
   }
 }
 
@@ -149,8 +150,8 @@ TEST(Architectures, EveryResolutionAndDepthBuildsAndRuns) {
                                      "model.G_depth=" + std::to_string(k.depth), "model.D_depth=" + std::to_string(k.depth),
                                      "model.G_attn=16", "model.D_attn=16"},
                                 1);
-    Generator G(c);
-    Discriminator D(c);
+    Generator G(config::generator_options(c));
+    Discriminator D(config::discriminator_options(c));
     const auto y = torch::tensor({0, 4}, torch::kLong);
     const auto x = G->forward(torch::randn({2, c.derived.dim_z}), G->shared(y));
     ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 3, k.res, k.res})) << k.res << " " << k.model << " " << k.depth;

@@ -2,6 +2,7 @@
 // reproduce its outputs and its SN/BN buffers after train-mode forwards (../shared/fixtures).
 #include <gtest/gtest.h>
 
+#include "config/module_options.h"
 #include "fixture_support.h"
 #include "model/networks.h"
 #include "model/state_dict.h"
@@ -25,12 +26,12 @@ class Parity : public ::testing::TestWithParam<std::string> {
     file = std::make_unique<io::H5File>(fixtures_dir() + "/" + GetParam() + "/fixture.h5", io::H5File::Mode::read);
   }
   Generator fresh_G() {
-    Generator G(*config);
+    Generator G(config::generator_options(*config));
     load_state_dict(*G, file->read_group("init/G"), /*strict=*/true, "init/G");
     return G;
   }
   Discriminator fresh_D() {
-    Discriminator D(*config);
+    Discriminator D(config::discriminator_options(*config));
     load_state_dict(*D, file->read_group("init/D"), /*strict=*/true, "init/D");
     return D;
   }

@@ -51,17 +51,5 @@ TEST(RunFolder, DifferentConfigInSameFolderIsRefusedAndKept) {
   EXPECT_TRUE(fs::exists(f.root + "/config.new.yaml"));
 }
 
-TEST(AtomicFile, WritesAndReplacesWithoutLeftovers) {
-  const std::string dir = ::testing::TempDir() + "/biggan_atomic";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  write_file_atomically(dir + "/a.txt", "one");
-  write_file_atomically(dir + "/a.txt", "two");
-  EXPECT_EQ(read_file(dir + "/a.txt"), "two");
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
-  EXPECT_THROW(write_file_atomically(dir + "/missing/a.txt", "x"), Error);
-  EXPECT_THROW(read_file(dir + "/nope"), Error);
-}
-
 }  // namespace
 }  // namespace biggan::run

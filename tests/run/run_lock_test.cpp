@@ -11,20 +11,15 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "run/run_lock.h"
+#include "../temp_folder.h"
 
 namespace biggan::run {
 namespace {
 
 namespace fs = std::filesystem;
 
-class RunLockTest : public ::testing::Test {
+class RunLockTest : public testing::TempFolderTest {
  protected:
-  void SetUp() override {
-    dir = fs::temp_directory_path() / ("biggan_lock_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
   void write_holder(const std::string& host, long pid, const std::string& job) {
     write_file_atomically((dir / "run.lock").string(), "{\"host\":\"" + host + "\",\"pid\":" + std::to_string(pid) +
                                                            ",\"job_id\":\"" + job + "\",\"since\":\"2026-01-01T00:00:00Z\"}\n");
@@ -36,7 +31,6 @@ class RunLockTest : public ::testing::Test {
     o.same_job_wait_seconds = 0;
     return o;
   }
-  fs::path dir;
 };
 
 TEST_F(RunLockTest, ASecondHolderInAnotherProcessIsRefusedWithTheFirstsName) {

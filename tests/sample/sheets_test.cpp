@@ -6,10 +6,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/module_options.h"
 #include "config/config.h"
 #include "image/image.h"
 #include "model/networks.h"
 #include "sample/noise.h"
+#include "sample/generate.h"
 #include "sample/sheets.h"
 
 namespace biggan::sample {
@@ -30,7 +32,7 @@ TEST(Sheets, ClassSheetsAndInterpolationsMatchTheGenerator) {
                                         "model.dim_z=20", "model.shared_dim=8"},
                                    1);
   torch::manual_seed(0);
-  model::Generator G(config);
+  model::Generator G(config::generator_options(config));
   G->eval();
   const std::string dir = (fs::temp_directory_path() / ("biggan_sheets_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
@@ -41,7 +43,7 @@ TEST(Sheets, ClassSheetsAndInterpolationsMatchTheGenerator) {
   s.interp_midpoints = 3;
   s.batch_size = 5;
   s.seed = 11;
-  const auto files = write_sheets(G, config, dir, s);
+  const auto files = write_sheets(G, dir, s);
   // 7 classes at 3 per sheet: 3 class sheets, then the three interpolation sheets.
   const std::vector<std::string> expected{dir + "/samples0.png",    dir + "/samples1.png", dir + "/samples2.png",
                                           dir + "/interpZY0.png", dir + "/interpZ0.png", dir + "/interpY0.png"};
@@ -75,7 +77,7 @@ TEST(Sheets, ClassSheetsAndInterpolationsMatchTheGenerator) {
 
   // The same seed gives the same sheets byte for byte (they compare across training).
   const std::string again = dir + "/again";
-  write_sheets(G, config, again, s);
+  write_sheets(G, again, s);
   for (const char* f : {"samples1.png", "interpZ0.png"}) {
     std::ifstream a(dir + "/" + f, std::ios::binary), b(again + "/" + f, std::ios::binary);
     std::stringstream sa, sb;

@@ -248,7 +248,7 @@ class Comparison {
   Mutation mutation_;
   config::Config config_;
   std::map<std::string, torch::Tensor> G_decided_;  // per G parameter: elements with a decided sign
-  dist::Collectives collectives_{dist::process_context(), torch::kCPU};
+  distributed::Collectives collectives_{distributed::process_context(), torch::kCPU};
 };
 
 // The fixtures were made with 2 threads; parity_spread.sh varies this.

@@ -5,15 +5,13 @@
 #include <map>
 
 #include "config/config.h"
-#include "dist/collectives.h"
-#include "dist/context.h"
+#include "config/module_options.h"
+#include "distributed/collectives.h"
+#include "distributed/context.h"
 #include "model/state_dict.h"
 #include "train/gan_step.h"
-#include "data/sampler.h"
-#include "metrics/frechet.h"
-#include "metrics/classifier.h"
-#include "metrics/inception_metrics.h"
 #include "sample/noise.h"
+#include "../mpi_test_main.h"
 
 namespace biggan::train {
 namespace {
@@ -70,7 +68,7 @@ constexpr int kPowerIterations = 1000;
 constexpr double kUpdateTolerance = 1e-5;
 
 TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
-  auto& world = dist::process_context();
+  auto& world = distributed::process_context();
   if (world.world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
   const int rank = world.rank();
   const std::int64_t b = 4;
@@ -86,7 +84,7 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
   Gan ranks(two, torch::kCPU);
   ranks.G->to(torch::kFloat64);
   ranks.D->to(torch::kFloat64);
-  dist::Collectives collectives(world, torch::kCPU);
+  distributed::Collectives collectives(world, torch::kCPU);
   std::vector<torch::Tensor> x_parts, y_parts;
   for (int step = 0; step < 1; ++step) {  // this rank's chunk of each D step
     x_parts.push_back(images.narrow(0, (step * 2 + rank) * b, b));
@@ -96,8 +94,8 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
     return global_noise(m.tag().substr(0, 1), m.step, rank, n);
   };
   // One rank, two accumulations.
-  dist::Context self(MPI_COMM_SELF);
-  dist::Collectives alone(self, torch::kCPU);
+  distributed::Context self(MPI_COMM_SELF);
+  distributed::Collectives alone(self, torch::kCPU);
   const auto one = small_config(1, 2, false, 1, kPowerIterations);
   torch::manual_seed(0);
   Gan reference(one, torch::kCPU);
@@ -157,22 +155,22 @@ TEST(TrainerMpi, TwoRanksEqualOneRankWithTwoAccumulations) {
   compare(*ranks.D, *reference.D, "D");
   if (rank == 0) std::cout << "largest relative update difference after 3 iterations: " << worst << " (" << worst_key << ")\n";
   EXPECT_LT(worst, kUpdateTolerance) << worst_key;
-  EXPECT_TRUE(dist::divergent_tensors(*ranks.G, collectives).empty());
-  EXPECT_TRUE(dist::divergent_tensors(*ranks.D, collectives).empty());
+  EXPECT_TRUE(distributed::divergent_tensors(*ranks.G, collectives).empty());
+  EXPECT_TRUE(distributed::divergent_tensors(*ranks.D, collectives).empty());
 }
 
 TEST(TrainerMpi, CrossReplicaBatchNormEqualsOneRankOverTheWholeBatch) {
-  auto& world = dist::process_context();
+  auto& world = distributed::process_context();
   if (world.world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
   const int rank = world.rank();
   const std::int64_t b = 4;
   const auto config = small_config(2, 1, true);
   torch::manual_seed(0);
-  model::Generator G(config);
-  dist::Collectives collectives(world, torch::kCPU);
-  G->set_stats_reducer([&](const torch::Tensor& t) { return dist::differentiable_allreduce_sum(t, collectives); });
+  model::Generator G(config::generator_options(config));
+  distributed::Collectives collectives(world, torch::kCPU);
+  G->set_stats_reducer([&](const torch::Tensor& t) { return distributed::differentiable_allreduce_sum(t, collectives); });
   torch::manual_seed(0);
-  model::Generator single(small_config(1, 1, true));
+  model::Generator single(config::generator_options(small_config(1, 1, true)));
   G->train();
   single->train();
   G->to(torch::kFloat64);
@@ -208,81 +206,7 @@ TEST(TrainerMpi, CrossReplicaBatchNormEqualsOneRankOverTheWholeBatch) {
   }
 }
 
-TEST(TrainerMpi, DistributedMomentsEqualSingleProcessMoments) {
-  auto& world = dist::process_context();
-  dist::Collectives collectives(world, torch::kCPU);
-  dist::Context self(MPI_COMM_SELF);
-  dist::Collectives alone(self, torch::kCPU);
-  const auto f = torch::randn({300, 6}, at::detail::createCPUGenerator(9)).to(torch::kFloat64);
-  metrics::MomentAccumulator shared, whole;
-  const auto [first, last] = data::Sampler::shard(300, world.rank(), world.world_size());
-  shared.add(f.narrow(0, first, last - first));
-  whole.add(f);
-  const auto a = shared.finalize(collectives), b = whole.finalize(alone);
-  EXPECT_EQ(a.count, 300);
-  EXPECT_LT((a.mu - b.mu).abs().max().item<double>(), 1e-12);
-  EXPECT_LT((a.sigma - b.sigma).abs().max().item<double>(), 1e-12);
-}
-
-TEST(TrainerMpi, DistributedInceptionScoreEqualsSingleProcess) {
-  auto& world = dist::process_context();
-  dist::Collectives collectives(world, torch::kCPU);
-  dist::Context self(MPI_COMM_SELF);
-  dist::Collectives alone(self, torch::kCPU);
-  const auto logits = torch::randn({253, 37}, at::detail::createCPUGenerator(4)) * 3;
-  const auto [first, last] = data::Sampler::shard(253, world.rank(), world.world_size());
-  metrics::InceptionScoreAccumulator shared(253, 10), whole(253, 10);
-  // Two uneven pieces per rank, offsets in the global order.
-  const std::int64_t mid = first + (last - first) / 3;
-  shared.add(logits.narrow(0, first, mid - first), first);
-  shared.add(logits.narrow(0, mid, last - mid), mid);
-  whole.add(logits, 0);
-  const auto a = shared.finalize(collectives), b = whole.finalize(alone);
-  const auto reference = metrics::inception_score(logits, 10);
-  EXPECT_NEAR(a.mean, reference.mean, 1e-12 * reference.mean);
-  EXPECT_NEAR(a.std, reference.std, 1e-10);
-  EXPECT_NEAR(b.mean, reference.mean, 1e-12 * reference.mean);
-}
-
-// The classifier metric of one generator on 2 ranks equals its metric in one process: the
-// samples are keyed by their index, not drawn from per-rank streams. Batch size 1, so that
-// every sample's computation is the same too; only the order of the sums differs.
-TEST(TrainerMpi, ClassifierMetricOfOneGeneratorIsTheSameOnOneAndTwoRanks) {
-  auto& world = dist::process_context();
-  if (world.world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
-  dist::Collectives collectives(world, torch::kCPU);
-  dist::Context self(MPI_COMM_SELF);
-  dist::Collectives alone(self, torch::kCPU);
-  torch::manual_seed(0);
-  model::Generator G(small_config(1, 1, false));
-  G->eval();
-  metrics::ClassifierFile classifier;
-  torch::manual_seed(1);
-  classifier.net = metrics::Classifier(10, 32);
-  classifier.net->eval();
-  metrics::MomentAccumulator real;
-  real.add(torch::randn({300, 256}, at::detail::createCPUGenerator(2)).relu());
-  classifier.real = real.finalize(alone);
-  const auto shared = metrics::score_generator(G, classifier, 37, 1, 5, collectives);
-  const auto whole = metrics::score_generator(G, classifier, 37, 1, 5, alone);
-  EXPECT_EQ(shared.accuracy, whole.accuracy);
-  EXPECT_NEAR(shared.frechet, whole.frechet, 1e-9 * whole.frechet);
-  // Another seed gives other samples: the comparison above can fail.
-  const auto other = metrics::score_generator(G, classifier, 37, 1, 6, alone);
-  EXPECT_GT(std::abs(other.frechet - whole.frechet), 1e-6 * whole.frechet);
-}
-
 }  // namespace
 }  // namespace biggan::train
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  auto& ctx = biggan::dist::process_context();
-  if (ctx.rank() != 0)
-    delete ::testing::UnitTest::GetInstance()->listeners().Release(
-        ::testing::UnitTest::GetInstance()->listeners().default_result_printer());
-  int failed = RUN_ALL_TESTS();
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, ctx.comm());
-  biggan::dist::shutdown_process_context();
-  return failed;
-}
+int main(int argc, char** argv) { return biggan::testing::run_mpi_tests(argc, argv); }

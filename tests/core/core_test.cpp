@@ -1,0 +1,125 @@
+// The base layer: atomic files, typo suggestions, error context and the fault switch of the
+// reliability tests.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/fault_injection.h"
+#include "core/suggest.h"
+#include "../temp_folder.h"
+
+namespace biggan {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AtomicFile : public testing::TempFolderTest {
+ protected:
+  void SetUp() override {
+    TempFolderTest::SetUp();
+    dir_ = dir.string();
+  }
+  std::string dir_;
+};
+
+TEST_F(AtomicFile, ReplacesTheWholeFileAndLeavesNoTemporary) {
+  const std::string path = dir_ + "/state.json";
+  write_file_atomically(path, "old contents");
+  write_file_atomically(path, "new");
+  EXPECT_EQ(read_file(path), "new");
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) entries += e.path().filename() == "state.json" ? 1 : 100;
+  EXPECT_EQ(entries, 1) << "a temporary file was left beside the target";
+}
+
+TEST_F(AtomicFile, AFailedWriteKeepsTheOldFileAndNamesThePath) {
+  if (geteuid() == 0) {
+    // Root ignores directory permissions; a path under a regular file cannot be created by anyone.
+    const std::string blocker = dir_ + "/not_a_folder";
+    write_file_atomically(blocker, "x");
+    EXPECT_THROW(write_file_atomically(blocker + "/f", "y"), Error);
+    EXPECT_EQ(read_file(blocker), "x");
+    return;
+  }
+  const std::string path = dir_ + "/kept";
+  write_file_atomically(path, "precious");
+  fs::permissions(dir_, fs::perms::owner_write, fs::perm_options::remove);
+  try {
+    write_file_atomically(path, "lost?");
+    FAIL() << "writing into a read-only folder succeeded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir_), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(path), "precious");
+}
+
+TEST_F(AtomicFile, WritingIntoAMissingFolderIsAnError) {
+  EXPECT_THROW(write_file_atomically(dir_ + "/missing/a.txt", "x"), Error);
+  EXPECT_FALSE(fs::exists(dir_ + "/missing"));
+}
+
+TEST_F(AtomicFile, ReadingAMissingFileNamesIt) {
+  try {
+    read_file(dir_ + "/absent.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("absent.yaml"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(AtomicFile, CommitRenamesAFinishedFileIntoPlace) {
+  const std::string written = dir_ + "/.tmp.h5", path = dir_ + "/final.h5";
+  std::ofstream(written) << "payload";
+  commit_file(written, path);
+  EXPECT_FALSE(fs::exists(written));
+  EXPECT_EQ(read_file(path), "payload");
+}
+
+TEST(Suggest, ProposesTheClosestNameOnlyForPlausibleTypos) {
+  EXPECT_EQ(did_you_mean("batch_sise", {"batch_size", "seed"}), " (did you mean 'batch_size'?)");
+  EXPECT_EQ(closest_match("TRAIN", {"train", "sample"}), "train");  // case-insensitive
+  EXPECT_EQ(did_you_mean("completely_different", {"seed", "ema"}), "");
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+}
+
+TEST(Errors, ConfigErrorsCarryWhereAndKey) {
+  const ConfigError e("configs/a.yaml:3", "train.batch_size", "must be >= 1, got 0");
+  EXPECT_EQ(e.where(), "configs/a.yaml:3");
+  EXPECT_EQ(e.key(), "train.batch_size");
+  const std::string what = e.what();
+  for (const char* part : {"configs/a.yaml:3", "train.batch_size", "must be >= 1, got 0"})
+    EXPECT_NE(what.find(part), std::string::npos) << what;
+}
+
+TEST(Errors, ChecksNameTheirCondition) {
+  try {
+    BIGGAN_CHECK(1 + 1 == 3, "arithmetic is " << "broken");
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("arithmetic is broken"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FaultInjection, ArmsOnlyTheNamedFaultRankAndIteration) {
+  unsetenv("BIGGAN_TEST_FAULT");
+  EXPECT_FALSE(fault_armed("perturb_parameter", 1, 5));
+  setenv("BIGGAN_TEST_FAULT", "perturb_parameter@1@5", 1);
+  EXPECT_TRUE(fault_armed("perturb_parameter", 1, 5));
+  EXPECT_FALSE(fault_armed("perturb_parameter", 0, 5));
+  EXPECT_FALSE(fault_armed("perturb_parameter", 1, 6));
+  EXPECT_FALSE(fault_armed("unreadable_checkpoint", 1, 5));
+  setenv("BIGGAN_TEST_FAULT", "unreadable_checkpoint@0", 1);
+  EXPECT_TRUE(fault_armed("unreadable_checkpoint", 0));  // no iteration: armed at any
+  EXPECT_TRUE(fault_armed("unreadable_checkpoint", 0, 17));
+  unsetenv("BIGGAN_TEST_FAULT");
+}
+
+}  // namespace
+}  // namespace biggan
