@@ -9,6 +9,25 @@
 
 namespace biggan::cli {
 
+namespace {
+
+// "7,8,9" -> {7, 8, 9}.
+std::vector<int> parse_class_list(const std::string& text) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
+      throw UsageError("prepare-data --classes: expected class indices separated by commas (e.g. 7,8,9), got '" + text + "'");
+    out.push_back(std::stoi(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 int prepare_data_command(const Args& args) {
   CommandSpec spec{
       "prepare-data", "--source KIND --input PATH --output FILE [options]",
@@ -38,6 +57,9 @@ int prepare_data_command(const Args& args) {
       ("chunk-size", po::value<int>()->default_value(500), "HDF5 chunk length along N (BigGAN-PyTorch uses 500)")
       ("no-shuffle", "keep the source order (default: shuffle with a recorded seed)")
       ("seed", po::value<std::int64_t>()->default_value(0), "shuffle seed")
+      ("classes", po::value<std::string>(), "keep only these source classes, e.g. 7,8,9 (relabelled 0..k-1 in this "
+                                            "order; the source labels are kept as original_labels)")
+      ("per-class", po::value<std::int64_t>()->default_value(0), "keep N items of every class (seeded by --seed); 0: all")
       ("progress", po::value<std::string>()->default_value("auto"), "bar | lines | none | auto");
   o.add(own);
   const auto vm = parse_command(spec, o, args);
@@ -63,6 +85,9 @@ int prepare_data_command(const Args& args) {
   options.chunk_size = (*vm)["chunk-size"].as<int>();
   options.shuffle = !vm->count("no-shuffle");
   options.seed = (*vm)["seed"].as<std::int64_t>();
+  if (vm->count("classes")) options.classes = parse_class_list((*vm)["classes"].as<std::string>());
+  options.per_class = (*vm)["per-class"].as<std::int64_t>();
+  if (options.per_class < 0) throw UsageError("prepare-data --per-class must be >= 0");
   options.progress = config::parse_choice<logging::ProgressStyle>((*vm)["progress"].as<std::string>(), "prepare-data --progress");
   const auto report = data::prepare_dataset(options, ctx.comm());
   logging::print0("wrote " + std::to_string(report.images) + " images to " + options.output + " in " +

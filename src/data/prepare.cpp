@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -146,6 +147,63 @@ std::vector<std::int64_t> find_unreadable(const Source& source, int resolution, 
   return all;
 }
 
+// The source items a dataset keeps (--classes, --per-class), in source order, and its labels.
+struct Selection {
+  std::vector<std::int64_t> items;
+  std::vector<std::string> class_names;
+  std::vector<int> classes;  // empty: every class, labels unchanged
+  std::int64_t label_of(std::int64_t source_label) const {
+    if (classes.empty()) return source_label;
+    return std::find(classes.begin(), classes.end(), source_label) - classes.begin();
+  }
+};
+
+Selection select_items(const Source& source, const PrepareOptions& o) {
+  const auto& names = source.class_names();
+  const int available = static_cast<int>(names.size());
+  Selection s;
+  s.classes = o.classes;
+  for (std::size_t i = 0; i < o.classes.size(); ++i) {
+    const int c = o.classes[i];
+    if (c < 0 || c >= available)
+      throw Error("prepare-data --classes: class " + std::to_string(c) + " is out of range: " + o.input + " has " +
+                  std::to_string(available) + " classes (0.." + std::to_string(available - 1) + ")");
+    if (std::find(o.classes.begin(), o.classes.begin() + static_cast<std::ptrdiff_t>(i), c) !=
+        o.classes.begin() + static_cast<std::ptrdiff_t>(i))
+      throw Error("prepare-data --classes: class " + std::to_string(c) + " is listed twice");
+    s.class_names.push_back(names[static_cast<std::size_t>(c)]);
+  }
+  if (o.classes.empty()) s.class_names = names;
+  if (o.per_class < 0) throw Error("prepare-data --per-class must be >= 0, got " + std::to_string(o.per_class));
+  std::vector<std::vector<std::int64_t>> by_class(s.class_names.size());
+  for (std::int64_t i = 0; i < source.size(); ++i) {
+    const std::int64_t label = source.label(i);
+    if (!o.classes.empty() && std::find(o.classes.begin(), o.classes.end(), label) == o.classes.end()) continue;
+    const std::int64_t kept = s.label_of(label);
+    if (kept < 0 || kept >= static_cast<std::int64_t>(by_class.size()))
+      throw Error(source.describe(i) + ": label " + std::to_string(label) + " outside the source's " +
+                  std::to_string(available) + " classes");
+    by_class[static_cast<std::size_t>(kept)].push_back(i);
+  }
+  if (o.per_class > 0) {
+    // Seeded per class (seed, class), so that one class's draw does not depend on the others.
+    for (std::size_t k = 0; k < by_class.size(); ++k) {
+      auto& items = by_class[k];
+      if (static_cast<std::int64_t>(items.size()) < o.per_class)
+        throw Error("prepare-data --per-class " + std::to_string(o.per_class) + ": class " + s.class_names[k] + " has only " +
+                    std::to_string(items.size()) + " items in " + o.input);
+      std::mt19937_64 rng(static_cast<std::uint64_t>(o.seed) * 1000003ULL + k);
+      for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[rng() % i]);
+      items.resize(static_cast<std::size_t>(o.per_class));
+      std::sort(items.begin(), items.end());
+    }
+  }
+  for (const auto& items : by_class) s.items.insert(s.items.end(), items.begin(), items.end());
+  std::sort(s.items.begin(), s.items.end());
+  if (s.items.empty()) throw Error(o.input + ": no images of the selected classes");
+  return s;
+}
+
 }  // namespace
 
 PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
@@ -183,16 +241,17 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
       report.skipped = static_cast<std::int64_t>(bad.size());
     }
   }
-  const std::int64_t n = source->size();
-  if (n == 0) throw Error(o.input + ": no images");
+  if (source->size() == 0) throw Error(o.input + ": no images");
+  const Selection selection = select_items(*source, o);
+  const std::int64_t n = static_cast<std::int64_t>(selection.items.size());
 
   // Output position j holds source item order[j].
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
+  std::vector<std::int64_t> order = selection.items;
   if (o.shuffle) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(o.seed));
     for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
   }
+  const bool subset = !o.classes.empty() || o.per_class > 0;
 
   const std::string partial = o.output + ".partial";
   const auto out_dir = std::filesystem::path(o.output).parent_path();
@@ -211,13 +270,16 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const std::vector<hsize_t> vec_dims{static_cast<hsize_t>(n)};
   const hid_t imgs = create_dataset(file, "imgs", H5T_NATIVE_UINT8, img_dims, static_cast<hsize_t>(o.chunk_size));
   const hid_t labels = create_dataset(file, "labels", H5T_NATIVE_INT64, vec_dims, static_cast<hsize_t>(o.chunk_size));
-  const hid_t index = o.shuffle ? create_dataset(file, "original_index", H5T_NATIVE_INT64, vec_dims,
-                                                 static_cast<hsize_t>(o.chunk_size))
-                                : -1;
+  const hid_t index = o.shuffle || subset ? create_dataset(file, "original_index", H5T_NATIVE_INT64, vec_dims,
+                                                           static_cast<hsize_t>(o.chunk_size))
+                                          : -1;
+  const hid_t original_labels = o.classes.empty() ? -1
+                                                  : create_dataset(file, "original_labels", H5T_NATIVE_INT64, vec_dims,
+                                                                   static_cast<hsize_t>(o.chunk_size));
   write_int_attribute(file, "format_version", kDatasetFormatVersion);
   write_int_attribute(file, "resolution", resolution);
-  write_int_attribute(file, "n_classes", static_cast<std::int64_t>(source->class_names().size()));
-  write_string_attribute(file, "class_names", nlohmann::json(source->class_names()).dump());
+  write_int_attribute(file, "n_classes", static_cast<std::int64_t>(selection.class_names.size()));
+  write_string_attribute(file, "class_names", nlohmann::json(selection.class_names).dump());
   write_string_attribute(file, "source", o.source + ":" + std::filesystem::absolute(o.input).string());
   write_string_attribute(file, "options", nlohmann::json{{"split", o.split},
                                                          {"resolution", resolution},
@@ -225,6 +287,8 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
                                                          {"shuffle", o.shuffle},
                                                          {"seed", o.seed},
                                                          {"skipped_unreadable", report.skipped},
+                                                         {"classes", o.classes},
+                                                         {"per_class", o.per_class},
                                                          {"resize", "center crop of the long edge, "
                                                                     "stb_image_resize (Mitchell), rounded"}}
                                               .dump());
@@ -255,12 +319,17 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
       write_rows(imgs, H5T_NATIVE_UINT8, begin, end - begin, {0, 3, R, R}, buffer.data(), dxpl, partial + ":imgs");
       if (progress) progress->update(std::min(n, end * world), o.source);
     }
-    std::vector<std::int64_t> my_labels, my_index;
+    std::vector<std::int64_t> my_labels, my_index, my_original_labels;
     for (std::int64_t j = first; j < last; ++j) {
-      my_labels.push_back(source->label(order[static_cast<std::size_t>(j)]));
-      my_index.push_back(order[static_cast<std::size_t>(j)]);
+      const std::int64_t item = order[static_cast<std::size_t>(j)];
+      my_labels.push_back(selection.label_of(source->label(item)));
+      my_original_labels.push_back(source->label(item));
+      my_index.push_back(item);
     }
     write_rows(labels, H5T_NATIVE_INT64, first, last - first, {0}, my_labels.data(), dxpl, partial + ":labels");
+    if (original_labels >= 0)
+      write_rows(original_labels, H5T_NATIVE_INT64, first, last - first, {0}, my_original_labels.data(), dxpl,
+                 partial + ":original_labels");
     if (index >= 0)
       write_rows(index, H5T_NATIVE_INT64, first, last - first, {0}, my_index.data(), dxpl, partial + ":original_index");
   } catch (...) {
@@ -271,6 +340,7 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   }
   H5Pclose(dxpl);
   if (index >= 0) H5Dclose(index);
+  if (original_labels >= 0) H5Dclose(original_labels);
   H5Dclose(labels);
   H5Dclose(imgs);
   check(H5Fclose(file), partial + ": closing failed");

@@ -21,6 +21,11 @@ struct PrepareOptions {
   int chunk_size = 500;
   bool shuffle = true;
   std::int64_t seed = 0;
+  // A fine-tuning subset: only these source classes, relabelled 0..k-1 in this order (the
+  // source's labels are kept in `original_labels`); empty: every class.
+  std::vector<int> classes;
+  // A class-balanced subset: this many items of every kept class, drawn with `seed`; 0: all.
+  std::int64_t per_class = 0;
   logging::ProgressStyle progress = logging::ProgressStyle::automatic;
 };
 
