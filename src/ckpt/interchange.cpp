@@ -24,30 +24,6 @@ model::StateDict read_state_dict(const std::string& path) {
   return out;
 }
 
-// torch.optim.Adam's state_dict -> our "<i>.step/exp_avg/exp_avg_sq".
-model::StateDict read_adam(const std::string& path) {
-  const io::PyRef root = io::read_pth(path);
-  model::StateDict out;
-  for (const auto& [key, value] : root->entries) {
-    if (key->text != "state") continue;
-    for (const auto& [index, fields] : value->entries) {
-      if (index->kind != io::PyValue::Kind::integer)
-        throw Error(path + ": optimizer state keyed by " + index->describe() + ", expected parameter indices");
-      const std::string prefix = std::to_string(index->integer) + ".";
-      for (const auto& [name, v] : fields->entries) {
-        if (name->text == "step")
-          out[prefix + "step"] = torch::tensor(v->kind == io::PyValue::Kind::tensor ? v->tensor.item<double>()
-                                                                                   : static_cast<double>(v->integer),
-                                               torch::kFloat64)
-                                     .to(torch::kInt64);
-        else if (name->text == "exp_avg" || name->text == "exp_avg_sq")
-          out[prefix + name->text] = v->tensor.contiguous().clone();
-      }
-    }
-  }
-  return out;
-}
-
 c10::IValue adam_ivalue(const model::StateDict& state, std::size_t parameters, double lr, double b1, double b2,
                         double eps) {
   c10::impl::GenericDict per_param(c10::IntType::get(), c10::AnyType::get());
@@ -94,6 +70,30 @@ std::vector<std::pair<std::string, torch::Tensor>> in_module_order(const torch::
 
 }  // namespace
 
+// torch.optim.Adam's state_dict -> our "<i>.step/exp_avg/exp_avg_sq".
+model::StateDict read_biggan_pytorch_adam(const std::string& path) {
+  const io::PyRef root = io::read_pth(path);
+  model::StateDict out;
+  for (const auto& [key, value] : root->entries) {
+    if (key->text != "state") continue;
+    for (const auto& [index, fields] : value->entries) {
+      if (index->kind != io::PyValue::Kind::integer)
+        throw Error(path + ": optimizer state keyed by " + index->describe() + ", expected parameter indices");
+      const std::string prefix = std::to_string(index->integer) + ".";
+      for (const auto& [name, v] : fields->entries) {
+        if (name->text == "step")
+          out[prefix + "step"] = torch::tensor(v->kind == io::PyValue::Kind::tensor ? v->tensor.item<double>()
+                                                                                   : static_cast<double>(v->integer),
+                                               torch::kFloat64)
+                                     .to(torch::kInt64);
+        else if (name->text == "exp_avg" || name->text == "exp_avg_sq")
+          out[prefix + name->text] = v->tensor.contiguous().clone();
+      }
+    }
+  }
+  return out;
+}
+
 Contents import_biggan_pytorch(const std::string& dir, const config::Config& config) {
   Contents c;
   model::Generator G(config::generator_options(config));
@@ -107,7 +107,7 @@ Contents import_biggan_pytorch(const std::string& dir, const config::Config& con
   for (const auto& [file, target, net] : {std::tuple{"/G_optim.pth", &c.G_optim, static_cast<torch::nn::Module*>(G.get())},
                                           std::tuple{"/D_optim.pth", &c.D_optim, static_cast<torch::nn::Module*>(D.get())}}) {
     if (!fs::exists(dir + file)) continue;
-    *target = read_adam(dir + file);
+    *target = read_biggan_pytorch_adam(dir + file);
     const auto params = net->parameters();
     for (const auto& [key, t] : *target) {
       const auto index = std::stoul(key.substr(0, key.find('.')));

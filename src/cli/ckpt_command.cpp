@@ -8,6 +8,7 @@
 
 #include "ckpt/checkpoint.h"
 #include "ckpt/interchange.h"
+#include "ckpt/pretrained.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "config/biggan_pytorch_flags.h"
@@ -74,7 +75,9 @@ int ckpt_command(const Args& args) {
       "  list RUN...              checkpoints of runs, newest first, with roles, size and validity\n"
       "  verify PATH...           check manifests and CRCs; exit 1 when any checkpoint is damaged\n"
       "                           or a PATH holds none\n"
-      "  inspect CHECKPOINT       print the training state\n"
+      "  inspect SOURCE           print the training state and what a fine-tune (--init-from) would\n"
+      "                           take: resolution, model, classes, G_ema, optimizer states; SOURCE is\n"
+      "                           a checkpoint, a run folder or a BigGAN-PyTorch weights folder\n"
       "  import WEIGHTS_DIR       a BigGAN-PyTorch weights folder into a checkpoint of the run that\n"
       "                           --config/--set (or the folder's own state_dict.pth config) describe\n"
       "  export CHECKPOINT OUT    a checkpoint as a BigGAN-PyTorch weights folder\n"};
@@ -120,15 +123,21 @@ int ckpt_command(const Args& args) {
     return action == "verify" && (damaged > 0 || empty > 0) ? 1 : 0;
   }
   if (action == "inspect") {
-    need(1, "CHECKPOINT");
+    need(1, "SOURCE");
+    if (fs::exists(paths[0] + "/G.pth")) {
+      std::cout << ckpt::describe(ckpt::read_pretrained(paths[0]));
+      return 0;
+    }
     const auto found = checkpoints_of(paths[0]);
-    if (found.empty()) throw Error(paths[0] + ": no checkpoints");
+    if (found.empty()) throw Error(paths[0] + ": no checkpoints (nor a BigGAN-PyTorch G.pth)");
     const std::string c = found.front();
     const auto problems = ckpt::verify(c);
     std::cout << read_file(c + "/state.json");
     std::cout << (problems.empty() ? "valid" : "DAMAGED") << "\n";
     for (const auto& p : problems) std::cout << "  " << p << "\n";
-    return problems.empty() ? 0 : 1;
+    if (!problems.empty()) return 1;
+    std::cout << "as a fine-tuning source (--init-from):\n" << ckpt::describe(ckpt::read_pretrained(c));
+    return 0;
   }
   if (action == "export") {
     need(2, "CHECKPOINT OUT_DIR");

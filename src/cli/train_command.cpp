@@ -59,6 +59,9 @@ int train_command(const Args& args) {
       ("dry-run", "resolve the config and create the run folder, then exit without training")
       ("no-resume", "refuse to start when the run folder already has checkpoints (default: resume from the newest valid one)")
       ("resume-from", po::value<std::string>(), "resume from this checkpoint folder")
+      ("init-from", po::value<std::string>(),
+       "start a new run from pretrained weights: a BigGAN-PyTorch weights folder, a checkpoint or a run folder "
+       "(finetune.init_from; see finetune.* for classes and FreezeD)")
       ("world-size", po::value<int>(),
        "resolve as if running on N ranks (for --print-config and --dry-run; default: the MPI world size)");
   options.add(own);
@@ -74,7 +77,14 @@ int train_command(const Args& args) {
     if (!vm->count("print-config") && !vm->count("dry-run") && !vm->count("print-run-dir"))
       throw UsageError("--world-size only applies with --print-config, --print-run-dir or --dry-run; the real world size comes from MPI");
   }
-  const config::Config config = load_config(*vm, world_size);
+  std::vector<std::string> imported;
+  if (vm->count("init-from")) {
+    if (vm->count("resume-from")) throw UsageError("--init-from and --resume-from exclude each other: one starts a new run, the other continues one");
+    std::string path = (*vm)["init-from"].as<std::string>(), quoted;
+    for (const char ch : path) quoted += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
+    imported.push_back("finetune.init_from=\"" + quoted + "\"");
+  }
+  const config::Config config = load_config(*vm, world_size, imported);
   const bool training = !vm->count("print-run-dir") && !vm->count("print-config") && !vm->count("dry-run");
   configure_logging(config.log.level, training && config.log.rank_files ? rank_log_file(config, ctx.rank()) : "");
 

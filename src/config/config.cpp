@@ -39,9 +39,36 @@ std::string type_name() {
   else return "a string";
 }
 
-// Converts one YAML value into a typed field, with an error naming where and what.
+// [[207, 208], 151, ...]: each entry one class index or a list of them.
+ClassMap convert_class_map(const YAML::Node& node, const std::string& where, const std::string& key) {
+  ClassMap map;
+  if (node.IsNull()) return map;
+  if (!node.IsSequence())
+    throw ConfigError(where, key, "expected a list with one entry per new class, e.g. [[207, 208], 151]");
+  const auto index = [&](const YAML::Node& n, std::size_t entry) {
+    try {
+      if (n.IsScalar()) return n.as<int>();
+    } catch (const YAML::BadConversion&) {
+    }
+    throw ConfigError(where, key, "entry " + std::to_string(entry) + ": expected a class index or a list of them, got '" +
+                                      (n.IsScalar() ? n.Scalar() : std::string(n.IsMap() ? "a mapping" : "a nested list")) + "'");
+  };
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node entry = node[i];
+    std::vector<int> classes;
+    if (entry.IsSequence())
+      for (const auto& c : entry) classes.push_back(index(c, i));
+    else
+      classes.push_back(index(entry, i));
+    if (classes.empty()) throw ConfigError(where, key, "entry " + std::to_string(i) + " is an empty list");
+    map.push_back(classes);
+  }
+  return map;
+}
+
+// Converts one YAML scalar into a typed field, with an error naming where and what.
 template <class T>
-T convert(const YAML::Node& node, const std::string& where, const std::string& key) {
+T convert_scalar(const YAML::Node& node, const std::string& where, const std::string& key) {
   if (!node.IsScalar()) {
     if constexpr (std::is_same_v<T, std::string>)
       if (node.IsNull()) return T();
@@ -71,6 +98,12 @@ T convert(const YAML::Node& node, const std::string& where, const std::string& k
   } catch (const YAML::BadConversion&) {
     throw ConfigError(where, key, std::string("expected ") + type_name<T>() + ", got '" + text + "'");
   }
+}
+
+template <class T>
+T convert(const YAML::Node& node, const std::string& where, const std::string& key) {
+  if constexpr (std::is_same_v<T, ClassMap>) return convert_class_map(node, where, key);
+  else return convert_scalar<T>(node, where, key);
 }
 
 // Visitor that assigns one named field of a section.
@@ -109,7 +142,7 @@ void assign_key(Config& config, const std::string& section, const std::string& k
   });
   if (!section_found)
     throw ConfigError(where, section, "unknown section '" + section + "'" + did_you_mean(section, section_names()) +
-                                          "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths");
+                                          "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths, finetune");
   if (!key_found)
     throw ConfigError(where, full_key,
                       "unknown key '" + key + "' in section '" + section + "'" + did_you_mean(key, keys_of_section(section)));
@@ -129,7 +162,7 @@ void apply_document(Config& config, const YAML::Node& root, const std::string& s
     if (std::find(names.begin(), names.end(), section) == names.end())
       throw ConfigError(section_where, section,
                         "unknown section '" + section + "'" + did_you_mean(section, names) +
-                            "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths");
+                            "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths, finetune");
     if (body.IsNull()) continue;
     if (!body.IsMap())
       throw ConfigError(section_where, section, "a section must be a mapping of key: value lines");
@@ -169,7 +202,20 @@ struct YamlPrinter {
       return;
     }
     out << "  " << name << ": ";
-    if constexpr (std::is_enum_v<T>) out << quote(choice_name(field));
+    if constexpr (std::is_same_v<T, ClassMap>) {
+      out << "[";
+      for (std::size_t i = 0; i < field.size(); ++i) {
+        out << (i ? ", " : "");
+        if (field[i].size() == 1) {
+          out << field[i][0];
+          continue;
+        }
+        out << "[";
+        for (std::size_t j = 0; j < field[i].size(); ++j) out << (j ? ", " : "") << field[i][j];
+        out << "]";
+      }
+      out << "]";
+    } else if constexpr (std::is_enum_v<T>) out << quote(choice_name(field));
     else if constexpr (std::is_same_v<T, bool>) out << (field ? "true" : "false");
     else if constexpr (std::is_integral_v<T>) out << field;
     else if constexpr (std::is_floating_point_v<T>) out << format_double(field);
@@ -336,6 +382,18 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(c.log.sv_log_interval, 0, "log.sv_log_interval");
   v.at_least(c.log.print_every, 0, "log.print_every");
 
+  // finetune
+  const auto& f = c.finetune;
+  v.at_least(f.freeze_D_blocks, 0, "finetune.freeze_D_blocks");
+  if (!f.class_map.empty() && f.class_init != ClassInit::map)
+    v.fail("finetune.class_map", std::string("is set, but finetune.class_init is '") + choice_name(f.class_init) +
+                                     "' (class_map is read only with class_init: map)");
+  if (f.class_init == ClassInit::map && f.class_map.empty())
+    v.fail("finetune.class_map", "class_init: map needs finetune.class_map, one entry per new class (e.g. [[207, 208], 151])");
+  for (std::size_t i = 0; i < f.class_map.size(); ++i)
+    for (const int cls : f.class_map[i])
+      if (cls < 0) v.fail("finetune.class_map", "entry " + std::to_string(i) + ": class " + std::to_string(cls) + " is negative");
+
   // paths
   for (const char* key : {"paths.experiment_name", "paths.name_suffix"}) {
     const std::string& value = std::string(key) == "paths.experiment_name" ? c.paths.experiment_name : c.paths.name_suffix;
@@ -479,6 +537,9 @@ void resolve(Config& c, int world_size) {
     d.n_classes = info->n_classes;
     d.classes_per_sheet = info->classes_per_sheet;
   }
+  if (c.finetune.class_init == ClassInit::map && static_cast<int>(c.finetune.class_map.size()) != d.n_classes)
+    v.fail("finetune.class_map", "has " + std::to_string(c.finetune.class_map.size()) + " entries, but this run has " +
+                                     std::to_string(d.n_classes) + " classes (one entry per new class)");
   if (c.sample.classes_per_sheet > 0) d.classes_per_sheet = std::min(c.sample.classes_per_sheet, d.n_classes);
   d.dataset_path = !c.data.path.empty() ? c.data.path : d.data_root + "/" + info->file;
 
@@ -592,6 +653,11 @@ std::string run_identity_yaml(const Config& config) {
   c.data.pin_memory = defaults.data.pin_memory;
   c.paths.base_root = defaults.paths.base_root;
   c.paths.runs_root = defaults.paths.runs_root;
+  // Where a fine-tuning run's weights came from is read once, at its start; only what shapes
+  // the optimizer (the frozen D blocks) stays part of the run.
+  const int frozen = c.finetune.freeze_D_blocks;
+  c.finetune = defaults.finetune;
+  c.finetune.freeze_D_blocks = frozen;
   return to_yaml(c, /*with_derived=*/false);
 }
 

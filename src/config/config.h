@@ -50,6 +50,7 @@ struct Config {
   SampleConfig sample;
   LogConfig log;
   PathsConfig paths;
+  FinetuneConfig finetune;
 
   Derived derived;                   // filled by resolve()
   std::map<std::string, std::string> origin;  // "section.key" -> "file:line" or "--set"; absent: default
@@ -73,6 +74,7 @@ void for_each_section(C& c, F&& f) {
   f("sample", c.sample);
   f("log", c.log);
   f("paths", c.paths);
+  f("finetune", c.finetune);
 }
 
 std::vector<std::string> section_names();

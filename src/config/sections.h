@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config/choices.h"
 
@@ -286,6 +287,27 @@ struct LogConfig {
     v("level", level);
     v("rank_files", rank_files);
     v("print_every", print_every);
+  }
+};
+
+// finetune.class_map: new class i starts from the mean of the pretrained classes in entry i.
+using ClassMap = std::vector<std::vector<int>>;
+
+struct FinetuneConfig {
+  std::string init_from;              // a new run starts from these weights: a BigGAN-PyTorch weights
+                                      // folder, one of our checkpoints or a run folder (its newest)
+  ClassInit class_init = ClassInit::automatic;  // auto (copy when the class counts agree) | copy | map | mean | random
+  ClassMap class_map;                 // class_init map: [[207, 208], 151, ...], one entry per new class
+  bool keep_optimizer = false;        // carry the Adam state over (its shapes must agree)
+  int freeze_D_blocks = 0;            // FreezeD: D's first K residual blocks stay fixed
+
+  template <class V>
+  void visit(V&& v) {
+    v("init_from", init_from);
+    v("class_init", class_init);
+    v("class_map", class_map);
+    v("keep_optimizer", keep_optimizer);
+    v("freeze_D_blocks", freeze_D_blocks);
   }
 };
 

@@ -186,6 +186,31 @@ torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Te
   return out + torch::sum(embed->forward(y) * h, 1, /*keepdim=*/true);
 }
 
+int DiscriminatorImpl::residual_blocks() const {
+  int n = 0;
+  for (const auto& stage : stages)
+    for (const auto& m : stage) n += std::dynamic_pointer_cast<AttentionImpl>(m) ? 0 : 1;
+  return n;
+}
+
+std::vector<std::shared_ptr<torch::nn::Module>> DiscriminatorImpl::lowest_layers(int blocks) const {
+  if (blocks > residual_blocks())
+    throw Error("cannot freeze " + std::to_string(blocks) + " residual blocks of D: it has " +
+                std::to_string(residual_blocks()));
+  std::vector<std::shared_ptr<torch::nn::Module>> out;
+  if (blocks <= 0) return out;
+  if (deep) out.push_back(input_conv.ptr());
+  int seen = 0;
+  for (const auto& stage : stages)
+    for (const auto& m : stage) {
+      if (seen == blocks) return out;
+      const bool residual = !std::dynamic_pointer_cast<AttentionImpl>(m);
+      if (residual) ++seen;
+      out.push_back(m);
+    }
+  return out;
+}
+
 void init_weights(torch::nn::Module& net, WeightInit init) {
   torch::NoGradGuard no_grad;
   // modules(include_self) needs the module in a shared_ptr, which it is not yet inside its

@@ -43,6 +43,11 @@ struct DiscriminatorImpl : torch::nn::Module {
   explicit DiscriminatorImpl(const DiscriminatorOptions& options);
   // x: (N, 3, R, R) in [-1, 1]; y: int64 labels (N,). Returns (N, 1).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& y);
+  // FreezeD: the layers from the input up to and including the `blocks`-th residual block
+  // (BigGAN-deep's input conv and the attention between blocks included). Throws when D has
+  // fewer residual blocks.
+  std::vector<std::shared_ptr<torch::nn::Module>> lowest_layers(int blocks) const;
+  int residual_blocks() const;
 
   bool deep;
   torch::nn::AnyModule input_conv;  // BigGAN-deep only

@@ -91,11 +91,36 @@ Gan::Gan(const config::Config& config, const torch::Device& device) {
     update_ema(G, G_ema, 0.0, 0, 0);  // utils.ema copies G at construction
     for (auto& p : G_ema->parameters()) p.set_requires_grad(false);
   }
+  // FreezeD: D's lowest layers get no gradient and stay out of the optimizer.
+  const int frozen_blocks = config.finetune.freeze_D_blocks;
+  if (frozen_blocks > D->residual_blocks())
+    throw ConfigError(config.where("finetune.freeze_D_blocks"), "finetune.freeze_D_blocks",
+                      std::to_string(frozen_blocks) + " is more than D's " + std::to_string(D->residual_blocks()) +
+                          " residual blocks");
+  D_frozen = D->lowest_layers(frozen_blocks);
+  for (const auto& m : D_frozen)
+    for (auto& p : m->parameters()) p.set_requires_grad(false);
+  std::vector<torch::Tensor> D_trainable;
+  for (const auto& p : D->parameters())
+    if (p.requires_grad()) D_trainable.push_back(p);
   const auto& o = config.optim;
   G_optim = std::make_unique<torch::optim::Adam>(
       G->parameters(), torch::optim::AdamOptions(o.G_lr).betas({o.G_B1, o.G_B2}).eps(o.adam_eps).weight_decay(0));
   D_optim = std::make_unique<torch::optim::Adam>(
-      D->parameters(), torch::optim::AdamOptions(o.D_lr).betas({o.D_B1, o.D_B2}).eps(o.adam_eps).weight_decay(0));
+      D_trainable, torch::optim::AdamOptions(o.D_lr).betas({o.D_B1, o.D_B2}).eps(o.adam_eps).weight_decay(0));
+}
+
+void Gan::train_mode() {
+  G->train();
+  D->train();
+  for (const auto& m : D_frozen) m->eval();  // frozen layers keep their SN vectors too
+  if (G_ema) G_ema->train();
+}
+
+void Gan::set_D_requires_grad(bool on) {
+  for (auto& p : D->parameters()) p.set_requires_grad(on);
+  for (const auto& m : D_frozen)
+    for (auto& p : m->parameters()) p.set_requires_grad(false);
 }
 
 IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch::Tensor& x, const torch::Tensor& y,
@@ -122,7 +147,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   gan.D_optim->zero_grad();
   std::int64_t chunk = 0;
   if (c.optim.toggle_grads) {
-    set_requires_grad(*D, true);
+    gan.set_D_requires_grad(true);
     set_requires_grad(*G, false);
   }
 
@@ -168,7 +193,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
 
   // 3. G step: D frozen (toggle_grads), G trainable.
   if (c.optim.toggle_grads) {
-    set_requires_grad(*D, false);
+    gan.set_D_requires_grad(false);
     set_requires_grad(*G, true);
   }
   gan.G_optim->zero_grad();
@@ -194,7 +219,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   synchronise_gradients(*G, c.optim.G_ortho, G_ortho_skip, collectives);
   m.G_grad_norm = total_norm(gradients(*G));
   gan.G_optim->step();
-  if (c.optim.toggle_grads) set_requires_grad(*D, true);
+  if (c.optim.toggle_grads) gan.set_D_requires_grad(true);
 
   // 4. Losses: the original's numbers from this rank's last micro-steps, and the means over
   //    every micro-step and rank; one allreduce, one host copy.

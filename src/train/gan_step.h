@@ -15,13 +15,21 @@
 
 namespace biggan::train {
 
-// The networks and their optimizers. G_ema is null without train.ema.
+// The networks and their optimizers. G_ema is null without train.ema. With
+// finetune.freeze_D_blocks, D's lowest layers are in D_frozen: no gradient, not in D_optim, and
+// in eval mode while training (their SN state stays too).
 struct Gan {
   Gan(const config::Config& config, const torch::Device& device);
+  // Training mode for an iteration: G, D (but its frozen layers) and G_ema.
+  void train_mode();
+  // toggle_grads for D; frozen layers never require a gradient.
+  void set_D_requires_grad(bool on);
+
   model::Generator G{nullptr};
   model::Discriminator D{nullptr};
   model::Generator G_ema{nullptr};
   std::unique_ptr<torch::optim::Adam> G_optim, D_optim;
+  std::vector<std::shared_ptr<torch::nn::Module>> D_frozen;
 };
 
 // One micro-step of an iteration: D step `step`, accumulation `acc` on this rank (G: step 0).

@@ -26,6 +26,7 @@
 #include "sample/generate.h"
 #include "sample/sheets.h"
 #include "sample/standing_stats.h"
+#include "train/finetune.h"
 #include "train/gan_step.h"
 #include "train/stop.h"
 
@@ -264,8 +265,10 @@ std::unique_ptr<data::Loader> make_loader(const config::Config& c, const torch::
   return std::make_unique<data::Loader>(o, comm);
 }
 
-// Networks, optimizers and the loader: fresh, or as the checkpoint left them.
-void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed) {
+// Networks, optimizers and the loader: fresh (or from pretrained weights), or as the checkpoint
+// left them.
+void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed,
+                    const std::optional<ckpt::Pretrained>& pretrained) {
   const auto& c = t.config;
   torch::manual_seed(c.train.seed);
   t.gan = std::make_unique<Gan>(c, t.device);
@@ -279,6 +282,7 @@ void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed) {
       return distributed::differentiable_allreduce_sum(x, *collectives);
     });
   }
+  if (pretrained) start_from_pretrained(gan, *pretrained, c);
   t.loader = make_loader(c, t.device, t.ctx.comm());
   if (resumed) {
     const std::string& from = t.resumed_from;
@@ -337,7 +341,8 @@ void open_outputs(Trainer& t) {
   t.logs.events = logging::JsonlWriter(logs + "/events.jsonl");
   t.logs.events.write({{"time", wall_seconds()}, {"event", t.resumed_from.empty() ? "start" : "resume"},
                        {"itr", t.state.itr}, {"job_id", job_id()}, {"restart_count", restart_count()},
-                       {"ranks", t.ctx.world_size()}, {"checkpoint", t.resumed_from}, {"host", t.ctx.host()}});
+                       {"ranks", t.ctx.world_size()}, {"checkpoint", t.resumed_from}, {"host", t.ctx.host()},
+                       {"init_from", t.resumed_from.empty() ? c.finetune.init_from : std::string()}});
   if (!t.resumed_from.empty())
     logging::info("resumed from " + t.resumed_from + " at iteration " + std::to_string(t.state.itr));
   t.progress = std::make_unique<logging::Progress>("train", t.total, c.log.pbar, t.state.itr, 30.0, c.log.print_every);
@@ -367,15 +372,24 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
   // that one: on a cluster file system another node may list an older folder.
   t->resumed_from = ctx.broadcast(ctx.is_root() ? choose_checkpoint(t->folder, options) : std::string());
   std::optional<ckpt::Contents> resumed;
+  std::optional<ckpt::Pretrained> pretrained;
+  const std::string& init_from = config.finetune.init_from;
   if (!t->resumed_from.empty()) {
     resumed = load_chosen_checkpoint(t->resumed_from, ctx);
     keep_global_batch(*t, resumed->state);
+    if (!init_from.empty() && ctx.is_root())
+      logging::info("this fine-tuning run resumes from its own checkpoint " + t->resumed_from +
+                    "; finetune.init_from " + init_from + " is not read again");
+  } else if (!init_from.empty()) {
+    pretrained = ckpt::read_pretrained(init_from);
+    check_architecture(*pretrained, t->config);  // before the run folder exists
   }
   if (ctx.is_root()) run::prepare_run_folder(t->config);
   ctx.barrier();
 
-  build_networks(*t, resumed);
+  build_networks(*t, resumed, pretrained);
   resumed.reset();
+  pretrained.reset();
   const auto& c = t->config;
   t->total = c.train.total_iterations > 0 ? c.train.total_iterations : c.train.num_epochs * t->loader->batches_per_epoch();
   t->evaluation = load_evaluation(*t);
@@ -400,9 +414,7 @@ IterationRecord train_one_iteration(Trainer& t) {
   ++t.state.itr;
   t.state.epoch = batch.after.epoch;
 
-  gan.G->train();
-  gan.D->train();
-  if (gan.G_ema) gan.G_ema->train();
+  gan.train_mode();
   const IterationLatents latents{c.train.seed,       t.ctx.rank(),       c.derived.num_D_accumulations,
                                  c.derived.num_G_accumulations, c.derived.dim_z, c.derived.n_classes,
                                  t.state.itr};
