@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "ckpt/checkpoint.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "distributed/collectives.h"
@@ -183,6 +184,52 @@ TEST(StartFromPretrained, RefusesAnotherArchitectureAndUnresolvedClasses) {
   Gan small(three, torch::kCPU);
   const std::string classes = error_of([&] { start_from_pretrained(small, pretrained_from(other, ten, false), three); });
   EXPECT_NE(classes.find("set finetune.class_init to map"), std::string::npos) << classes;
+}
+
+// Adam state after one real iteration of SOURCE, as a checkpoint stores it.
+ckpt::Pretrained trained_source(const config::Config& c) {
+  torch::manual_seed(4);
+  Gan gan(c, torch::kCPU);
+  distributed::Collectives collectives(distributed::process_context(), torch::kCPU);
+  const NoiseSource noise = [&](const MicroStep&, std::int64_t n) {
+    return std::make_pair(torch::randn({n, 32}), torch::randint(0, c.derived.n_classes, {n}, torch::kInt64));
+  };
+  gan.train_mode();
+  train_iteration(gan, c, torch::rand({8, 3, 32, 32}) * 2 - 1, torch::randint(0, c.derived.n_classes, {8}, torch::kInt64),
+                  noise, collectives);
+  auto p = pretrained_from(gan, c, true);
+  p.G_optim = ckpt::adam_state(*gan.G_optim);
+  p.D_optim = ckpt::adam_state(*gan.D_optim);
+  return p;
+}
+
+TEST(StartFromPretrained, KeepOptimizerCarriesAdamStateAlsoPastFrozenBlocks) {
+  const auto source_config = tiny(4);
+  const auto source = trained_source(source_config);
+  ASSERT_FALSE(source.D_optim.empty());
+  const auto config = tiny(4, {"finetune.init_from=memory", "finetune.keep_optimizer=true", "finetune.freeze_D_blocks=1"});
+  Gan run(config, torch::kCPU);
+  start_from_pretrained(run, source, config);
+  EXPECT_EQ(ckpt::adam_state(*run.G_optim).size(), source.G_optim.size());
+  // D's optimizer holds the trainable parameters only: its state is SOURCE's for those, renumbered.
+  const auto kept = ckpt::adam_state(*run.D_optim);
+  const auto params = run.D->parameters();
+  const auto& in_optimizer = run.D_optim->param_groups()[0].params();
+  ASSERT_LT(in_optimizer.size(), params.size());
+  std::size_t checked = 0;
+  for (std::size_t i = 0, j = 0; i < params.size() && j < in_optimizer.size(); ++i) {
+    if (params[i].unsafeGetTensorImpl() != in_optimizer[j].unsafeGetTensorImpl()) continue;
+    const auto key = std::to_string(i) + ".exp_avg_sq", kept_key = std::to_string(j) + ".exp_avg_sq";
+    ASSERT_TRUE(kept.count(kept_key)) << kept_key;
+    EXPECT_TRUE(torch::equal(kept.at(kept_key), source.D_optim.at(key))) << key;
+    ++checked, ++j;
+  }
+  EXPECT_EQ(checked, in_optimizer.size());
+
+  const auto fewer = tiny(3, {"finetune.init_from=memory", "finetune.keep_optimizer=true", "finetune.class_init=mean"});
+  Gan other(fewer, torch::kCPU);
+  const std::string message = error_of([&] { start_from_pretrained(other, source, fewer); });
+  EXPECT_NE(message.find("optimizer state of parameter"), std::string::npos) << message;
 }
 
 TEST(FreezeD, FrozenBlocksStayOutOfTheOptimizerAndDoNotMove) {
