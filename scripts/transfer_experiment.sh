@@ -40,7 +40,7 @@ run train "${target[@]}" --set paths.experiment_name=map_freezeD --init-from "$O
 /usr/bin/python3 - "$OUT/runs" "$BUDGET" <<'PY'
 import json, sys
 runs, budget = sys.argv[1], int(sys.argv[2])
-budgets = [b for b in (100, 250, budget) if b <= budget]
+budgets = sorted({b for b in (50, 100, 250, budget) if b <= budget})
 print("| run | " + " | ".join(f"accuracy @ {b}" for b in budgets) + " | " + " | ".join(f"Fréchet @ {b}" for b in budgets) + " |")
 print("|---|" + "---|" * (2 * len(budgets)))
 for name in ("scratch", "random", "map", "map_freezeD"):
