@@ -73,19 +73,28 @@ Pretrained from_contents(const std::string& dir, Contents c) {
 
 }  // namespace
 
-Pretrained read_pretrained(const std::string& path) {
+std::string resolve_pretrained(const std::string& path) {
   if (!fs::is_directory(path))
     throw Error("finetune.init_from " + path + ": no such folder (give a BigGAN-PyTorch weights folder, a checkpoint "
                 "folder or a run folder)");
-  if (fs::exists(path + "/G.pth")) return read_biggan_pytorch_folder(path);
-  if (fs::exists(path + "/state.json")) return from_contents(path, load(path));
+  if (fs::exists(path + "/G.pth") || fs::exists(path + "/state.json")) return path;
   if (fs::is_directory(path + "/checkpoints")) {
-    auto loaded = load_newest_valid(path + "/checkpoints", [](const std::string& w) { logging::warn(w); });
-    if (!loaded) throw Error("finetune.init_from " + path + ": the run has no valid checkpoint in checkpoints/");
-    return from_contents(loaded->path, std::move(loaded->contents));
+    // Read only: SOURCE is somebody's run, so damaged checkpoints are skipped, not set aside.
+    for (const auto& dir : list(path + "/checkpoints")) {
+      const auto problems = verify(dir);
+      if (problems.empty()) return dir;
+      logging::warn(dir + ": damaged (" + problems.front() + "); trying the next older checkpoint");
+    }
+    throw Error("finetune.init_from " + path + ": the run has no valid checkpoint in checkpoints/");
   }
   throw Error("finetune.init_from " + path + ": not a BigGAN-PyTorch weights folder (no G.pth), a checkpoint (no "
               "state.json) or a run folder (no checkpoints/)");
+}
+
+Pretrained read_pretrained(const std::string& path) {
+  const std::string folder = resolve_pretrained(path);
+  if (fs::exists(folder + "/G.pth")) return read_biggan_pytorch_folder(folder);
+  return from_contents(folder, load(folder));
 }
 
 std::string describe(const Pretrained& p) {

@@ -23,7 +23,12 @@ struct Pretrained {
   std::int64_t itr = 0;
 };
 
-// Throws naming `path` when it is none of the three, or unreadable.
+// The folder to read for `path`: itself, or a run folder's newest valid checkpoint. Rank 0
+// calls this and broadcasts the answer, so every rank reads the same weights. Throws naming
+// `path` when it is none of the three kinds.
+std::string resolve_pretrained(const std::string& path);
+
+// Reads `path` (a run folder is resolved first). Throws naming it when unreadable.
 Pretrained read_pretrained(const std::string& path);
 
 // What a fine-tune would take from it: one "name: value" line each (biggan ckpt inspect).

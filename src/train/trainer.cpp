@@ -381,7 +381,8 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
       logging::info("this fine-tuning run resumes from its own checkpoint " + t->resumed_from +
                     "; finetune.init_from " + init_from + " is not read again");
   } else if (!init_from.empty()) {
-    pretrained = ckpt::read_pretrained(init_from);
+    // Rank 0 decides which folder (a run's newest valid checkpoint); every rank reads that one.
+    pretrained = ckpt::read_pretrained(ctx.broadcast(ctx.is_root() ? ckpt::resolve_pretrained(init_from) : std::string()));
     check_architecture(*pretrained, t->config);  // before the run folder exists
   }
   if (ctx.is_root()) run::prepare_run_folder(t->config);
