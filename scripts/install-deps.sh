@@ -18,6 +18,7 @@ BUILD_PACKAGES=(
   nlohmann-json3-dev
   libopenblas0-openmp
   libstb-dev zlib1g-dev libzip-dev
+  libjpeg62-turbo-dev libpng-dev hdf5-plugin-lzf liblzf-dev
   dataset-fashion-mnist
   gnuplot-nox
 )

@@ -1,5 +1,5 @@
-// 8-bit RGB images: decoding (jpg/png/bmp/ppm/pgm/gif/tga via stb_image), the centre-crop and
-// antialiased resize of dataset preparation, and PNG writing (sample sheets).
+// 8-bit RGB images: the geometry of dataset preparation (centre crop, padding, CHW layout) and
+// PNG writing (sample sheets). Decoding is in decode.h, resizing in resample.h.
 #pragma once
 
 #include <cstdint>
@@ -14,17 +14,12 @@ struct Image {
   std::vector<std::uint8_t> rgb;  // height x width x 3, row-major (HWC)
 };
 
-// Decodes an encoded file's bytes; grayscale, grey+alpha, palette and RGBA become RGB (alpha is
-// dropped). Throws Error naming `source` when the data cannot be decoded.
-Image decode(const std::string& bytes, const std::string& source);
 // Grayscale (one byte per pixel) to RGB by replication.
 Image from_gray(const std::uint8_t* pixels, int width, int height);
 
-// The largest centred square (BigGAN-PyTorch's CenterCropLongEdge).
+// The largest centred square: BigGAN-PyTorch's CenterCropLongEdge, i.e. torchvision's
+// center_crop, whose offset is Python's round((long - short) / 2), half to even.
 Image center_crop_square(const Image& in);
-// Antialiased resize (Mitchell filter when shrinking, Catmull-Rom when growing, as stb_image_resize
-// does), rounding to the nearest value; the original's uint8 conversion truncates instead.
-Image resize(const Image& in, int width, int height);
 // Pads with `value` to width x height, the image centred (Fashion-MNIST 28 -> 32).
 Image pad_center(const Image& in, int width, int height, std::uint8_t value);
 

@@ -1,14 +1,18 @@
-// Images: PNG round trip, damaged and truncated files refused with the file's name, and the
-// geometry of dataset preparation (centre crop, padding, CHW layout, resize).
+// Images: PNG round trip, damaged, truncated and unsupported files refused with the file's name,
+// and the geometry of dataset preparation (centre crop, padding, CHW layout, resize). Pixel
+// parity with PIL over many formats is tests/data/pil_parity_test.py.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "image/decode.h"
 #include "image/image.h"
+#include "image/resample.h"
 
 namespace biggan::image {
 namespace {
@@ -53,23 +57,107 @@ TEST(Image, PngRoundTripIsLossless) {
 }
 
 TEST(Image, DamagedPngIsRefusedWithItsName) {
-  std::string bytes = png_bytes(gradient(16, 16));
-  const auto idat = bytes.find("IDAT");
+  const std::string good = png_bytes(gradient(16, 16));
+  const auto idat = good.find("IDAT");
   ASSERT_NE(idat, std::string::npos);
+  std::string bytes = good;
   bytes[idat + 10] = static_cast<char>(bytes[idat + 10] ^ 0x40);  // a flipped bit in the image data
-  const std::string message = decode_error(bytes);
-  EXPECT_NE(message.find("photos/cat.png: damaged PNG (CRC mismatch in its IDAT chunk"), std::string::npos) << message;
+  std::string message = decode_error(bytes);
+  EXPECT_NE(message.find("photos/cat.png: damaged PNG ("), std::string::npos) << message;
+  // A flipped bit in the chunk's CRC: the data still inflates, only the checksum tells.
+  const std::uint32_t length = (static_cast<unsigned char>(good[idat - 4]) << 24) |
+                               (static_cast<unsigned char>(good[idat - 3]) << 16) |
+                               (static_cast<unsigned char>(good[idat - 2]) << 8) | static_cast<unsigned char>(good[idat - 1]);
+  bytes = good;
+  bytes[idat + 4 + length] = static_cast<char>(bytes[idat + 4 + length] ^ 0x01);
+  message = decode_error(bytes);
+  EXPECT_NE(message.find("photos/cat.png: damaged PNG (IDAT: CRC error)"), std::string::npos) << message;
 }
 
 TEST(Image, TruncatedPngIsRefusedWithItsName) {
   const std::string bytes = png_bytes(gradient(16, 16));
   const std::string message = decode_error(bytes.substr(0, bytes.size() - 12));  // IEND cut off
-  EXPECT_NE(message.find("photos/cat.png: damaged PNG (truncated before its IEND chunk)"), std::string::npos) << message;
+  EXPECT_NE(message.find("photos/cat.png: damaged PNG (the file is truncated)"), std::string::npos) << message;
 }
 
 TEST(Image, BytesThatAreNoImageAreRefusedWithTheirName) {
   const std::string message = decode_error("this is a text file, not a picture");
-  EXPECT_NE(message.find("photos/cat.png: cannot decode image"), std::string::npos) << message;
+  EXPECT_NE(message.find("photos/cat.png: cannot decode image (not a JPEG, PNG, BMP or PPM/PGM/PBM file)"),
+            std::string::npos)
+      << message;
+}
+
+TEST(Image, FormatsPilReadsButWeDoNotAreNamed) {
+  const std::string message = decode_error("GIF89a\x01\x00\x01\x00");
+  EXPECT_NE(message.find("photos/cat.png: cannot decode image (GIF, TIFF and WebP are not supported"), std::string::npos)
+      << message;
+}
+
+// The IHDR of a PNG claiming width x height (the CRC is right, the data absent).
+std::string png_header_claiming(std::uint32_t width, std::uint32_t height) {
+  std::string bytes = png_bytes(gradient(2, 2));
+  for (int i = 0; i < 4; ++i) {
+    bytes[16 + i] = static_cast<char>(width >> (24 - 8 * i));
+    bytes[20 + i] = static_cast<char>(height >> (24 - 8 * i));
+  }
+  const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const unsigned char*>(bytes.data()) + 12, 17));
+  for (int i = 0; i < 4; ++i) bytes[29 + i] = static_cast<char>(crc >> (24 - 8 * i));
+  return bytes;
+}
+
+TEST(Image, DecompressionBombsAreRefusedAsPilRefusesThem) {
+  const std::string message = decode_error(png_header_claiming(20000, 20000));
+  EXPECT_NE(message.find("photos/cat.png: damaged PNG (the image exceeds PIL's pixel limit"), std::string::npos) << message;
+}
+
+TEST(Image, TruncatedJpegIsRefusedAsPilRefusesIt) {
+  // An 8 x 8 JPEG written by PIL.
+  const std::string bytes = read_file(std::string(BIGGAN_SOURCE_DIR) + "/tests/image/tiny.jpg");
+  EXPECT_EQ(decode(bytes, "ok.jpg").width, 8);
+  EXPECT_EQ(decode(bytes, "ok.jpg", DecodeDepth::verify).width, 1);  // checked at 1/8 scale
+  const std::string message = decode_error(bytes.substr(0, bytes.size() - 2));  // only the EOI marker gone
+  EXPECT_NE(message.find("photos/cat.png: damaged JPEG (the file is truncated)"), std::string::npos) << message;
+}
+
+TEST(Image, BmpAndPpmErrorsNameTheProblem) {
+  std::string rle = "BM";
+  rle += std::string(8, '\0') + std::string("\x36\0\0\0", 4);
+  std::string info(40, '\0');
+  info[0] = 40;
+  info[4] = 4;    // width
+  info[8] = 4;    // height
+  info[12] = 1;   // planes
+  info[14] = 8;   // bits
+  info[16] = 1;   // BI_RLE8
+  rle += info + std::string(1024 + 64, '\0');
+  std::string message = decode_error(rle);
+  EXPECT_NE(message.find("photos/cat.png: cannot decode BMP (RLE compression is not supported"), std::string::npos)
+      << message;
+  message = decode_error("P6\n2 2\n70000\n");
+  EXPECT_NE(message.find("maxval must be greater than 0 and less than 65536, got 70000"), std::string::npos) << message;
+  message = decode_error("P6\n4 4\n255\nabc");
+  EXPECT_NE(message.find("photos/cat.png: damaged PPM (the file is truncated)"), std::string::npos) << message;
+}
+
+TEST(Image, PpmRescalesAMaxvalOtherThan255AsPilRounds) {
+  // 1/2 * 255 = 127.5 -> 128 (half to even), 1/3 * 255 = 85, 2/3 * 255 = 170.
+  const Image img = decode(std::string("P5 4 1 2\n") + std::string("\0\1\2\1", 4), "x.pgm");
+  ASSERT_EQ(img.width, 4);
+  EXPECT_EQ(img.rgb[0], 0);
+  EXPECT_EQ(img.rgb[3], 128);
+  EXPECT_EQ(img.rgb[6], 255);
+  const Image deep = decode(std::string("P5 2 1 65535\n") + std::string("\x00\xC8\x01\x00", 4), "y.pgm");
+  EXPECT_EQ(deep.rgb[0], 200);  // PIL's "I" mode: values above 255 clip
+  EXPECT_EQ(deep.rgb[3], 255);
+}
+
+TEST(Image, CenterCropRoundsItsOffsetHalfToEvenAsTorchvision) {
+  // An excess of 3 columns: round(1.5) = 2 in Python; 5 columns: round(2.5) = 2; 1: round(0.5) = 0.
+  for (const auto& [width, offset] : {std::pair{7, 2}, std::pair{9, 2}, std::pair{5, 0}, std::pair{11, 4}}) {
+    const Image wide = gradient(width, 4);
+    const Image square = center_crop_square(wide);
+    EXPECT_EQ(square.rgb[0], wide.rgb[static_cast<std::size_t>(offset * 3)]) << "width " << width;
+  }
 }
 
 TEST(Image, CenterCropKeepsTheMiddleSquare) {
@@ -105,7 +193,7 @@ TEST(Image, ResizeOfAFlatImageStaysFlatAtTheNewSize) {
   flat.height = 12;
   flat.rgb.assign(20 * 12 * 3, 77);
   for (const auto& [w, h] : {std::pair{5, 3}, std::pair{40, 24}}) {
-    const Image out = resize(flat, w, h);
+    const Image out = resize_bilinear(flat, w, h);
     ASSERT_EQ(out.width, w);
     ASSERT_EQ(out.height, h);
     for (const auto v : out.rgb) ASSERT_EQ(v, 77);

@@ -8,6 +8,7 @@
 
 #include "config/module_options.h"
 #include "config/config.h"
+#include "image/decode.h"
 #include "image/image.h"
 #include "model/networks.h"
 #include "sample/noise.h"
