@@ -37,8 +37,10 @@ int prepare_data_command(const Args& args) {
       "               (Debian package dataset-fashion-mnist); 28 px padded to 32\n"
       "  cifar10      the binary version: data_batch_1..5.bin, test_batch.bin\n"
       "  cifar100     the binary version: train.bin, test.bin (fine labels)\n"
-      "  imagefolder  one sub-folder per class (sorted); jpg/jpeg/png/ppm/bmp/pgm in any case;\n"
-      "               centre crop of the long edge, antialiased resize; unreadable files are skipped\n"
+      "  imagefolder  one sub-folder per class; jpg/jpeg/png/ppm/bmp/pgm in any case, in the order of\n"
+      "               BigGAN-PyTorch's ImageFolder; decoded and resized as PIL does (centre crop of the\n"
+      "               long edge, antialiased bilinear), so every stored pixel equals PIL's; unreadable\n"
+      "               or damaged files are reported and skipped\n"
       "The order is shuffled with --seed (recorded in the file, with each image's original index)\n"
       "so that the contiguous shards of the ranks are representative; --no-shuffle keeps the\n"
       "source order (class-major, like BigGAN-PyTorch's make_hdf5.py).\n"
@@ -60,6 +62,10 @@ int prepare_data_command(const Args& args) {
       ("classes", po::value<std::string>(), "keep only these source classes, e.g. 7,8,9 (relabelled 0..k-1 in this "
                                             "order; the source labels are kept as original_labels)")
       ("per-class", po::value<std::int64_t>()->default_value(0), "keep N items of every class (seeded by --seed); 0: all")
+      ("compression", po::value<std::string>()->default_value("none"),
+       "none | gzip | lzf (BigGAN-PyTorch's make_hdf5.py --compression writes lzf)")
+      ("biggan-pytorch-bytes", "store what BigGAN-PyTorch's make_hdf5.py stores (its float round trip truncates "
+                               "63 of the 256 values to one less) instead of PIL's exact values")
       ("progress", po::value<std::string>()->default_value("auto"), "bar | lines | none | auto");
   o.add(own);
   const auto vm = parse_command(spec, o, args);
@@ -88,6 +94,8 @@ int prepare_data_command(const Args& args) {
   if (vm->count("classes")) options.classes = parse_class_list((*vm)["classes"].as<std::string>());
   options.per_class = (*vm)["per-class"].as<std::int64_t>();
   if (options.per_class < 0) throw UsageError("prepare-data --per-class must be >= 0");
+  options.compression = data::parse_compression((*vm)["compression"].as<std::string>());
+  options.biggan_pytorch_bytes = vm->count("biggan-pytorch-bytes") > 0;
   options.progress = config::parse_choice<logging::ProgressStyle>((*vm)["progress"].as<std::string>(), "prepare-data --progress");
   const auto report = data::prepare_dataset(options, ctx.comm());
   logging::print0("wrote " + std::to_string(report.images) + " images to " + options.output + " in " +

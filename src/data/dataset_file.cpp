@@ -69,6 +69,30 @@ bool read_string_attribute(hid_t file, const char* name, std::string& value) {
   return true;
 }
 
+// Names the filters a dataset needs and refuses the file, before any rank reads it, when one
+// cannot be loaded: otherwise the first read of a chunk fails deep inside a collective.
+std::string check_filters(hid_t dataset, const std::string& where) {
+  Handle dcpl{H5Dget_create_plist(dataset), H5Pclose};
+  const int n = H5Pget_nfilters(dcpl.id);
+  std::string names;
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0, config = 0;
+    std::size_t cd_count = 0;
+    char name[64] = {0};
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.id, static_cast<unsigned>(i), &flags, &cd_count, nullptr, sizeof name,
+                                           name, &config);
+    const std::string label = id == H5Z_FILTER_DEFLATE ? "gzip" : id == 32000 ? "lzf" : (name[0] ? name : "unnamed");
+    names += (names.empty() ? "" : "+") + label;
+    if (id < 0 || H5Zfilter_avail(id) <= 0) {
+      std::string fix = id == 32000 ? "install Debian's hdf5-plugin-lzf (scripts/install-deps.sh does)"
+                                    : "make the filter's HDF5 plugin available through HDF5_PLUGIN_PATH";
+      throw Error(where + " is compressed with filter " + std::to_string(id) + " (" + label +
+                  ") that this HDF5 cannot load: " + fix + ", or rewrite the file uncompressed (h5repack -f NONE)");
+    }
+  }
+  return names.empty() ? "none" : names;
+}
+
 }  // namespace
 
 DatasetHeader inspect_dataset(const std::string& path) {
@@ -85,6 +109,8 @@ DatasetHeader inspect_dataset(const std::string& path) {
   Handle imgs{H5Dopen2(file.id, "imgs", H5P_DEFAULT), H5Dclose};
   Handle labels{H5Dopen2(file.id, "labels", H5P_DEFAULT), H5Dclose};
   check_type(imgs.id, H5T_INTEGER, 1, false, path + ":imgs", "uint8");
+  h.compression = check_filters(imgs.id, path + ":imgs");
+  check_filters(labels.id, path + ":labels");
   const auto img_dims = dims_of(imgs.id);
   if (img_dims.size() != 4 || img_dims[1] != 3 || img_dims[2] != img_dims[3] || img_dims[2] == 0)
     throw Error(path + ":imgs has shape " + shape_text(img_dims) + ", expected (N, 3, R, R)");

@@ -29,6 +29,7 @@ struct DatasetHeader {
   bool shuffled = false;
   std::int64_t shuffle_seed = -1;
   bool has_original_index = false;
+  std::string compression;  // of imgs: "none", "gzip", "lzf" (BigGAN-PyTorch's --compression), ...
 };
 
 // Opens the file (serial driver, read-only) and checks the layout: datasets present, dtypes,

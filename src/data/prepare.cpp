@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "data/biggan_pytorch_bytes.h"
 #include "data/dataset_file.h"
 #include "data/index_order.h"
 #include "data/sources.h"
@@ -50,12 +51,31 @@ void write_string_attribute(hid_t file, const char* name, const std::string& val
   check(rc, std::string("cannot write attribute ") + name);
 }
 
-hid_t create_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk) {
+// The HDF5 LZF filter's registered id (h5py and hdf5-plugin-lzf use the same).
+constexpr H5Z_filter_t kLzfFilter = 32000;
+
+void add_compression(hid_t dcpl, Compression compression, const std::string& where) {
+  if (compression == Compression::gzip) {
+    check(H5Pset_deflate(dcpl, 4), where + ": cannot set gzip compression");  // h5py's default level
+  } else if (compression == Compression::lzf) {
+    check(H5Pset_filter(dcpl, kLzfFilter, H5Z_FLAG_OPTIONAL, 0, nullptr), where + ": cannot set LZF compression");
+  }
+}
+
+hid_t create_dataset(hid_t file, const char* name, hid_t type, const std::vector<hsize_t>& dims, hsize_t chunk,
+                     Compression compression) {
   const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   std::vector<hsize_t> chunks(dims);
   chunks[0] = std::max<hsize_t>(1, std::min<hsize_t>(chunk, dims[0]));
   H5Pset_chunk(dcpl, static_cast<int>(chunks.size()), chunks.data());
+  try {
+    add_compression(dcpl, compression, name);
+  } catch (...) {
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    throw;
+  }
   // Allocating at creation lets ranks write hyperslabs collectively without a resize.
   H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
@@ -124,13 +144,13 @@ std::int64_t allreduce_max(std::int64_t v, MPI_Comm comm) {
 
 // ImageFolder: every rank decodes its slice once; unreadable files are gathered on every
 // rank so all drop the same items.
-std::vector<std::int64_t> find_unreadable(const Source& source, int resolution, int rank, int world, MPI_Comm comm,
+std::vector<std::int64_t> find_unreadable(const Source& source, int rank, int world, MPI_Comm comm,
                                           logging::Progress* progress) {
   const auto [first, last] = IndexOrder::shard(source.size(), rank, world);
   std::vector<std::int64_t> bad;
   for (std::int64_t i = first; i < last; ++i) {
     try {
-      source.load(i, resolution);
+      source.verify(i);
     } catch (const Error& e) {
       // Why, for the first few of each rank: the summary on rank 0 names the files only.
       if (bad.size() < 5) logging::warn(std::string("unreadable image: ") + e.what());
@@ -206,6 +226,21 @@ Selection select_items(const Source& source, const PrepareOptions& o) {
 
 }  // namespace
 
+Compression parse_compression(const std::string& text) {
+  for (const Compression c : {Compression::none, Compression::gzip, Compression::lzf})
+    if (text == compression_name(c)) return c;
+  throw Error("prepare-data --compression: unknown value '" + text + "' (none | gzip | lzf)");
+}
+
+const char* compression_name(Compression c) {
+  switch (c) {
+    case Compression::none: return "none";
+    case Compression::gzip: return "gzip";
+    case Compression::lzf: return "lzf";
+  }
+  return "none";
+}
+
 PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const auto t0 = std::chrono::steady_clock::now();
   int rank = 0, world = 1;
@@ -217,6 +252,9 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
     throw Error("prepare-data --output " + o.output + ": is a directory; give the dataset file's name, e.g. " +
                 (std::filesystem::path(o.output) / "FMNIST32.hdf5").string());
   if (o.chunk_size < 1) throw Error("prepare-data: --chunk-size must be >= 1");
+  if (o.compression == Compression::lzf && H5Zfilter_avail(kLzfFilter) <= 0)
+    throw Error("prepare-data --compression lzf: the HDF5 LZF filter plugin is not installed (Debian package "
+                "hdf5-plugin-lzf; scripts/install-deps.sh installs it)");
   auto source = open_source(o.source, o.input, o.split);
   int resolution = o.resolution;
   if (resolution == 0) {
@@ -230,7 +268,7 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   if (o.source == "imagefolder") {
     std::unique_ptr<logging::Progress> check_progress;
     if (rank == 0) check_progress = std::make_unique<logging::Progress>("check", source->size(), style);
-    const auto bad = find_unreadable(*source, resolution, rank, world, comm, check_progress.get());
+    const auto bad = find_unreadable(*source, rank, world, comm, check_progress.get());
     if (check_progress) check_progress->finish(source->size());
     if (!bad.empty()) {
       std::string first_few;
@@ -268,14 +306,15 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const auto R = static_cast<hsize_t>(resolution);
   const std::vector<hsize_t> img_dims{static_cast<hsize_t>(n), 3, R, R};
   const std::vector<hsize_t> vec_dims{static_cast<hsize_t>(n)};
-  const hid_t imgs = create_dataset(file, "imgs", H5T_NATIVE_UINT8, img_dims, static_cast<hsize_t>(o.chunk_size));
-  const hid_t labels = create_dataset(file, "labels", H5T_NATIVE_INT64, vec_dims, static_cast<hsize_t>(o.chunk_size));
-  const hid_t index = o.shuffle || subset ? create_dataset(file, "original_index", H5T_NATIVE_INT64, vec_dims,
-                                                           static_cast<hsize_t>(o.chunk_size))
+  const auto chunk = static_cast<hsize_t>(o.chunk_size);
+  const hid_t imgs = create_dataset(file, "imgs", H5T_NATIVE_UINT8, img_dims, chunk, o.compression);
+  const hid_t labels = create_dataset(file, "labels", H5T_NATIVE_INT64, vec_dims, chunk, o.compression);
+  const hid_t index = o.shuffle || subset ? create_dataset(file, "original_index", H5T_NATIVE_INT64, vec_dims, chunk,
+                                                           o.compression)
                                           : -1;
   const hid_t original_labels = o.classes.empty() ? -1
                                                   : create_dataset(file, "original_labels", H5T_NATIVE_INT64, vec_dims,
-                                                                   static_cast<hsize_t>(o.chunk_size));
+                                                                   chunk, o.compression);
   write_int_attribute(file, "format_version", kDatasetFormatVersion);
   write_int_attribute(file, "resolution", resolution);
   write_int_attribute(file, "n_classes", static_cast<std::int64_t>(selection.class_names.size()));
@@ -289,8 +328,12 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
                                                          {"skipped_unreadable", report.skipped},
                                                          {"classes", o.classes},
                                                          {"per_class", o.per_class},
-                                                         {"resize", "center crop of the long edge, "
-                                                                    "stb_image_resize (Mitchell), rounded"}}
+                                                         {"compression", compression_name(o.compression)},
+                                                         {"resize", "center crop of the long edge (torchvision), "
+                                                                    "PIL bilinear (antialiased)"},
+                                                         {"pixel_values", o.biggan_pytorch_bytes
+                                                                              ? "biggan-pytorch (make_hdf5 truncation)"
+                                                                              : "pil"}}
                                               .dump());
   write_int_attribute(file, "shuffled", o.shuffle ? 1 : 0);
   write_int_attribute(file, "shuffle_seed", o.shuffle ? o.seed : -1);
@@ -313,7 +356,8 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
       const std::int64_t begin = std::min(last, first + round * o.chunk_size);
       const std::int64_t end = std::min(last, begin + o.chunk_size);
       for (std::int64_t j = begin; j < end; ++j) {
-        const image::Image img = source->load(order[static_cast<std::size_t>(j)], resolution);
+        image::Image img = source->load(order[static_cast<std::size_t>(j)], resolution);
+        if (o.biggan_pytorch_bytes) apply_biggan_pytorch_bytes(img);
         image::to_chw(img, buffer.data() + static_cast<std::size_t>(j - begin) * image_bytes);
       }
       write_rows(imgs, H5T_NATIVE_UINT8, begin, end - begin, {0, 3, R, R}, buffer.data(), dxpl, partial + ":imgs");

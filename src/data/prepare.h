@@ -12,6 +12,12 @@
 
 namespace biggan::data {
 
+// How `imgs` and `labels` are stored: BigGAN-PyTorch's make_hdf5.py writes none or, with
+// --compression, LZF (HDF5 filter 32000, Debian's hdf5-plugin-lzf); gzip is HDF5's deflate.
+enum class Compression { none, gzip, lzf };
+Compression parse_compression(const std::string& text);
+const char* compression_name(Compression c);
+
 struct PrepareOptions {
   std::string source;  // fmnist | cifar10 | cifar100 | imagefolder
   std::string input;
@@ -26,6 +32,10 @@ struct PrepareOptions {
   std::vector<int> classes;
   // A class-balanced subset: this many items of every kept class, drawn with `seed`; 0: all.
   std::int64_t per_class = 0;
+  Compression compression = Compression::none;
+  // Store what BigGAN-PyTorch's make_hdf5.py stores (data/biggan_pytorch_bytes.h) instead of
+  // PIL's exact pixel values.
+  bool biggan_pytorch_bytes = false;
   logging::ProgressStyle progress = logging::ProgressStyle::automatic;
 };
 

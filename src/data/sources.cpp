@@ -10,6 +10,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "image/decode.h"
+#include "image/resample.h"
 
 namespace biggan::data {
 
@@ -163,28 +165,79 @@ class Cifar : public Source {
   std::vector<std::string> names_;
 };
 
-bool is_image_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".ppm" || ext == ".bmp" || ext == ".pgm";
+// BigGAN-PyTorch's IMG_EXTENSIONS, matched as it matches them: the lower-cased name ends with one.
+bool is_image_file(const std::string& name) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* ext : {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm"}) {
+    const std::size_t n = std::char_traits<char>::length(ext);
+    if (lower.size() >= n && lower.compare(lower.size() - n, n, ext) == 0) return true;
+  }
+  return false;
+}
+
+struct WalkedFolder {
+  std::string path;
+  std::vector<std::string> files;
+};
+
+// os.walk(top): every folder below `top` with the names of the non-folders in it. Like
+// os.walk it does not descend into symbolic links to folders and passes over folders it
+// cannot read.
+void walk(const std::string& top, std::vector<WalkedFolder>& out) {
+  std::error_code ec;
+  fs::directory_iterator it(top, ec);
+  if (ec) return;
+  WalkedFolder here{top, {}};
+  std::vector<std::string> subfolders;
+  for (const auto& entry : it) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory(ec)) subfolders.push_back(name);
+    else here.files.push_back(name);
+  }
+  out.push_back(std::move(here));
+  for (const auto& name : subfolders) {
+    const std::string path = top + "/" + name;
+    if (!fs::is_symlink(path, ec)) walk(path, out);
+  }
+}
+
+// BigGAN-PyTorch's make_dataset() for one class folder: `sorted(os.walk(d))` orders the
+// folders by their path as a string (so "a/b" sorts after "a b" and "a-b"), then each
+// folder's files by name. Sorting paths component by component would give another order.
+std::vector<std::string> image_files_in_walk_order(const std::string& class_folder) {
+  std::vector<WalkedFolder> folders;
+  walk(class_folder, folders);
+  std::sort(folders.begin(), folders.end(), [](const WalkedFolder& a, const WalkedFolder& b) { return a.path < b.path; });
+  std::vector<std::string> files;
+  for (auto& folder : folders) {
+    std::sort(folder.files.begin(), folder.files.end());
+    for (const auto& name : folder.files)
+      if (is_image_file(name)) files.push_back(folder.path + "/" + name);
+  }
+  return files;
 }
 
 class ImageFolder : public Source {
  public:
   explicit ImageFolder(const std::string& root) {
     if (!fs::is_directory(root)) throw Error(root + ": not a folder (expected one sub-folder per class)");
-    std::vector<fs::path> classes;
-    for (const auto& entry : fs::directory_iterator(root))
-      if (entry.is_directory()) classes.push_back(entry.path());
+    // find_classes(): the sorted names of root's folders (links to folders included).
+    std::vector<std::string> classes;
+    for (const auto& entry : fs::directory_iterator(root)) {
+      std::error_code ec;
+      if (entry.is_directory(ec)) classes.push_back(entry.path().filename().string());
+    }
     std::sort(classes.begin(), classes.end());
     if (classes.empty()) throw Error(root + ": no class sub-folders");
+    const std::string top = root.size() > 1 && root.back() == '/' ? root.substr(0, root.size() - 1) : root;
     for (std::size_t c = 0; c < classes.size(); ++c) {
-      names_.push_back(classes[c].filename().string());
-      std::vector<std::string> files;
-      for (const auto& entry : fs::recursive_directory_iterator(classes[c], fs::directory_options::follow_directory_symlink))
-        if (entry.is_regular_file() && is_image_file(entry.path())) files.push_back(entry.path().string());
-      std::sort(files.begin(), files.end());
-      if (files.empty()) throw Error(classes[c].string() + ": class folder holds no images (jpg/jpeg/png/ppm/bmp/pgm)");
+      names_.push_back(classes[c]);
+      const std::string folder = top + "/" + classes[c];
+      std::vector<std::string> files = image_files_in_walk_order(folder);
+      // BigGAN-PyTorch would keep an empty class's index; a class G cannot learn is refused here.
+      if (files.empty())
+        throw Error(folder + ": class folder holds no images (jpg/jpeg/png/ppm/bmp/pgm); remove it or add images");
       for (auto& f : files) {
         paths_.push_back(std::move(f));
         labels_.push_back(static_cast<std::int64_t>(c));
@@ -196,6 +249,10 @@ class ImageFolder : public Source {
   image::Image load(std::int64_t i, int resolution) const override {
     const std::string& path = paths_[static_cast<std::size_t>(i)];
     return to_resolution(image::decode(read_file(path), path), resolution);
+  }
+  void verify(std::int64_t i) const override {
+    const std::string& path = paths_[static_cast<std::size_t>(i)];
+    image::decode(read_file(path), path, image::DecodeDepth::verify);
   }
   std::string describe(std::int64_t i) const override { return paths_[static_cast<std::size_t>(i)]; }
   const std::vector<std::string>& class_names() const override { return names_; }
@@ -227,7 +284,7 @@ class ImageFolder : public Source {
 
 image::Image to_resolution(const image::Image& in, int resolution) {
   if (in.width == resolution && in.height == resolution) return in;
-  return image::resize(image::center_crop_square(in), resolution, resolution);
+  return image::resize_bilinear(image::center_crop_square(in), resolution, resolution);
 }
 
 std::unique_ptr<Source> open_source(const std::string& kind, const std::string& input, const std::string& split) {

@@ -87,7 +87,9 @@ TEST_F(DatasetFile, ImageFolderSortsClassesCropsResizesAndSkipsBrokenFiles) {
       if (source->describe(i).find(name) != std::string::npos) return i;
     return std::int64_t{-1};
   };
-  EXPECT_EQ(find("nested/two.png"), 0);  // sorted paths within a class
+  // BigGAN-PyTorch's walk: a folder's own files come before those of its sub-folders.
+  EXPECT_EQ(find("one.PNG"), 0);
+  EXPECT_EQ(find("nested/two.png"), 1);
   const auto img = source->load(find("one.PNG"), 8);
   EXPECT_EQ(img.width, 8);
   EXPECT_EQ(img.height, 8);

@@ -9,6 +9,7 @@
 #include <set>
 #include <zlib.h>
 
+#include "data/dataset_file.h"
 #include "data/loader.h"
 #include "data/prepare.h"
 #include "distributed/context.h"
@@ -182,18 +183,23 @@ TEST(DataMpi, ResumeOnAnotherNumberOfRanksSkipsAndRepeatsNothing) {
   EXPECT_EQ(static_cast<std::int64_t>(seen.size()), 10000 / global_batch * global_batch) << "skipped samples";
 }
 
+// Writes tests/data/make_h5py_dataset.py's file on rank 0; false when python3/h5py are missing.
+bool make_h5py_file(const std::string& path, const std::string& compression) {
+  int made = 0;
+  if (rank() == 0) {
+    const std::string cmd = "/usr/bin/python3 " + std::string(BIGGAN_SOURCE_DIR) + "/tests/data/make_h5py_dataset.py " +
+                            path + " " + compression + " >/dev/null 2>&1";
+    made = std::system(cmd.c_str()) == 0 ? 1 : 0;
+  }
+  MPI_Bcast(&made, 1, MPI_INT, 0, comm());
+  return made != 0;
+}
+
 // A file made by h5py the way BigGAN-PyTorch's make_hdf5.py makes it (no attributes,
 // class-major, chunks of 500) loads unchanged.
 TEST(DataMpi, ReadsBigGanPytorchH5pyFiles) {
   const std::string path = (shared_dir() / "ILSVRC16.hdf5").string();
-  int made = 0;
-  if (rank() == 0) {
-    const std::string cmd = "/usr/bin/python3 " + std::string(BIGGAN_SOURCE_DIR) + "/tests/data/make_h5py_dataset.py " +
-                            path + " >/dev/null 2>&1";
-    made = std::system(cmd.c_str()) == 0 ? 1 : 0;
-  }
-  MPI_Bcast(&made, 1, MPI_INT, 0, comm());
-  if (!made) GTEST_SKIP() << "/usr/bin/python3 with h5py is needed to write the h5py-layout file";
+  if (!make_h5py_file(path, "none")) GTEST_SKIP() << "/usr/bin/python3 with h5py is needed to write the h5py-layout file";
   LoaderOptions o = options(path, false, 8);
   o.resolution = 16;
   o.n_classes = 4;
@@ -208,6 +214,57 @@ TEST(DataMpi, ReadsBigGanPytorchH5pyFiles) {
       ASSERT_FLOAT_EQ(b.x[static_cast<std::int64_t>(k)][1][5][9].item<float>(), expected);
       ASSERT_EQ(b.y[static_cast<std::int64_t>(k)].item<std::int64_t>(), i / 16);
     }
+  }
+}
+
+// make_hdf5.py --compression writes LZF: such a file (and a gzip one) gives the same batches as
+// the uncompressed file, streaming and in memory, on every rank.
+TEST(DataMpi, LzfAndGzipFilesGiveTheBatchesOfAnUncompressedOne) {
+  const std::string plain = (shared_dir() / "plain16.hdf5").string();
+  if (!make_h5py_file(plain, "none")) GTEST_SKIP() << "/usr/bin/python3 with h5py is needed to write the h5py-layout file";
+  for (const std::string compression : {"lzf", "gzip"}) {
+    const std::string path = (shared_dir() / (compression + "16.hdf5")).string();
+    ASSERT_TRUE(make_h5py_file(path, compression)) << compression;
+    for (const bool in_mem : {false, true}) {
+      LoaderOptions o = options(plain, in_mem, 8);
+      o.resolution = 16;
+      o.n_classes = 4;
+      Loader reference(o, comm());
+      o.path = path;
+      Loader compressed(o, comm());
+      EXPECT_EQ(compressed.header().compression, compression);
+      for (int step = 0; step < 10; ++step) {  // more than an epoch of 64 / (8 x ranks)
+        const Batch a = reference.next(), b = compressed.next();
+        ASSERT_EQ(a.indices, b.indices);
+        ASSERT_TRUE(torch::equal(a.x, b.x)) << compression << " step " << step << (in_mem ? " in memory" : " streaming");
+        ASSERT_TRUE(torch::equal(a.y, b.y));
+      }
+    }
+  }
+}
+
+// prepare-data --compression writes what it says, with the same contents as without.
+TEST(DataMpi, PreparationCompressesWithoutChangingTheContents) {
+  REQUIRE_FMNIST();
+  const std::string plain = prepared_fmnist();
+  for (const Compression c : {Compression::lzf, Compression::gzip}) {
+    PrepareOptions o;
+    o.source = "fmnist";
+    o.input = kFmnist;
+    o.output = (shared_dir() / (std::string("fmnist_") + compression_name(c) + ".hdf5")).string();
+    o.split = "test";
+    o.seed = 3;
+    o.compression = c;
+    o.progress = logging::ProgressStyle::none;
+    prepare_dataset(o, comm());
+    if (rank() == 0) {
+      EXPECT_EQ(inspect_dataset(o.output).compression, compression_name(c));
+      EXPECT_LT(fs::file_size(o.output), fs::file_size(plain)) << compression_name(c);
+      io::H5File a(plain, io::H5File::Mode::read), b(o.output, io::H5File::Mode::read);
+      EXPECT_TRUE(torch::equal(a.read("imgs"), b.read("imgs")));
+      EXPECT_TRUE(torch::equal(a.read("labels"), b.read("labels")));
+    }
+    MPI_Barrier(comm());
   }
 }
 
