@@ -99,7 +99,7 @@ def make_folder(root):
     shutil.rmtree(root, ignore_errors=True)
     a, b, c = f"{root}/apple", f"{root}/banana split", f"{root}/cherry"
     # JPEG: sizes both ways non-square, tiny, huge; subsampling, progressive, grey, CMYK.
-    for i, (w, h) in enumerate([(500, 375), (375, 500), (333, 500), (64, 64), (31, 17), (7, 5), (2400, 1601)]):
+    for i, (w, h) in enumerate([(500, 375), (375, 500), (333, 500), (64, 64), (31, 17), (7, 5), (4032, 3025)]):
         save(Image.fromarray(photo(w, h)), f"{a}/rgb_{i}.jpg", quality=int(rng.integers(60, 98)))
     save(Image.fromarray(photo(257, 190)), f"{a}/sub444.JPEG", quality=92, subsampling=0)
     save(Image.fromarray(photo(190, 257)), f"{a}/sub422.jpeg", quality=85, subsampling=1)
