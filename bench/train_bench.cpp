@@ -3,12 +3,14 @@
 // for a side-by-side with BigGAN-PyTorch, and weak scaling under mpirun (same micro-batch per
 // rank).
 //
-//   [mpirun -np N] biggan_bench_train --case A|B|C [--threads T] [--iterations K]
+//   [mpirun -np N] biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--diffaug POLICY]
+//   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   A: CIFAR EMA script (32 px, ch 64, 4 D steps, batch 50, EMA)
 //   B: the bs256x8 ImageNet script at 128 px with ch 32, batch 8, 1 D step
 //   C: as B with 2 D and 2 G accumulations of 4
 #include <chrono>
 #include <iostream>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
@@ -45,20 +47,24 @@ std::vector<std::string> overrides(const std::string& name, int world) {
 int main(int argc, char** argv) {
   std::string name = "B";
   int threads = 1, iterations = 5;
+  std::string diffaug;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--case") name = argv[i + 1];
     else if (arg == "--threads") threads = std::stoi(argv[i + 1]);
     else if (arg == "--iterations") iterations = std::stoi(argv[i + 1]);
+    else if (arg == "--diffaug") diffaug = argv[i + 1];
     else {
-      std::cerr << "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K]\n";
+      std::cerr << "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--diffaug POLICY]\n";
       return 2;
     }
   }
   auto& ctx = biggan::distributed::process_context();
   try {
     torch::set_num_threads(threads);
-    const auto config = biggan::config::load({}, overrides(name, ctx.world_size()), ctx.world_size());
+    auto settings = overrides(name, ctx.world_size());
+    settings.push_back("train.diffaug=" + diffaug);
+    const auto config = biggan::config::load({}, settings, ctx.world_size());
     const auto& d = config.derived;
     biggan::distributed::Collectives collectives(ctx, torch::kCPU);
     torch::manual_seed(0);
@@ -69,11 +75,15 @@ int main(int argc, char** argv) {
     const biggan::train::NoiseSource noise = [&](const biggan::train::MicroStep&, std::int64_t n) {
       return std::make_pair(torch::randn({n, d.dim_z}, gen), torch::randint(0, d.n_classes, {n}, gen, torch::kInt64));
     };
+    std::vector<std::int64_t> indices(static_cast<std::size_t>(d.loader_batch_per_rank));
+    std::iota(indices.begin(), indices.end(), std::int64_t{0});
+    const biggan::train::DiffAugment augment{config.train.diffaug, 0, ctx.rank(), d.num_D_accumulations,
+                                             d.num_G_accumulations, 0, indices};
     std::vector<double> times;
     for (int i = 0; i < iterations + 2; ++i) {  // 2 warm-ups, as the reference figures
       ctx.barrier();
       const auto t = Clock::now();
-      biggan::train::train_iteration(gan, config, x, y, noise, collectives);
+      biggan::train::train_iteration(gan, config, x, y, noise, collectives, augment);
       biggan::train::update_ema(gan.G, gan.G_ema, 0.9999, i, 1000);
       biggan::train::average_bn_statistics(*gan.G, collectives);
       if (i >= 2) times.push_back(std::chrono::duration<double>(Clock::now() - t).count());
@@ -82,7 +92,7 @@ int main(int argc, char** argv) {
     nlohmann::json out{{"benchmark", "train_iteration"}, {"case", name}, {"ranks", ctx.world_size()},
                        {"threads_per_rank", threads}, {"iterations", iterations},
                        {"median_seconds", times[times.size() / 2]}, {"min_seconds", times.front()},
-                       {"global_batch", d.global_batch_size}, {"blas", "Debian libtorch + libopenblas0-openmp"}};
+                       {"global_batch", d.global_batch_size}, {"diffaug", diffaug.empty() ? "off" : diffaug}, {"blas", "Debian libtorch + libopenblas0-openmp"}};
     if (ctx.is_root()) std::cout << out.dump(2) << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";

@@ -23,6 +23,8 @@ enum class BestMetric { IS, FID, classifier };  // what "best" checkpoints are c
 enum class StopSignal { USR1, USR2, TERM, INT, HUP, URG };  // what Slurm sends before the time limit
 // How a fine-tuning run starts its class-indexed tensors (automatic: copy when the counts agree).
 enum class ClassInit { automatic, copy, map, mean, random };
+// DiffAugment's transforms (train.diffaug lists them in the order they apply).
+enum class Augmentation { color, translation, cutout };
 
 // ChoiceNames<E>::entries: every accepted name with its value. The first name of a value is the
 // one printed (a value may have several names only where BigGAN-PyTorch has aliases).
@@ -52,6 +54,8 @@ BIGGAN_CHOICES(StopSignal, {"USR1", StopSignal::USR1}, {"USR2", StopSignal::USR2
                {"INT", StopSignal::INT}, {"HUP", StopSignal::HUP}, {"URG", StopSignal::URG});
 BIGGAN_CHOICES(ClassInit, {"auto", ClassInit::automatic}, {"copy", ClassInit::copy}, {"map", ClassInit::map},
                {"mean", ClassInit::mean}, {"random", ClassInit::random});
+BIGGAN_CHOICES(Augmentation, {"color", Augmentation::color}, {"translation", Augmentation::translation},
+               {"cutout", Augmentation::cutout});
 BIGGAN_CHOICES(metrics::InceptionFlavour, {"torchvision", metrics::InceptionFlavour::torchvision},
                {"fid", metrics::InceptionFlavour::fid});
 BIGGAN_CHOICES(logging::ProgressStyle, {"auto", logging::ProgressStyle::automatic}, {"bar", logging::ProgressStyle::bar},

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -66,6 +67,30 @@ ClassMap convert_class_map(const YAML::Node& node, const std::string& where, con
   return map;
 }
 
+// "color,translation": known transform names, each once, in the order they apply.
+AugmentPolicy convert_augment_policy(const YAML::Node& node, const std::string& where, const std::string& key) {
+  AugmentPolicy policy;
+  if (node.IsNull()) return policy;
+  if (!node.IsScalar())
+    throw ConfigError(where, key, "expected a comma-separated list such as \"color,translation,cutout\" (\"\": off)");
+  const std::string text = node.Scalar();
+  std::size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string name = text.substr(start, comma - start);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    const auto value = find_choice<Augmentation>(name);
+    if (!value) throw ConfigError(where, key, "'" + name + "' in '" + text + "': " +
+                                                  unknown_choice_message(name, choice_names<Augmentation>()));
+    if (std::find(policy.begin(), policy.end(), *value) != policy.end())
+      throw ConfigError(where, key, "'" + name + "' is listed twice in '" + text + "'");
+    policy.push_back(*value);
+    start = comma + 1;
+  }
+  return policy;
+}
+
 // Converts one YAML scalar into a typed field, with an error naming where and what.
 template <class T>
 T convert_scalar(const YAML::Node& node, const std::string& where, const std::string& key) {
@@ -103,6 +128,7 @@ T convert_scalar(const YAML::Node& node, const std::string& where, const std::st
 template <class T>
 T convert(const YAML::Node& node, const std::string& where, const std::string& key) {
   if constexpr (std::is_same_v<T, ClassMap>) return convert_class_map(node, where, key);
+  else if constexpr (std::is_same_v<T, AugmentPolicy>) return convert_augment_policy(node, where, key);
   else return convert_scalar<T>(node, where, key);
 }
 
@@ -215,6 +241,10 @@ struct YamlPrinter {
         out << "]";
       }
       out << "]";
+    } else if constexpr (std::is_same_v<T, AugmentPolicy>) {
+      std::string text;
+      for (const auto a : field) text += (text.empty() ? "" : ",") + std::string(choice_name(a));
+      out << quote(text);
     } else if constexpr (std::is_enum_v<T>) out << quote(choice_name(field));
     else if constexpr (std::is_same_v<T, bool>) out << (field ? "true" : "false");
     else if constexpr (std::is_integral_v<T>) out << field;

@@ -136,6 +136,9 @@ struct OptimConfig {
   }
 };
 
+// train.diffaug: "color,translation,cutout" (any of them, in the order they apply); "" is off.
+using AugmentPolicy = std::vector<Augmentation>;
+
 struct TrainConfig {
   int seed = 0;
   int batch_size = 64;                // micro-batch of real images per rank and accumulation
@@ -152,6 +155,7 @@ struct TrainConfig {
   double ema_decay = 0.9999;
   bool use_ema = false;
   int ema_start = 0;
+  AugmentPolicy diffaug;              // DiffAugment on every D input; empty: off (BigGAN-PyTorch has none)
 
   template <class V>
   void visit(V&& v) {
@@ -170,6 +174,7 @@ struct TrainConfig {
     v("ema_decay", ema_decay);
     v("use_ema", use_ema);
     v("ema_start", ema_start);
+    v("diffaug", diffaug);
   }
 };
 

@@ -72,14 +72,6 @@ void synchronise_gradients(torch::nn::Module& net, double ortho, const std::vect
 
 }  // namespace
 
-std::string MicroStep::tag() const {
-  switch (phase) {
-    case Phase::D: return "D_step" + std::to_string(step) + "_acc" + std::to_string(acc);
-    case Phase::G: return "G_acc" + std::to_string(acc);
-  }
-  return "";
-}
-
 Gan::Gan(const config::Config& config, const torch::Device& device) {
   G = model::Generator(config::generator_options(config));
   D = model::Discriminator(config::discriminator_options(config));
@@ -124,7 +116,8 @@ void Gan::set_D_requires_grad(bool on) {
 }
 
 IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch::Tensor& x, const torch::Tensor& y,
-                                 const NoiseSource& noise, distributed::Collectives& collectives) {
+                                 const NoiseSource& noise, distributed::Collectives& collectives,
+                                 const DiffAugment& augment) {
   auto& G = gan.G;
   auto& D = gan.D;
   const auto& t = c.train;
@@ -155,7 +148,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   for (int step = 0; step < t.num_D_steps; ++step) {
     gan.D_optim->zero_grad();
     for (int acc = 0; acc < d.num_D_accumulations; ++acc) {
-      auto [z, y_fake] = noise({MicroStep::Phase::D, step, acc}, d.G_batch_size);
+      const MicroStep micro{MicroStep::Phase::D, step, acc};
+      auto [z, y_fake] = noise(micro, d.G_batch_size);
       z = z.narrow(0, 0, bs).to(device, x.scalar_type());
       y_fake = y_fake.narrow(0, 0, bs).to(device);
       torch::Tensor G_z;
@@ -164,7 +158,9 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
         Autocast autocast(G_bf16);
         G_z = G->forward(z, G->shared(y_fake)).to(x.scalar_type());
       }
-      const auto x_chunk = x.narrow(0, chunk * bs, bs);
+      // DiffAugment: the same kind of random transform for real and fake, each its own draw.
+      G_z = augment.fake(G_z, micro);
+      const auto x_chunk = augment.real(x.narrow(0, chunk * bs, bs), micro, chunk * bs);
       const auto y_chunk = y.narrow(0, chunk * bs, bs);
       ++chunk;
       torch::Tensor D_fake, D_real;
@@ -198,7 +194,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   }
   gan.G_optim->zero_grad();
   for (int acc = 0; acc < d.num_G_accumulations; ++acc) {
-    auto [z, y_fake] = noise({MicroStep::Phase::G, 0, acc}, d.G_batch_size);
+    const MicroStep micro{MicroStep::Phase::G, 0, acc};
+    auto [z, y_fake] = noise(micro, d.G_batch_size);
     z = z.to(device, x.scalar_type());
     y_fake = y_fake.to(device);
     torch::Tensor G_z;
@@ -209,7 +206,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
     torch::Tensor D_fake;
     {
       Autocast autocast(D_bf16);
-      D_fake = D->forward(G_z.to(x.scalar_type()), y_fake);
+      // Through the augmentation: G's gradient flows back through every transform.
+      D_fake = D->forward(augment.fake(G_z.to(x.scalar_type()), micro), y_fake);
     }
     const auto G_loss = -D_fake.to(x.scalar_type()).mean();
     (G_loss / d.num_G_accumulations).backward();

@@ -12,6 +12,8 @@
 #include "config/config.h"
 #include "distributed/collectives.h"
 #include "model/networks.h"
+#include "train/diffaugment.h"
+#include "train/micro_step.h"
 
 namespace biggan::train {
 
@@ -32,15 +34,6 @@ struct Gan {
   std::vector<std::shared_ptr<torch::nn::Module>> D_frozen;
 };
 
-// One micro-step of an iteration: D step `step`, accumulation `acc` on this rank (G: step 0).
-struct MicroStep {
-  enum class Phase { D, G } phase = Phase::D;
-  int step = 0;
-  int acc = 0;
-  // "D_step0_acc1", "G_acc0": the names of BigGAN-PyTorch's recorded noise.
-  std::string tag() const;
-};
-
 // Fresh noise for one micro-step: z (n, dim_z) and labels y (n,).
 using NoiseSource = std::function<std::pair<torch::Tensor, torch::Tensor>(const MicroStep& micro_step, std::int64_t n)>;
 
@@ -55,8 +48,10 @@ struct IterationMetrics {
 };
 
 // x, y: this rank's real images for the iteration (batch_size * num_D_steps * num_D_accumulations).
+// `augment` transforms every D input (real and fake, D and G steps); by default it is off.
 IterationMetrics train_iteration(Gan& gan, const config::Config& config, const torch::Tensor& x,
-                                 const torch::Tensor& y, const NoiseSource& noise, distributed::Collectives& collectives);
+                                 const torch::Tensor& y, const NoiseSource& noise, distributed::Collectives& collectives,
+                                 const DiffAugment& augment = DiffAugment{});
 
 // BigGAN's modified orthogonal regularisation, added to the gradients:
 // grad += strength * 2 * ((W W^T) * (1 - I)) W for every weight of 2+ dims not in `skip`.

@@ -53,19 +53,6 @@ std::uint64_t noise_seed(int seed, int rank, std::int64_t salt) {
   return x ^ (x >> 31);
 }
 
-// splitmix64 over (seed, iteration, micro-step, global slot): the seed of one micro-step's latents.
-std::uint64_t latent_seed(int seed, std::int64_t itr, const MicroStep& m, std::int64_t slot) {
-  std::uint64_t h = static_cast<std::uint64_t>(seed);
-  for (const std::uint64_t v : {static_cast<std::uint64_t>(itr), static_cast<std::uint64_t>(m.phase),
-                                static_cast<std::uint64_t>(m.step), static_cast<std::uint64_t>(slot)}) {
-    h += 0x9e3779b97f4a7c15ULL + v;
-    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-  }
-  return h;
-}
-
 // The latents of a standing-statistics pass at iteration `itr`: one seed for every rank, so that
 // each computes the same statistics whatever the number of ranks (sheets and evaluation alike).
 std::uint64_t standing_seed(int seed, std::int64_t itr) {
@@ -100,9 +87,8 @@ struct IterationLatents {
   std::int64_t itr;
 
   std::pair<torch::Tensor, torch::Tensor> operator()(const MicroStep& m, std::int64_t n) const {
-    const int accumulations = m.phase == MicroStep::Phase::G ? G_accumulations : D_accumulations;
-    const std::int64_t slot = static_cast<std::int64_t>(rank) * accumulations + m.acc;
-    auto gen = at::detail::createCPUGenerator(latent_seed(seed, itr, m, slot));
+    const std::int64_t slot = global_slot(m, rank, D_accumulations, G_accumulations);
+    auto gen = at::detail::createCPUGenerator(micro_step_seed(seed, itr, m, slot));
     // y is drawn before z: the order every run and checkpoint so far has used.
     torch::Tensor y = torch::randint(0, n_classes, {n}, gen, torch::kInt64);
     torch::Tensor z = torch::randn({n, dim_z}, gen);
@@ -419,8 +405,11 @@ IterationRecord train_one_iteration(Trainer& t) {
   const IterationLatents latents{c.train.seed,       t.ctx.rank(),       c.derived.num_D_accumulations,
                                  c.derived.num_G_accumulations, c.derived.dim_z, c.derived.n_classes,
                                  t.state.itr};
+  const DiffAugment augment{c.train.diffaug,           c.train.seed, t.ctx.rank(), c.derived.num_D_accumulations,
+                            c.derived.num_G_accumulations, t.state.itr, batch.indices};
   r.losses = train_iteration(gan, c, batch.x.to(t.device, /*non_blocking=*/batch.x.is_pinned()),
-                             batch.y.to(t.device, /*non_blocking=*/batch.y.is_pinned()), latents, *t.collectives);
+                             batch.y.to(t.device, /*non_blocking=*/batch.y.is_pinned()), latents, *t.collectives,
+                             augment);
   if (gan.G_ema) update_ema(gan.G, gan.G_ema, c.train.ema_decay, t.state.itr, c.train.ema_start);
   // Local batch statistics differ per rank; the model must not.
   if (!c.model.cross_replica) average_bn_statistics(*gan.G, *t.collectives);

@@ -267,6 +267,15 @@ TEST(ConfigOverrides, LaterFilesAndSetWin) {
   EXPECT_EQ(c.where("train.num_D_steps"), "default");
 }
 
+TEST(ConfigOverrides, DiffAugPolicyKeepsItsOrderAndPrintsBack) {
+  const Config c = load({kConfigs + "fmnist_demo.yaml"}, {"train.diffaug=translation, color"}, 1);
+  EXPECT_EQ(c.train.diffaug, (AugmentPolicy{Augmentation::translation, Augmentation::color}));
+  EXPECT_NE(to_yaml(c).find("diffaug: \"translation,color\""), std::string::npos);
+  EXPECT_EQ(resolved(to_yaml(c)).train.diffaug, c.train.diffaug);
+  EXPECT_TRUE(load({kConfigs + "fmnist_demo.yaml"}, {"train.diffaug="}, 1).train.diffaug.empty());
+  EXPECT_TRUE(load({kConfigs + "fmnist_demo.yaml"}, {}, 1).train.diffaug.empty());  // off by default
+}
+
 TEST(ConfigOverrides, PrintedYamlLoadsBackToTheSameConfig) {
   for (const char* name : {"biggan128_bs256x8.yaml", "sngan128.yaml", "cifar10_ema.yaml", "fmnist_demo.yaml",
                            "biggandeep128_bs256x8.yaml", "sagan128_bs128x2_ema.yaml"}) {
@@ -370,6 +379,10 @@ const BadCase kBadCases[] = {
     {"unsupported_resolution", "data:\n  dataset: custom\n  path: a.h5\n  resolution: 48\n  n_classes: 3\n", nullptr, 1,
      {"test.yaml:4", "data.resolution", "no architecture for 48 px"}},
     {"use_ema_without_ema", "train:\n  use_ema: true\n", nullptr, 1, {"test.yaml:2", "train.use_ema", "train.ema"}},
+    {"diffaug_unknown_transform", "train:\n  diffaug: color,rotate\n", nullptr, 1,
+     {"test.yaml:2", "train.diffaug", "'rotate' in 'color,rotate'", "color, translation, cutout"}},
+    {"diffaug_twice", "train:\n  diffaug: cutout, cutout\n", nullptr, 1, {"test.yaml:2", "train.diffaug", "listed twice"}},
+    {"diffaug_not_a_string", "train:\n  diffaug: [color]\n", nullptr, 1, {"test.yaml:2", "train.diffaug", "comma-separated"}},
     {"ema_decay_range", "train:\n  ema_decay: 1.5\n", nullptr, 1, {"test.yaml:2", "train.ema_decay", "[0, 1]"}},
     {"beta2_range", "optim:\n  G_B2: 1.0\n", nullptr, 1, {"test.yaml:2", "optim.G_B2"}},
     {"negative_lr", "optim:\n  D_lr: -0.1\n", nullptr, 1, {"test.yaml:2", "optim.D_lr", "> 0"}},

@@ -20,9 +20,10 @@
 # Rapids, oneDNN's AVX-512 kernels) one of D's u vectors was still moving and the G update
 # differed by 1.55e-2 (D Adam state 5e-4, losses 4.8e-4); with AVX2 kernels on the same machine
 # 3.3e-3. With 400: G 1.4e-3, D 2e-6, G_ema 4.3e-4, losses 6e-7 (AVX-512); 1000 gave 1.8e-3.
-#   elastic_resume_test.sh BIGGAN SOURCE_DIR [SV_ITRS INIT]
+#   elastic_resume_test.sh BIGGAN SOURCE_DIR [SV_ITRS INIT [--set KEY=VALUE ...]]
 set -euo pipefail
 BIN=$1 SRC=$2 SV_ITRS=${3:-400} INIT=${4:-N02}
+EXTRA=("${@:5}")
 WORK=$(mktemp -d /tmp/biggan_elastic.XXXXXX)
 trap 'pkill -f "$WORK" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -31,7 +32,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 common=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set "data.data_root=$WORK/data"
         --set paths.experiment_name=tiny --set ckpt.async_save=false
         --set model.num_G_SV_itrs=$SV_ITRS --set model.num_D_SV_itrs=$SV_ITRS --set model.G_init=$INIT --set model.D_init=$INIT
-        --set optim.adam_eps=1e-6)
+        --set optim.adam_eps=1e-6 "${EXTRA[@]}")
 
 mpirun -np 2 "$BIN" "${common[@]}" --set "paths.runs_root=$WORK/straight" --set train.total_iterations=16 \
   >"$WORK/straight.log" 2>&1 || { echo "straight run failed"; cat "$WORK/straight.log"; exit 1; }

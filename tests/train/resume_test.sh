@@ -2,9 +2,10 @@
 # Exact resume: a run stopped by SIGUSR2 (sent to one rank) checkpoints, exits with the requeue
 # code, and when resumed ends bit for bit where an uninterrupted run ends: weights, EMA,
 # optimizer states and the loss columns of the metrics log.
-#   resume_test.sh BIGGAN SOURCE_DIR NP
+#   resume_test.sh BIGGAN SOURCE_DIR NP [--set KEY=VALUE ...]   (extra settings for both runs)
 set -euo pipefail
 BIN=$1 SRC=$2 NP=$3
+EXTRA=("${@:4}")
 WORK=$(mktemp -d /tmp/biggan_resume.XXXXXX)
 trap 'pkill -f "$WORK" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -12,7 +13,7 @@ launch() { if [[ $NP == 1 ]]; then "$BIN" "$@"; else mpirun -np "$NP" "$BIN" "$@
 
 "$BIN" prepare-data --source fmnist --split test --output "$WORK/data/FMNIST32.hdf5" --progress none >/dev/null
 common=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set "data.data_root=$WORK/data"
-        --set paths.experiment_name=tiny)
+        --set paths.experiment_name=tiny "${EXTRA[@]}")
 
 launch "${common[@]}" --set "paths.runs_root=$WORK/straight" >"$WORK/straight.log" 2>&1
 
