@@ -79,6 +79,8 @@ PY
   train fp32_b64 64 12 fp32 && ls /tmp/runs_fp32_b64/*/samples/ >>"$OUT/runs.log"
   if [ "${GPU_CHECK_MODE:-full}" = full ]; then
     train bf16_b64 64 12 bf16
+    # DiffAugment on the card under bf16 autocast: it runs, and what it costs beside bf16_b64.
+    [ "$(elapsed)" -lt 360 ] && train bf16_b64_diffaug 64 12 bf16 --set train.diffaug=color,translation,cutout
     [ "$(elapsed)" -lt 420 ] && train bf16_b256 256 8 bf16
     [ "$(elapsed)" -lt 450 ] && train fp32_b256 256 8 fp32
   else
