@@ -122,7 +122,8 @@ Image decode_bmp(const std::string& bytes, const std::string& source) {
       palette.push_back(static_cast<std::uint8_t>(bytes[at]));
     }
   }
-  if (data_at == 0) data_at = after_header;
+  // No offset in the file header: the pixels follow what was read (PIL's fp.tell()).
+  if (data_at == 0) data_at = after_header + (bits <= 8 ? palette_entry * colors : 0);
   Image img = allocate_rgb(width, height, source);
   const std::size_t stride = static_cast<std::size_t>(((width * bits + 31) >> 3) & ~3LL);
   if (data_at > bytes.size() || (bytes.size() - data_at) / stride < static_cast<std::size_t>(height))

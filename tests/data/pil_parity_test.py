@@ -139,6 +139,9 @@ def make_folder(root):
     save(Image.fromarray(photo(101, 66)), f"{c}/rgb.bmp")
     save(Image.fromarray(photo(66, 101)).quantize(200), f"{c}/palette.bmp")
     save(Image.fromarray(photo(50, 40, 1), "L"), f"{c}/grey.BMP")
+    no_offset = bytearray(open(f"{c}/palette.bmp", "rb").read())
+    no_offset[10:14] = b"\0\0\0\0"  # no pixel offset: the pixels follow the palette
+    write(f"{c}/palette_no_offset.bmp", bytes(no_offset))
     save(Image.fromarray(photo(41, 29, 1) > 100).convert("1"), f"{c}/bitmap.bmp")
     px = photo(37, 23)
     write(f"{c}/bgrx32.bmp", bmp([bytes(px[y][:, ::-1].astype(np.uint8).tobytes()) for y in range(22, -1, -1)], 24, 37, 23))
