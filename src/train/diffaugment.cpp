@@ -77,7 +77,8 @@ AugmentParameters draw_parameters(const config::AugmentPolicy& policy, const std
   const auto next = [&](std::size_t image) { return nth(image_keys[image], counter[image]++); };
   const auto uniforms = [&]() {
     torch::Tensor t = torch::empty({n}, torch::kFloat32);
-    for (std::int64_t b = 0; b < n; ++b) t[b] = unit_float(next(static_cast<std::size_t>(b)));
+    auto* data = t.data_ptr<float>();
+    for (std::int64_t b = 0; b < n; ++b) data[b] = unit_float(next(static_cast<std::size_t>(b)));
     return t;
   };
   const auto integers = [&](std::int64_t low, std::int64_t high) {
