@@ -4,7 +4,9 @@
 # packages carried in .debs/ into /opt/bg:
 #   cd .debs && apt-get download libhdf5-openmpi-dev libhdf5-openmpi-103-1 libyaml-cpp-dev \
 #     libyaml-cpp0.7 libstb-dev libstb0 libboost1.74-dev libboost-program-options1.74-dev \
-#     libboost-program-options1.74.0 libzip-dev libzip4 nlohmann-json3-dev zlib1g-dev
+#     libboost-program-options1.74.0 libzip-dev libzip4 nlohmann-json3-dev zlib1g-dev \
+#     libjpeg62-turbo-dev libjpeg62-turbo libpng-dev libpng16-16 liblzf-dev liblzf1 \
+#     libjemalloc-dev libjemalloc2
 #   mkdir -p fallback && cd fallback && apt-get download libaec0 libsz2 libbz2-1.0
 # (.debs/fallback holds runtime libraries used only where the machine lacks that soname), builds
 # `biggan` against the wheel's LibTorch, times a few 128 px BigGAN iterations in fp32 and bf16 on
@@ -79,6 +81,8 @@ PY
   train fp32_b64 64 12 fp32 && ls /tmp/runs_fp32_b64/*/samples/ >>"$OUT/runs.log"
   if [ "${GPU_CHECK_MODE:-full}" = full ]; then
     train bf16_b64 64 12 bf16
+    # NHWC activations (model.channels_last, the default) against NCHW, fp32: measured on CPU only.
+    [ "$(elapsed)" -lt 300 ] && train fp32_b64_nchw 64 12 fp32 --set model.channels_last=false
     # DiffAugment on the card under bf16 autocast: it runs, and what it costs beside bf16_b64.
     [ "$(elapsed)" -lt 360 ] && train bf16_b64_diffaug 64 12 bf16 --set train.diffaug=color,translation,cutout
     [ "$(elapsed)" -lt 420 ] && train bf16_b256 256 8 bf16

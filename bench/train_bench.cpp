@@ -3,7 +3,8 @@
 // for a side-by-side with BigGAN-PyTorch, and weak scaling under mpirun (same micro-batch per
 // rank).
 //
-//   [mpirun -np N] biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--diffaug POLICY]
+//   [mpirun -np N] biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W]
+//                                     [--diffaug POLICY]
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   A: CIFAR EMA script (32 px, ch 64, 4 D steps, batch 50, EMA)
 //   B: the bs256x8 ImageNet script at 128 px with ch 32, batch 8, 1 D step
@@ -46,16 +47,18 @@ std::vector<std::string> overrides(const std::string& name, int world) {
 
 int main(int argc, char** argv) {
   std::string name = "B";
-  int threads = 1, iterations = 5;
+  int threads = 1, iterations = 5, warmup = 2;
   std::string diffaug;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--case") name = argv[i + 1];
     else if (arg == "--threads") threads = std::stoi(argv[i + 1]);
     else if (arg == "--iterations") iterations = std::stoi(argv[i + 1]);
+    else if (arg == "--warmup") warmup = std::stoi(argv[i + 1]);
     else if (arg == "--diffaug") diffaug = argv[i + 1];
     else {
-      std::cerr << "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--diffaug POLICY]\n";
+      std::cerr << "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W] "
+                   "[--diffaug POLICY]\n";
       return 2;
     }
   }
@@ -80,18 +83,20 @@ int main(int argc, char** argv) {
     const biggan::train::DiffAugment augment{config.train.diffaug, 0, ctx.rank(), d.num_D_accumulations,
                                              d.num_G_accumulations, 0, indices};
     std::vector<double> times;
-    for (int i = 0; i < iterations + 2; ++i) {  // 2 warm-ups, as the reference figures
+    if (iterations < 1 || warmup < 0) throw std::runtime_error("--iterations must be at least 1, --warmup at least 0");
+    for (int i = 0; i < iterations + warmup; ++i) {  // 2 warm-ups by default, as the reference figures
       ctx.barrier();
       const auto t = Clock::now();
       biggan::train::train_iteration(gan, config, x, y, noise, collectives, augment);
       biggan::train::update_ema(gan.G, gan.G_ema, 0.9999, i, 1000);
       biggan::train::average_bn_statistics(*gan.G, collectives);
-      if (i >= 2) times.push_back(std::chrono::duration<double>(Clock::now() - t).count());
+      if (i >= warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t).count());
     }
     std::sort(times.begin(), times.end());
     nlohmann::json out{{"benchmark", "train_iteration"}, {"case", name}, {"ranks", ctx.world_size()},
                        {"threads_per_rank", threads}, {"iterations", iterations},
-                       {"median_seconds", times[times.size() / 2]}, {"min_seconds", times.front()},
+                       {"warmup", warmup}, {"median_seconds", times[times.size() / 2]},
+                       {"min_seconds", times.front()}, {"max_seconds", times.back()},
                        {"global_batch", d.global_batch_size}, {"diffaug", diffaug.empty() ? "off" : diffaug}, {"blas", "Debian libtorch + libopenblas0-openmp"}};
     if (ctx.is_root()) std::cout << out.dump(2) << std::endl;
   } catch (const std::exception& e) {

@@ -8,7 +8,7 @@ set -euo pipefail
 # libopenblas0-openmp replaces the netlib reference BLAS that Debian's libtorch uses by
 # default (10x faster matrix products; convolutions go through oneDNN either way).
 BUILD_PACKAGES=(
-  build-essential cmake git pkg-config ca-certificates
+  build-essential cmake git pkg-config ca-certificates ccache
   libtorch-dev
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
@@ -19,6 +19,7 @@ BUILD_PACKAGES=(
   libopenblas0-openmp
   libstb-dev zlib1g-dev libzip-dev
   libjpeg62-turbo-dev libpng-dev hdf5-plugin-lzf liblzf-dev
+  libjemalloc-dev
   dataset-fashion-mnist
   gnuplot-nox
 )

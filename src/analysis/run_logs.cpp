@@ -19,8 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // The complete lines of a log that may still be written to: a last line without its newline is
 // a write in progress and is left out (noted), not an error.
 std::vector<std::string> complete_lines(const std::string& path, std::vector<std::string>& notes) {

@@ -4,11 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace biggan::analysis {
+
+// A value a log does not have (a missing time, a metric not logged at that step).
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // One logged step: the iteration, the Unix time when known (NaN otherwise) and named values.
 struct Row {

@@ -3,6 +3,7 @@
 #include <hdf5.h>
 #include <torch/version.h>
 
+#include "core/allocator.h"
 #include "core/version.h"
 #include "distributed/context.h"
 
@@ -32,6 +33,7 @@ std::string version_text() {
 #else
   text += "  NCCL     off\n";
 #endif
+  text += "  malloc   " + core::allocator_description() + "\n";
   return text;
 }
 

@@ -72,6 +72,7 @@ struct ModelConfig {
   double BN_eps = 1e-5;
   model::Precision G_precision = model::Precision::fp32;  // fp32 | bf16 (autocast; replaces --G_fp16/--G_mixed_precision)
   model::Precision D_precision = model::Precision::fp32;
+  bool channels_last = true;          // activations in NHWC order: oneDNN's convolutions skip reorders
 
   template <class V>
   void visit(V&& v) {
@@ -106,6 +107,7 @@ struct ModelConfig {
     v("BN_eps", BN_eps);
     v("G_precision", G_precision);
     v("D_precision", D_precision);
+    v("channels_last", channels_last);
   }
 };
 

@@ -45,11 +45,14 @@ AttentionImpl::AttentionImpl(std::int64_t ch_, const LayerFactory& conv) : ch(ch
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
   const auto N = x.size(0), H = x.size(2), W = x.size(3);
-  const torch::Tensor t = theta.forward(x).view({N, ch / 8, H * W});
-  const torch::Tensor p = F::max_pool2d(phi.forward(x), F::MaxPool2dFuncOptions(2)).view({N, ch / 8, H * W / 4});
-  const torch::Tensor gg = F::max_pool2d(g.forward(x), F::MaxPool2dFuncOptions(2)).view({N, ch / 2, H * W / 4});
+  // reshape, not view: channels-last activations are not contiguous in NCHW order.
+  const torch::Tensor t = theta.forward(x).reshape({N, ch / 8, H * W});
+  const torch::Tensor p = F::max_pool2d(phi.forward(x), F::MaxPool2dFuncOptions(2)).reshape({N, ch / 8, H * W / 4});
+  const torch::Tensor gg = F::max_pool2d(g.forward(x), F::MaxPool2dFuncOptions(2)).reshape({N, ch / 2, H * W / 4});
   const torch::Tensor beta = torch::softmax(torch::bmm(t.transpose(1, 2), p), -1);
-  const torch::Tensor out = o.forward(torch::bmm(gg, beta.transpose(1, 2)).view({N, ch / 2, H, W}));
+  const torch::Tensor attended =
+      torch::bmm(gg, beta.transpose(1, 2)).view({N, ch / 2, H, W}).contiguous(x.suggest_memory_format());
+  const torch::Tensor out = o.forward(attended);
   return gamma * out + x;
 }
 

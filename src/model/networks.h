@@ -28,6 +28,7 @@ struct GeneratorImpl : torch::nn::Module {
   void set_stats_reducer(const StatsReducer& reducer);
 
   bool deep, hier, G_shared;
+  bool channels_last;  // NHWC activations between the first linear layer and the output
   int dim_z, z_chunk_size, bottom_width;
   int n_classes, resolution;  // what samplers draw labels from and what G produces
   torch::nn::Embedding shared_embedding{nullptr};
@@ -50,6 +51,7 @@ struct DiscriminatorImpl : torch::nn::Module {
   int residual_blocks() const;
 
   bool deep;
+  bool channels_last;  // the input converted to NHWC
   torch::nn::AnyModule input_conv;  // BigGAN-deep only
   std::vector<std::vector<std::shared_ptr<torch::nn::Module>>> stages;
   torch::nn::AnyModule linear;

@@ -44,6 +44,7 @@ struct GeneratorOptions {
   std::vector<int> attention;    // block resolutions with self-attention
   SNOptions sn;
   double BN_eps = 1e-5;
+  bool channels_last = true;     // NHWC activations inside; the output images stay NCHW
 };
 
 struct DiscriminatorOptions {
@@ -58,6 +59,7 @@ struct DiscriminatorOptions {
   int n_classes = 1000;
   std::vector<int> attention;
   SNOptions sn;
+  bool channels_last = true;     // the input is converted to NHWC first
 };
 
 }  // namespace biggan::model

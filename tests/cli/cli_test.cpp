@@ -52,6 +52,10 @@ TEST(Cli, VersionNamesLibraries) {
   EXPECT_NE(v.find("MPI"), std::string::npos);
   EXPECT_NE(v.find("HDF5"), std::string::npos);
   EXPECT_NE(v.find("git "), std::string::npos);
+#ifdef BIGGAN_WITH_JEMALLOC
+  EXPECT_NE(v.find("malloc   jemalloc 5"), std::string::npos) << v;
+  EXPECT_NE(v.find("dirty_decay_ms -1"), std::string::npos) << v;
+#endif
 }
 
 TEST(Cli, NoArgumentsIsUsageError) {

@@ -1,14 +1,17 @@
-// The base layer: atomic files, typo suggestions, error context and the fault switch of the
-// reliability tests.
+// The base layer: atomic files, typo suggestions, error context, the allocator and the fault
+// switch of the reliability tests.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include "core/allocator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/fault_injection.h"
@@ -19,6 +22,38 @@ namespace biggan {
 namespace {
 
 namespace fs = std::filesystem;
+
+long minor_page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+// Allocates, writes every page of and frees one block of `bytes`, as a step's activation does.
+void use_block(std::size_t bytes) {
+  char* volatile block = static_cast<char*>(std::malloc(bytes));
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, bytes);
+  std::free(block);
+}
+
+// The reason the executables link jemalloc: a freed 256 MB block (far above glibc's 32 MB mmap
+// ceiling) comes back for the next allocation without a page fault per page. With glibc, or
+// with jemalloc's default decay (MALLOC_CONF=dirty_decay_ms:0 makes it immediate), the second
+// block faults in all of its 65,536 pages again.
+TEST(Allocator, AFreedLargeBlockIsReusedWithoutPageFaults) {
+#ifndef BIGGAN_WITH_JEMALLOC
+  GTEST_SKIP() << "built with -DBIGGAN_JEMALLOC=OFF";
+#endif
+  EXPECT_TRUE(core::allocator_keeps_freed_memory()) << core::allocator_description();
+  EXPECT_NE(core::allocator_description().find("jemalloc 5"), std::string::npos) << core::allocator_description();
+  constexpr std::size_t bytes = std::size_t{256} << 20;
+  const long pages = static_cast<long>(bytes / static_cast<std::size_t>(sysconf(_SC_PAGESIZE)));
+  use_block(bytes);
+  const long before = minor_page_faults();
+  use_block(bytes);
+  EXPECT_LT(minor_page_faults() - before, pages / 20) << core::allocator_description();
+}
 
 class AtomicFile : public testing::TempFolderTest {
  protected:
