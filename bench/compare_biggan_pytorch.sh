@@ -14,7 +14,8 @@
 # meets the target of 0.8.
 #
 # Needs python3-torch (scripts/install-deps.sh installs it) and ../shared; BIGGAN_SHARED and
-# BIGGAN_BUILD_DIR override the folders.
+# BIGGAN_BUILD_DIR override the folders, PYTHON the interpreter (default: Debian's
+# /usr/bin/python3, whose torch is the LibTorch we link, rather than a pyenv's on the PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cases="A B C" threads="1 2" rounds=2 iters=3 warmup=2 out=""
@@ -47,13 +48,15 @@ bp="$shared/reference/bp-bench/bench_bp.py"
 ours="${BIGGAN_BUILD_DIR:-build}/biggan_bench_train"
 [[ -f $bp ]] || { echo "compare_biggan_pytorch: $bp not found (set BIGGAN_SHARED)" >&2; exit 2; }
 [[ -x $ours ]] || { echo "compare_biggan_pytorch: $ours is not built (bash scripts/build.sh)" >&2; exit 2; }
-python3 -c 'import torch' 2>/dev/null ||
-  { echo "compare_biggan_pytorch: python3 cannot import torch (apt-get install python3-torch)" >&2; exit 2; }
+python=${PYTHON:-/usr/bin/python3}
+[[ -x $python ]] || python=python3
+"$python" -c 'import torch' 2>/dev/null ||
+  { echo "compare_biggan_pytorch: $python cannot import torch (apt-get install python3-torch)" >&2; exit 2; }
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
-isa=$(grep -o -w -m1 -E 'amx_tile|avx512f' /proc/cpuinfo | head -n 1 || true)
+isa=$(grep -o -w -E 'avx2|avx512f|amx_tile' /proc/cpuinfo | sort -u | paste -sd+ || true)
 blas=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)
 # One JSON object per run, tagged with who ran it, the round and the machine.
 record() {  # program round json
@@ -68,7 +71,7 @@ run_ours() {  # case threads
 import json, sys; print(json.dumps(json.load(sys.stdin)))'
 }
 run_bp() {  # case threads
-  OMP_NUM_THREADS=$2 python3 "$bp" "$1" --threads "$2" --iters "$iters" --warmup "$warmup" | tail -n 1
+  OMP_NUM_THREADS=$2 "$python" "$bp" "$1" --threads "$2" --iters "$iters" --warmup "$warmup" | tail -n 1
 }
 
 for ((r = 1; r <= rounds; r++)); do

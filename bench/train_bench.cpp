@@ -4,7 +4,8 @@
 // rank).
 //
 //   [mpirun -np N] biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W]
-//                                     [--diffaug POLICY]
+//                                     [--diffaug POLICY] [--set KEY=VALUE]...
+//   --set: any config override on top of the case (model.channels_last=false measures NCHW)
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   A: CIFAR EMA script (32 px, ch 64, 4 D steps, batch 50, EMA)
 //   B: the bs256x8 ImageNet script at 128 px with ch 32, batch 8, 1 D step
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "core/allocator.h"
 #include "distributed/collectives.h"
 #include "distributed/context.h"
 #include "train/gan_step.h"
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   std::string name = "B";
   int threads = 1, iterations = 5, warmup = 2;
   std::string diffaug;
+  std::vector<std::string> extra;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--case") name = argv[i + 1];
@@ -56,9 +59,10 @@ int main(int argc, char** argv) {
     else if (arg == "--iterations") iterations = std::stoi(argv[i + 1]);
     else if (arg == "--warmup") warmup = std::stoi(argv[i + 1]);
     else if (arg == "--diffaug") diffaug = argv[i + 1];
+    else if (arg == "--set") extra.push_back(argv[i + 1]);
     else {
       std::cerr << "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W] "
-                   "[--diffaug POLICY]\n";
+                   "[--diffaug POLICY] [--set KEY=VALUE]...\n";
       return 2;
     }
   }
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
     torch::set_num_threads(threads);
     auto settings = overrides(name, ctx.world_size());
     settings.push_back("train.diffaug=" + diffaug);
+    settings.insert(settings.end(), extra.begin(), extra.end());
     const auto config = biggan::config::load({}, settings, ctx.world_size());
     const auto& d = config.derived;
     biggan::distributed::Collectives collectives(ctx, torch::kCPU);
@@ -95,9 +100,11 @@ int main(int argc, char** argv) {
     std::sort(times.begin(), times.end());
     nlohmann::json out{{"benchmark", "train_iteration"}, {"case", name}, {"ranks", ctx.world_size()},
                        {"threads_per_rank", threads}, {"iterations", iterations},
-                       {"warmup", warmup}, {"median_seconds", times[times.size() / 2]},
+                       {"warmup", warmup},
+                       {"median_seconds", (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2},
                        {"min_seconds", times.front()}, {"max_seconds", times.back()},
-                       {"global_batch", d.global_batch_size}, {"diffaug", diffaug.empty() ? "off" : diffaug}, {"blas", "Debian libtorch + libopenblas0-openmp"}};
+                       {"global_batch", d.global_batch_size}, {"diffaug", diffaug.empty() ? "off" : diffaug}, {"overrides", extra},
+                       {"channels_last", config.model.channels_last}, {"allocator", biggan::core::allocator_description()}, {"blas", "Debian libtorch + libopenblas0-openmp"}};
     if (ctx.is_root()) std::cout << out.dump(2) << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# bench/compare_biggan_pytorch.sh: bad arguments are refused with exit 2 and a message naming
+# them; one real round of case B at 1 iteration (ours and BigGAN-PyTorch's bench_bp.py, about
+# 30 s) prints both runs and a summary whose ratio is ours / theirs. Timings are not judged here.
+#   compare_test.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+build=$1 src=$2
+script=$src/bench/compare_biggan_pytorch.sh
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_refusal() {  # message args...
+  local message=$1; shift
+  local out code
+  out=$(BIGGAN_BUILD_DIR=$build bash "$script" "$@" 2>&1); code=$?
+  [[ $code == 2 ]] || fail "$* exited $code, expected 2: $out"
+  grep -qF -- "$message" <<<"$out" || fail "$* did not say '$message': $out"
+}
+expect_refusal "unknown case 'D'" --cases "A D"
+expect_refusal "'x' is not a count" --rounds x
+expect_refusal "--rounds and --iters must be at least 1" --iters 0
+expect_refusal "'0' is not a thread count" --threads "1 0"
+expect_refusal "unknown argument '--fast'" --fast
+BIGGAN_BUILD_DIR=$build BIGGAN_SHARED=/nonexistent bash "$script" 2>&1 | grep -qF "/nonexistent/reference/bp-bench/bench_bp.py not found" ||
+  fail "a missing ../shared is not named"
+
+[[ -f $src/../shared/reference/bp-bench/bench_bp.py ]] || { echo "SKIP: ../shared is absent"; exit 77; }
+/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "SKIP: /usr/bin/python3 has no torch"; exit 77; }
+BIGGAN_BUILD_DIR=/nonexistent bash "$script" 2>&1 | grep -qF "/nonexistent/biggan_bench_train is not built" ||
+  fail "a missing benchmark executable is not named"
+out_file=$(mktemp)
+trap 'rm -f "$out_file"' EXIT
+cd "$src"
+BIGGAN_BUILD_DIR=$build bash "$script" --cases B --threads 1 --rounds 1 --iters 1 --warmup 0 --out "$out_file" \
+  >/dev/null 2>&1 || fail "one round of case B failed"
+/usr/bin/python3 - "$out_file" <<'PY' || fail "the JSON lines are not what was asked"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert len(rows) == 3, rows
+ours, theirs, summary = (next(r for r in rows if r.get('program') == 'ours'),
+                         next(r for r in rows if r.get('program') == 'biggan-pytorch'), rows[2])
+assert ours['case'] == theirs['case'] == 'B' and ours['threads_per_rank'] == theirs['threads'] == 1, rows
+assert summary['benchmark'] == 'compare_biggan_pytorch' and summary['cpu'] and summary['blas'], summary
+case = summary['cases'][0]
+assert abs(case['ratio'] - ours['median_seconds'] / theirs['median_seconds']) < 1e-3, (case, ours, theirs)
+assert case['meets_0.8'] == (case['ratio'] <= 0.8), case
+print('compare: ratio', case['ratio'])
+PY
+echo "PASS"
