@@ -103,8 +103,12 @@ int main(int argc, char** argv) {
                        {"warmup", warmup},
                        {"median_seconds", (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2},
                        {"min_seconds", times.front()}, {"max_seconds", times.back()},
-                       {"global_batch", d.global_batch_size}, {"diffaug", diffaug.empty() ? "off" : diffaug}, {"overrides", extra},
-                       {"channels_last", config.model.channels_last}, {"allocator", biggan::core::allocator_description()}, {"blas", "Debian libtorch + libopenblas0-openmp"}};
+                       {"global_batch", d.global_batch_size},
+                       {"diffaug", diffaug.empty() ? "off" : diffaug},
+                       {"overrides", extra},
+                       {"channels_last", config.model.channels_last},
+                       {"allocator", biggan::core::allocator_description()},
+                       {"blas", "Debian libtorch + libopenblas0-openmp"}};
     if (ctx.is_root()) std::cout << out.dump(2) << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";

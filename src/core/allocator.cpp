@@ -2,8 +2,6 @@
 
 #ifdef BIGGAN_WITH_JEMALLOC
 #include <jemalloc/jemalloc.h>
-
-#include <cstdint>
 #include <sys/types.h>
 
 // jemalloc reads this global at its start, before main: freed pages are never returned to the

@@ -12,7 +12,8 @@ namespace biggan::core {
 // without jemalloc.
 std::string allocator_description();
 
-// True when jemalloc serves this process's malloc and keeps freed pages (both decays -1).
+// True when built with jemalloc and its options keep freed pages (both decays -1): false when
+// MALLOC_CONF in the environment turned the decay back on.
 bool allocator_keeps_freed_memory();
 
 }  // namespace biggan::core

@@ -19,13 +19,14 @@ expect_refusal "'x' is not a count" --rounds x
 expect_refusal "--rounds and --iters must be at least 1" --iters 0
 expect_refusal "'0' is not a thread count" --threads "1 0"
 expect_refusal "unknown argument '--fast'" --fast
-BIGGAN_BUILD_DIR=$build BIGGAN_SHARED=/nonexistent bash "$script" 2>&1 | grep -qF "/nonexistent/reference/bp-bench/bench_bp.py not found" ||
-  fail "a missing ../shared is not named"
+BIGGAN_SHARED=/nonexistent expect_refusal "/nonexistent/reference/bp-bench/bench_bp.py not found"
 
 [[ -f $src/../shared/reference/bp-bench/bench_bp.py ]] || { echo "SKIP: ../shared is absent"; exit 77; }
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "SKIP: /usr/bin/python3 has no torch"; exit 77; }
-BIGGAN_BUILD_DIR=/nonexistent bash "$script" 2>&1 | grep -qF "/nonexistent/biggan_bench_train is not built" ||
-  fail "a missing benchmark executable is not named"
+BIGGAN_BUILD_DIR=/nonexistent bash "$script" >/dev/null 2>&1; code=$?
+[[ $code == 2 ]] || fail "a missing benchmark executable: exit $code, expected 2"
+out=$(BIGGAN_BUILD_DIR=/nonexistent bash "$script" 2>&1)
+grep -qF "/nonexistent/biggan_bench_train is not built" <<<"$out" || fail "a missing executable is not named: $out"
 out_file=$(mktemp)
 trap 'rm -f "$out_file"' EXIT
 cd "$src"
