@@ -13,6 +13,8 @@
 #include <chrono>
 #include <iostream>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
@@ -23,6 +25,18 @@
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// A count from the command line, or an error naming the flag and the value.
+int count_argument(const std::string& flag, const std::string& value) {
+  std::size_t used = 0;
+  int n = -1;
+  try {
+    n = std::stoi(value, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != value.size() || n < 0) throw std::invalid_argument(flag + ": expected a whole number, got '" + value + "'");
+  return n;
+}
 
 std::vector<std::string> overrides(const std::string& name, int world) {
   if (name == "A")
@@ -52,19 +66,27 @@ int main(int argc, char** argv) {
   int threads = 1, iterations = 5, warmup = 2;
   std::string diffaug;
   std::vector<std::string> extra;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string arg = argv[i];
-    if (arg == "--case") name = argv[i + 1];
-    else if (arg == "--threads") threads = std::stoi(argv[i + 1]);
-    else if (arg == "--iterations") iterations = std::stoi(argv[i + 1]);
-    else if (arg == "--warmup") warmup = std::stoi(argv[i + 1]);
-    else if (arg == "--diffaug") diffaug = argv[i + 1];
-    else if (arg == "--set") extra.push_back(argv[i + 1]);
-    else {
-      std::cerr << "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W] "
-                   "[--diffaug POLICY] [--set KEY=VALUE]...\n";
-      return 2;
+  const char* usage = "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W] "
+                      "[--diffaug POLICY] [--set KEY=VALUE]...\n";
+  if (argc % 2 == 0) {
+    std::cerr << "biggan_bench_train: " << argv[argc - 1] << " has no value\n" << usage;
+    return 2;
+  }
+  try {
+    for (int i = 1; i + 1 < argc; i += 2) {
+      const std::string arg = argv[i];
+      if (arg == "--case") name = argv[i + 1];
+      else if (arg == "--threads") threads = count_argument(arg, argv[i + 1]);
+      else if (arg == "--iterations") iterations = count_argument(arg, argv[i + 1]);
+      else if (arg == "--warmup") warmup = count_argument(arg, argv[i + 1]);
+      else if (arg == "--diffaug") diffaug = argv[i + 1];
+      else if (arg == "--set") extra.push_back(argv[i + 1]);
+      else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
+    if (threads < 1 || iterations < 1) throw std::invalid_argument("--threads and --iterations must be at least 1");
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "biggan_bench_train: " << e.what() << "\n" << usage;
+    return 2;
   }
   auto& ctx = biggan::distributed::process_context();
   try {
@@ -88,7 +110,6 @@ int main(int argc, char** argv) {
     const biggan::train::DiffAugment augment{config.train.diffaug, 0, ctx.rank(), d.num_D_accumulations,
                                              d.num_G_accumulations, 0, indices};
     std::vector<double> times;
-    if (iterations < 1 || warmup < 0) throw std::runtime_error("--iterations must be at least 1, --warmup at least 0");
     for (int i = 0; i < iterations + warmup; ++i) {  // 2 warm-ups by default, as the reference figures
       ctx.barrier();
       const auto t = Clock::now();

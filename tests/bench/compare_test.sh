@@ -19,6 +19,13 @@ expect_refusal "'x' is not a count" --rounds x
 expect_refusal "--rounds and --iters must be at least 1" --iters 0
 expect_refusal "'0' is not a thread count" --threads "1 0"
 expect_refusal "unknown argument '--fast'" --fast
+# The benchmark itself: a bad count names the flag and the value, before MPI or torch start.
+bench_out=$("$build/biggan_bench_train" --case B --warmup x 2>&1); code=$?
+[[ $code == 2 ]] || fail "biggan_bench_train --warmup x exited $code, expected 2"
+grep -qF -- "--warmup: expected a whole number, got 'x'" <<<"$bench_out" || fail "--warmup x: $bench_out"
+bench_out=$("$build/biggan_bench_train" --case B --iterations 0 2>&1); code=$?
+[[ $code == 2 ]] || fail "biggan_bench_train --iterations 0 exited $code, expected 2"
+grep -qF -- "--threads and --iterations must be at least 1" <<<"$bench_out" || fail "--iterations 0: $bench_out"
 BIGGAN_SHARED=/nonexistent expect_refusal "/nonexistent/reference/bp-bench/bench_bp.py not found"
 
 [[ -f $src/../shared/reference/bp-bench/bench_bp.py ]] || { echo "SKIP: ../shared is absent"; exit 77; }

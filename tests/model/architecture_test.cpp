@@ -159,5 +159,42 @@ TEST(Architectures, EveryResolutionAndDepthBuildsAndRuns) {
   }
 }
 
+// model.channels_last changes only the memory order inside G and D: from the same weights the
+// outputs, and D's gradient with respect to its input, equal NCHW's to float rounding, and G
+// hands back NCHW images (callers read their data). Attention at 16 px covers its reshapes.
+TEST(Architectures, ChannelsLastEqualsNCHW) {
+  for (const std::string model : {"BigGAN", "BigGANdeep"}) {
+    std::vector<torch::Tensor> images, D_out, D_grad;
+    for (const bool channels_last : {true, false}) {
+      const auto c = config::load({}, {"data.dataset=custom", "data.path=x.h5", "data.resolution=32", "data.n_classes=5",
+                                       "model.model=" + model, "model.G_ch=8", "model.D_ch=8", "model.G_shared=true", "model.hier=true",
+                                       "model.shared_dim=8", "model.dim_z=16", "model.G_attn=16", "model.D_attn=16",
+                                       std::string("model.channels_last=") + (channels_last ? "true" : "false")},
+                                  1);
+      torch::manual_seed(3);
+      Generator G(config::generator_options(c));
+      Discriminator D(config::discriminator_options(c));
+      G->eval();
+      D->eval();
+      const auto y = torch::tensor({0, 4, 2}, torch::kLong);
+      torch::Tensor x;
+      {
+        torch::NoGradGuard no_grad;
+        x = G->forward(torch::randn({3, c.derived.dim_z}), G->shared(y));
+      }
+      EXPECT_TRUE(x.is_contiguous()) << model << " channels_last " << channels_last;
+      const auto input = x.detach().clone().requires_grad_(true);
+      const auto out = D->forward(input, y);
+      out.sum().backward();
+      images.push_back(x);
+      D_out.push_back(out.detach());
+      D_grad.push_back(input.grad());
+    }
+    EXPECT_LT(testing::relative_error(images[0], images[1]), 1e-5) << model;
+    EXPECT_LT(testing::relative_error(D_out[0], D_out[1]), 1e-5) << model;
+    EXPECT_LT(testing::relative_error(D_grad[0], D_grad[1]), 1e-5) << model;
+  }
+}
+
 }  // namespace
 }  // namespace biggan::model
