@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
                        {"diffaug", diffaug.empty() ? "off" : diffaug},
                        {"overrides", extra},
                        {"channels_last", config.model.channels_last},
+                       {"fused_resampling", config.model.fused_resampling},
                        {"allocator", biggan::core::allocator_description()},
                        {"blas", "Debian libtorch + libopenblas0-openmp"}};
     if (ctx.is_root()) std::cout << out.dump(2) << std::endl;

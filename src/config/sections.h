@@ -73,6 +73,7 @@ struct ModelConfig {
   model::Precision G_precision = model::Precision::fp32;  // fp32 | bf16 (autocast; replaces --G_fp16/--G_mixed_precision)
   model::Precision D_precision = model::Precision::fp32;
   bool channels_last = true;          // activations in NHWC order: oneDNN's convolutions skip reorders
+  bool fused_resampling = true;       // 3x3 convolutions next to a 2x up/downsampling run at the low resolution
 
   template <class V>
   void visit(V&& v) {
@@ -108,6 +109,7 @@ struct ModelConfig {
     v("G_precision", G_precision);
     v("D_precision", D_precision);
     v("channels_last", channels_last);
+    v("fused_resampling", fused_resampling);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "model/blocks.h"
 
+#include "model/resampling_conv.h"
+
 namespace biggan::model {
 
 namespace F = torch::nn::functional;
@@ -57,8 +59,8 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
 }
 
 GBlockImpl::GBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& conv, const CCBNFactory& bn,
-                       Activation act_, bool upsample_)
-    : act(act_), upsample(upsample_), learnable_sc(in != out || upsample_) {
+                       Activation act_, bool upsample_, bool fused_resampling_)
+    : act(act_), upsample(upsample_), learnable_sc(in != out || upsample_), fused_resampling(fused_resampling_) {
   conv1 = conv.conv(in, out);
   conv2 = conv.conv(out, out);
   register_module("conv1", conv1.ptr());
@@ -72,22 +74,36 @@ GBlockImpl::GBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& co
 }
 
 torch::Tensor GBlockImpl::forward(const torch::Tensor& x_in, const torch::Tensor& y) {
-  torch::Tensor x = x_in;
-  torch::Tensor h = activate(bn1->forward(x, y), act);
-  if (upsample) {
-    h = upsample2(h);
-    x = upsample2(x);
+  torch::Tensor h = activate(bn1->forward(x_in, y), act);
+  if (upsample && fused_resampling) {
+    const ConvParameters c1 = conv_parameters(conv1);
+    h = upsample_conv3x3(h, c1.weight, c1.bias);
+  } else {
+    if (upsample) h = upsample2(h);
+    h = conv1.forward(h);
   }
-  h = conv1.forward(h);
   h = activate(bn2->forward(h, y), act);
   h = conv2.forward(h);
-  if (learnable_sc) x = conv_sc.forward(x);
-  return h + x;
+  return h + shortcut(x_in);
+}
+
+torch::Tensor GBlockImpl::shortcut(const torch::Tensor& x) {
+  // A 1x1 convolution commutes with nearest upsampling; at the low resolution it costs a quarter.
+  if (fused_resampling) {
+    const torch::Tensor s = learnable_sc ? conv_sc.forward(x) : x;
+    return upsample ? upsample2(s) : s;
+  }
+  const torch::Tensor s = upsample ? upsample2(x) : x;
+  return learnable_sc ? conv_sc.forward(s) : s;
 }
 
 DBlockImpl::DBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& conv, bool wide, bool preactivation_,
-                       Activation act_, bool downsample_)
-    : act(act_), preactivation(preactivation_), downsample(downsample_), learnable_sc(in != out || downsample_) {
+                       Activation act_, bool downsample_, bool fused_resampling_)
+    : act(act_),
+      preactivation(preactivation_),
+      downsample(downsample_),
+      learnable_sc(in != out || downsample_),
+      fused_resampling(fused_resampling_) {
   const std::int64_t hidden = wide ? out : in;
   conv1 = conv.conv(in, hidden);
   conv2 = conv.conv(hidden, out);
@@ -102,23 +118,31 @@ DBlockImpl::DBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& co
 torch::Tensor DBlockImpl::forward(const torch::Tensor& x) {
   // Out-of-place relu: an in-place one would corrupt x, which the shortcut still needs.
   torch::Tensor h = preactivation ? torch::relu(x) : x;
-  h = conv1.forward(h);
-  h = conv2.forward(activate(h, act));
-  if (downsample) h = avg_pool2(h);
-  torch::Tensor s = x;
-  if (preactivation) {
-    if (learnable_sc) s = conv_sc.forward(s);
-    if (downsample) s = avg_pool2(s);
+  h = activate(conv1.forward(h), act);
+  if (downsample && fused_resampling) {
+    const ConvParameters c2 = conv_parameters(conv2);
+    h = conv3x3_avg_pool(h, c2.weight, c2.bias);
   } else {
-    if (downsample) s = avg_pool2(s);
-    if (learnable_sc) s = conv_sc.forward(s);
+    h = conv2.forward(h);
+    if (downsample) h = avg_pool2(h);
   }
-  return h + s;
+  return h + shortcut(x);
+}
+
+torch::Tensor DBlockImpl::shortcut(const torch::Tensor& x) {
+  // The original pools after conv_sc in preactivation blocks; the two commute, and pooling first
+  // gives the 1x1 convolution a quarter of the pixels.
+  if (preactivation && !fused_resampling) {
+    const torch::Tensor s = learnable_sc ? conv_sc.forward(x) : x;
+    return downsample ? avg_pool2(s) : s;
+  }
+  const torch::Tensor s = downsample ? avg_pool2(x) : x;
+  return learnable_sc ? conv_sc.forward(s) : s;
 }
 
 DeepGBlockImpl::DeepGBlockImpl(std::int64_t in_, std::int64_t out_, const LayerFactory& conv, const CCBNFactory& bn,
-                               Activation act_, bool upsample_, int channel_ratio)
-    : in(in_), out(out_), act(act_), upsample(upsample_) {
+                               Activation act_, bool upsample_, bool fused_resampling_, int channel_ratio)
+    : in(in_), out(out_), act(act_), upsample(upsample_), fused_resampling(fused_resampling_) {
   const std::int64_t hidden = in / channel_ratio;
   make_bottleneck(*this, conv, in, hidden, out, conv1, conv2, conv3, conv4);
   bn1 = register_module("bn1", bn.make(in));
@@ -131,11 +155,14 @@ torch::Tensor DeepGBlockImpl::forward(const torch::Tensor& x_in, const torch::Te
   torch::Tensor h = conv1.forward(activate(bn1->forward(x_in, y), act));
   h = activate(bn2->forward(h, y), act);
   torch::Tensor x = in != out ? x_in.narrow(1, 0, out) : x_in;
-  if (upsample) {
-    h = upsample2(h);
-    x = upsample2(x);
+  if (upsample) x = upsample2(x);
+  if (upsample && fused_resampling) {
+    const ConvParameters c2 = conv_parameters(conv2);
+    h = upsample_conv3x3(h, c2.weight, c2.bias);
+  } else {
+    if (upsample) h = upsample2(h);
+    h = conv2.forward(h);
   }
-  h = conv2.forward(h);
   h = conv3.forward(activate(bn3->forward(h, y), act));
   h = conv4.forward(activate(bn4->forward(h, y), act));
   return h + x;

@@ -62,7 +62,8 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& o)
 
   for (const auto& s : arch) {
     if (!deep) {
-      stages.push_back({std::make_shared<GBlockImpl>(s.in_channels, s.out_channels, layers, bn, act, s.resample)});
+      stages.push_back({std::make_shared<GBlockImpl>(s.in_channels, s.out_channels, layers, bn, act, s.resample,
+                                                              o.fused_resampling)});
     } else {
       // G_depth blocks per stage, each its own outer entry; all but the last keep the channels
       // and resolution, the last upsamples and changes channels. For depth 2 this is exactly
@@ -70,7 +71,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& o)
       for (int d = 0; d < o.depth; ++d) {
         const bool last = d == o.depth - 1;
         stages.push_back({std::make_shared<DeepGBlockImpl>(s.in_channels, last ? s.out_channels : s.in_channels, layers,
-                                                           bn, act, last && s.resample)});
+                                                           bn, act, last && s.resample, o.fused_resampling)});
       }
     }
     if (has_attention(o.attention, s.resolution))
@@ -153,7 +154,8 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& o)
     for (std::size_t i = 0; i < arch.size(); ++i) {
       const auto& s = arch[i];
       stages.push_back({std::make_shared<DBlockImpl>(s.in_channels, s.out_channels, layers, o.wide,
-                                                     /*preactivation=*/i > 0, act, s.resample)});
+                                                     /*preactivation=*/i > 0, act, s.resample,
+                                                     o.fused_resampling)});
       if (has_attention(o.attention, s.resolution))
         stages.back().push_back(std::make_shared<AttentionImpl>(s.out_channels, layers));
     }

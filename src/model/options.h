@@ -45,6 +45,7 @@ struct GeneratorOptions {
   SNOptions sn;
   double BN_eps = 1e-5;
   bool channels_last = true;     // NHWC activations inside; the output images stay NCHW
+  bool fused_resampling = true;  // upsample + 3x3 conv as one low-resolution conv (model/resampling_conv.h)
 };
 
 struct DiscriminatorOptions {
@@ -60,6 +61,7 @@ struct DiscriminatorOptions {
   std::vector<int> attention;
   SNOptions sn;
   bool channels_last = true;     // the input is converted to NHWC first
+  bool fused_resampling = true;  // 3x3 conv + average pooling as one stride-2 conv
 };
 
 }  // namespace biggan::model

@@ -1,6 +1,7 @@
 #include "model/spectral_norm.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace biggan::model {
 
@@ -75,8 +76,10 @@ SNConv2dImpl::SNConv2dImpl(std::int64_t in, std::int64_t out, int kernel_size, i
   sn.register_buffers(*this, out, options);
 }
 
+torch::Tensor SNConv2dImpl::normalized_weight() { return sn.normalized_weight(weight, is_training()); }
+
 torch::Tensor SNConv2dImpl::forward(const torch::Tensor& x) {
-  return F::conv2d(x, sn.normalized_weight(weight, is_training()), F::Conv2dFuncOptions().bias(bias).padding(padding));
+  return F::conv2d(x, normalized_weight(), F::Conv2dFuncOptions().bias(bias).padding(padding));
 }
 
 SNLinearImpl::SNLinearImpl(std::int64_t in, std::int64_t out, bool with_bias, const SNOptions& options) {
@@ -104,6 +107,12 @@ torch::nn::AnyModule LayerFactory::conv(std::int64_t in, std::int64_t out, int k
   if (spectral) return torch::nn::AnyModule(SNConv2d(in, out, kernel_size, padding, bias, sn));
   return torch::nn::AnyModule(
       torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel_size).padding(padding).bias(bias)));
+}
+
+ConvParameters conv_parameters(const torch::nn::AnyModule& conv) {
+  if (auto sn = std::dynamic_pointer_cast<SNConv2dImpl>(conv.ptr())) return {sn->normalized_weight(), sn->bias};
+  if (auto plain = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(conv.ptr())) return {plain->weight, plain->bias};
+  throw std::logic_error("conv_parameters: not a convolution made by LayerFactory");
 }
 
 torch::nn::AnyModule LayerFactory::linear(std::int64_t in, std::int64_t out, bool bias) const {

@@ -33,6 +33,8 @@ class SpectralNormState {
 struct SNConv2dImpl : torch::nn::Module {
   SNConv2dImpl(std::int64_t in, std::int64_t out, int kernel_size, int padding, bool bias, const SNOptions& sn);
   torch::Tensor forward(const torch::Tensor& x);
+  // weight / sigma, advancing the power iteration in training exactly as forward() does.
+  torch::Tensor normalized_weight();
   torch::Tensor weight, bias;
   int padding;
   SpectralNormState sn;
@@ -65,6 +67,14 @@ struct LayerFactory {
                             bool bias = true) const;
   torch::nn::AnyModule linear(std::int64_t in, std::int64_t out, bool bias = true) const;
 };
+
+// The weight and bias that a convolution made by LayerFactory applies in this forward pass, for
+// callers that convolve with a transformed kernel (model/resampling_conv.h). An SN layer's weight
+// is W / sigma and fetching it counts as the layer's forward (u advances in training).
+struct ConvParameters {
+  torch::Tensor weight, bias;
+};
+ConvParameters conv_parameters(const torch::nn::AnyModule& conv);
 
 // PyTorch's default parameter init for conv/linear (kaiming_uniform(a=sqrt(5)) weights, uniform
 // biases in +-1/sqrt(fan_in)); BigGAN re-initialises weights but keeps these biases.
