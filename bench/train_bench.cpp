@@ -3,13 +3,23 @@
 // for a side-by-side with BigGAN-PyTorch, and weak scaling under mpirun (same micro-batch per
 // rank).
 //
-//   [mpirun -np N] biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W]
-//                                     [--diffaug POLICY] [--set KEY=VALUE]...
+//   [mpirun -np N] biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K]
+//                                     [--warmup W] [--batch B] [--device cpu|cuda]
+//                                     [--peak-tflops P] [--diffaug POLICY] [--set KEY=VALUE]...
 //   --set: any config override on top of the case (model.channels_last=false measures NCHW)
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
+//   --batch: the micro-batch (default: the case's; 64 for I128 and I128deep)
+//   --device cuda: the rank's GPU (distributed::rank_device); each iteration ends synchronised
+//   --peak-tflops: the device's peak for the precision used, to report model FLOPs utilisation
 //   A: CIFAR EMA script (32 px, ch 64, 4 D steps, batch 50, EMA)
 //   B: the bs256x8 ImageNet script at 128 px with ch 32, batch 8, 1 D step
 //   C: as B with 2 D and 2 G accumulations of 4
+//   I128: configs/biggan128_bs256x8.yaml (ch 96) without accumulation, 1 D step: the GPU case
+//   I128deep: configs/biggandeep128_bs256x8.yaml (ch 128, depth 2) without accumulation
+// The FLOPs reported are model/flops.h's count of one iteration: "model" in BigGAN-PyTorch's op
+// order (the basis of the utilisation figure), "executed" what runs with fused resampling.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <iostream>
 #include <numeric>
@@ -18,10 +28,16 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "config/module_options.h"
 #include "core/allocator.h"
 #include "distributed/collectives.h"
 #include "distributed/context.h"
+#include "model/flops.h"
 #include "train/gan_step.h"
+
+#ifdef BIGGAN_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -38,36 +54,78 @@ int count_argument(const std::string& flag, const std::string& value) {
   return n;
 }
 
-std::vector<std::string> overrides(const std::string& name, int world) {
-  if (name == "A")
-    return {"data.dataset=C10", "model.G_ch=64", "model.D_ch=64", "model.G_attn=0", "model.D_attn=0",
-            "model.G_init=N02", "model.D_init=N02", "train.batch_size=50", "train.num_D_steps=4", "train.ema=true",
-            "model.SN_eps=1e-8"};
-  const std::vector<std::string> b{"data.dataset=I128_hdf5", "model.G_ch=32", "model.D_ch=32", "model.G_shared=true",
-                                   "model.hier=true", "model.dim_z=120", "model.shared_dim=128", "train.num_D_steps=1",
-                                   "train.ema=true", "model.G_attn=64", "model.D_attn=64"};
-  auto out = b;
-  if (name == "B") {
-    out.push_back("train.batch_size=" + std::to_string(8));
-  } else if (name == "C") {
-    out.push_back("train.batch_size=4");
-    out.push_back("train.num_D_accumulations=2");
-    out.push_back("train.num_G_accumulations=2");
-  } else {
-    throw std::runtime_error("unknown case " + name + " (A | B | C)");
+double positive_number(const std::string& flag, const std::string& value) {
+  std::size_t used = 0;
+  double x = -1;
+  try {
+    x = std::stod(value, &used);
+  } catch (const std::exception&) {
   }
-  (void)world;
-  return out;
+  if (used != value.size() || !(x > 0)) throw std::invalid_argument(flag + ": expected a positive number, got '" + value + "'");
+  return x;
+}
+
+struct Case {
+  std::vector<std::string> files;
+  std::vector<std::string> overrides;
+};
+
+Case bench_case(const std::string& name, int batch) {
+  const std::string b = batch > 0 ? std::to_string(batch) : "";
+  if (name == "A")
+    return {{},
+            {"data.dataset=C10", "model.G_ch=64", "model.D_ch=64", "model.G_attn=0", "model.D_attn=0",
+             "model.G_init=N02", "model.D_init=N02", "train.batch_size=" + (b.empty() ? "50" : b), "train.num_D_steps=4",
+             "train.ema=true", "model.SN_eps=1e-8"}};
+  if (name == "I128" || name == "I128deep") {
+    const std::string file = name == "I128" ? "biggan128_bs256x8.yaml" : "biggandeep128_bs256x8.yaml";
+    return {{std::string(BIGGAN_SOURCE_DIR) + "/configs/" + file},
+            {"train.global_batch_size=0", "train.batch_size=" + (b.empty() ? "64" : b), "train.num_D_accumulations=1",
+             "train.num_G_accumulations=1", "train.num_D_steps=1"}};
+  }
+  std::vector<std::string> o{"data.dataset=I128_hdf5", "model.G_ch=32", "model.D_ch=32", "model.G_shared=true",
+                             "model.hier=true", "model.dim_z=120", "model.shared_dim=128", "train.num_D_steps=1",
+                             "train.ema=true", "model.G_attn=64", "model.D_attn=64"};
+  if (name == "B") {
+    o.push_back("train.batch_size=" + (b.empty() ? "8" : b));
+  } else if (name == "C") {
+    o.push_back("train.batch_size=" + (b.empty() ? "4" : b));
+    o.push_back("train.num_D_accumulations=2");
+    o.push_back("train.num_G_accumulations=2");
+  } else {
+    throw std::invalid_argument("unknown case '" + name + "' (A | B | C | I128 | I128deep)");
+  }
+  return {{}, o};
+}
+
+// Peak memory of the run: the CUDA caching allocator's peak on a GPU, the peak RSS on the CPU.
+double peak_memory_GiB(const torch::Device& device) {
+#ifdef BIGGAN_WITH_CUDA
+  if (device.is_cuda()) {
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    return static_cast<double>(stats.allocated_bytes[0].peak) / (1 << 30);
+  }
+#endif
+  (void)device;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024 / (1 << 30);
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string name = "B";
-  int threads = 1, iterations = 5, warmup = 2;
+  std::string name = "B", device_name = "cpu";
+  int threads = 1, iterations = 5, warmup = 2, batch = 0;
+  double peak_tflops = 0;
   std::string diffaug;
   std::vector<std::string> extra;
-  const char* usage = "usage: biggan_bench_train --case A|B|C [--threads T] [--iterations K] [--warmup W] "
-                      "[--diffaug POLICY] [--set KEY=VALUE]...\n";
+  const char* usage = "usage: biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K] "
+                      "[--warmup W] [--batch B] [--device cpu|cuda] [--peak-tflops P] [--diffaug POLICY] "
+                      "[--set KEY=VALUE]...\n";
   if (argc % 2 == 0) {
     std::cerr << "biggan_bench_train: " << argv[argc - 1] << " has no value\n" << usage;
     return 2;
@@ -79,11 +137,17 @@ int main(int argc, char** argv) {
       else if (arg == "--threads") threads = count_argument(arg, argv[i + 1]);
       else if (arg == "--iterations") iterations = count_argument(arg, argv[i + 1]);
       else if (arg == "--warmup") warmup = count_argument(arg, argv[i + 1]);
+      else if (arg == "--batch") batch = count_argument(arg, argv[i + 1]);
+      else if (arg == "--device") device_name = argv[i + 1];
+      else if (arg == "--peak-tflops") peak_tflops = positive_number(arg, argv[i + 1]);
       else if (arg == "--diffaug") diffaug = argv[i + 1];
       else if (arg == "--set") extra.push_back(argv[i + 1]);
       else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
     if (threads < 1 || iterations < 1) throw std::invalid_argument("--threads and --iterations must be at least 1");
+    if (device_name != "cpu" && device_name != "cuda")
+      throw std::invalid_argument("--device: expected cpu or cuda, got '" + device_name + "'");
+    bench_case(name, batch);  // an unknown case is a usage error
   } catch (const std::invalid_argument& e) {
     std::cerr << "biggan_bench_train: " << e.what() << "\n" << usage;
     return 2;
@@ -91,18 +155,25 @@ int main(int argc, char** argv) {
   auto& ctx = biggan::distributed::process_context();
   try {
     torch::set_num_threads(threads);
-    auto settings = overrides(name, ctx.world_size());
-    settings.push_back("train.diffaug=" + diffaug);
-    settings.insert(settings.end(), extra.begin(), extra.end());
-    const auto config = biggan::config::load({}, settings, ctx.world_size());
+    const torch::Device device = device_name == "cuda" ? biggan::distributed::rank_device(ctx) : torch::Device(torch::kCPU);
+    if (device_name == "cuda" && !device.is_cuda()) throw std::runtime_error("--device cuda: no CUDA device is visible");
+    Case c = bench_case(name, batch);
+    c.overrides.push_back("train.diffaug=" + diffaug);
+    c.overrides.insert(c.overrides.end(), extra.begin(), extra.end());
+    const auto config = biggan::config::load(c.files, c.overrides, ctx.world_size());
     const auto& d = config.derived;
-    biggan::distributed::Collectives collectives(ctx, torch::kCPU);
+    biggan::distributed::Collectives collectives(ctx, device);
     torch::manual_seed(0);
-    biggan::train::Gan gan(config, torch::kCPU);
+    biggan::train::Gan gan(config, device);
     auto gen = at::detail::createCPUGenerator(1 + static_cast<std::uint64_t>(ctx.rank()));
-    const auto x = torch::rand({d.loader_batch_per_rank, 3, d.resolution, d.resolution}, gen) * 2 - 1;
-    const auto y = torch::randint(0, d.n_classes, {d.loader_batch_per_rank}, gen, torch::kInt64);
+    const auto x = (torch::rand({d.loader_batch_per_rank, 3, d.resolution, d.resolution}, gen) * 2 - 1).to(device);
+    const auto y = torch::randint(0, d.n_classes, {d.loader_batch_per_rank}, gen, torch::kInt64).to(device);
+    // Latents on the device, as BigGAN-PyTorch's samplers draw them (no copy per micro-step).
+    const auto on_device = torch::TensorOptions().device(device);
     const biggan::train::NoiseSource noise = [&](const biggan::train::MicroStep&, std::int64_t n) {
+      if (device.is_cuda())
+        return std::make_pair(torch::randn({n, d.dim_z}, on_device),
+                              torch::randint(0, d.n_classes, {n}, on_device.dtype(torch::kInt64)));
       return std::make_pair(torch::randn({n, d.dim_z}, gen), torch::randint(0, d.n_classes, {n}, gen, torch::kInt64));
     };
     std::vector<std::int64_t> indices(static_cast<std::size_t>(d.loader_batch_per_rank));
@@ -116,21 +187,45 @@ int main(int argc, char** argv) {
       biggan::train::train_iteration(gan, config, x, y, noise, collectives, augment);
       biggan::train::update_ema(gan.G, gan.G_ema, 0.9999, i, 1000);
       biggan::train::average_bn_statistics(*gan.G, collectives);
+      synchronize(device);
       if (i >= warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t).count());
     }
     std::sort(times.begin(), times.end());
+    const double median = (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2;
+    const auto G_macs = biggan::model::generator_forward_macs(biggan::config::generator_options(config));
+    const auto D_macs = biggan::model::discriminator_forward_macs(biggan::config::discriminator_options(config));
+    const biggan::model::IterationShape shape{config.train.batch_size, d.G_batch_size, config.train.num_D_steps,
+                                              d.num_D_accumulations, d.num_G_accumulations};
+    // Per rank: each rank runs the whole iteration on its own micro-batches.
+    const double model_flops = biggan::model::iteration_flops(G_macs.literal, D_macs.literal, shape);
+    const double executed_flops = biggan::model::iteration_flops(G_macs.executed, D_macs.executed, shape);
+    const double real_images = static_cast<double>(d.loader_batch_per_rank);
     nlohmann::json out{{"benchmark", "train_iteration"}, {"case", name}, {"ranks", ctx.world_size()},
                        {"threads_per_rank", threads}, {"iterations", iterations},
                        {"warmup", warmup},
-                       {"median_seconds", (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2},
+                       {"median_seconds", median},
                        {"min_seconds", times.front()}, {"max_seconds", times.back()},
                        {"global_batch", d.global_batch_size},
+                       {"batch_size", config.train.batch_size},
+                       {"device", device.str()},
+                       {"real_images_per_second", real_images * ctx.world_size() / median},
+                       {"peak_memory_GiB", peak_memory_GiB(device)},
+                       {"model_tflops_per_iteration", model_flops / 1e12},
+                       {"executed_tflops_per_iteration", executed_flops / 1e12},
+                       {"model_tflops_per_second", model_flops / median / 1e12},
                        {"diffaug", diffaug.empty() ? "off" : diffaug},
                        {"overrides", extra},
                        {"channels_last", config.model.channels_last},
                        {"fused_resampling", config.model.fused_resampling},
                        {"allocator", biggan::core::allocator_description()},
-                       {"blas", "Debian libtorch + libopenblas0-openmp"}};
+                       {"precision", {{"G", config.model.G_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"},
+                                      {"D", config.model.D_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"}}},
+                       {"blas", device.is_cuda() ? "cuDNN / cuBLAS" : "Debian libtorch + libopenblas0-openmp"}};
+    if (peak_tflops > 0) {
+      out["peak_tflops"] = peak_tflops;
+      out["model_flops_utilization"] = model_flops / median / 1e12 / peak_tflops;
+      out["executed_flops_utilization"] = executed_flops / median / 1e12 / peak_tflops;
+    }
     if (ctx.is_root()) std::cout << out.dump(2) << std::endl;
   } catch (const std::exception& e) {
     std::cerr << "benchmark failed: " << e.what() << "\n";

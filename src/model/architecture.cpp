@@ -1,5 +1,6 @@
 #include "model/architecture.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -15,6 +16,10 @@ std::vector<StageSpec> stages(int ch, const std::vector<int>& in, const std::vec
   return s;
 }
 }  // namespace
+
+bool has_attention(const std::vector<int>& list, int resolution) {
+  return std::find(list.begin(), list.end(), resolution) != list.end();
+}
 
 std::vector<StageSpec> G_arch(int ch, int resolution) {
   switch (resolution) {

@@ -12,6 +12,9 @@ struct StageSpec {
   int resolution;  // the label that attention resolutions are matched against
 };
 
+// Whether a stage labelled `resolution` gets self-attention (G_attn / D_attn's list).
+bool has_attention(const std::vector<int>& list, int resolution);
+
 // BigGAN G stages, 32..512 px. BigGAN-deep G uses the same table (no 512 in the original).
 std::vector<StageSpec> G_arch(int ch, int resolution);
 // BigGAN D stages. 512 px is ours (BigGAN-PyTorch has none): the 256 pattern with one more

@@ -9,10 +9,6 @@ namespace biggan::model {
 
 namespace {
 
-bool has_attention(const std::vector<int>& list, int resolution) {
-  return std::find(list.begin(), list.end(), resolution) != list.end();
-}
-
 // Registers blocks.<i>.<j> as the original's nested ModuleList.
 void register_stages(torch::nn::Module& owner, const std::vector<std::vector<std::shared_ptr<torch::nn::Module>>>& stages) {
   auto outer = torch::nn::ModuleList();

@@ -26,6 +26,38 @@ grep -qF -- "--warmup: expected a whole number, got 'x'" <<<"$bench_out" || fail
 bench_out=$("$build/biggan_bench_train" --case B --iterations 0 2>&1); code=$?
 [[ $code == 2 ]] || fail "biggan_bench_train --iterations 0 exited $code, expected 2"
 grep -qF -- "--threads and --iterations must be at least 1" <<<"$bench_out" || fail "--iterations 0: $bench_out"
+bench_refusal() {  # message args...
+  local message=$1; shift
+  local out code
+  out=$("$build/biggan_bench_train" "$@" 2>&1); code=$?
+  [[ $code == 2 ]] || fail "biggan_bench_train $* exited $code, expected 2: $out"
+  grep -qF -- "$message" <<<"$out" || fail "biggan_bench_train $* did not say '$message': $out"
+}
+bench_refusal "--device: expected cpu or cuda, got 'tpu'" --case B --device tpu
+bench_refusal "unknown case 'D' (A | B | C | I128 | I128deep)" --case D
+bench_refusal "--peak-tflops: expected a positive number, got '-1'" --case B --peak-tflops -1
+bench_refusal "--batch: expected a whole number, got '8x'" --case B --batch 8x
+# One iteration of I128 (configs/biggan128_bs256x8.yaml, ch 96) at batch 2 on the CPU: the JSON
+# carries what the GPU comparison reads, consistent with itself.
+bench_json=$(mktemp)
+"$build/biggan_bench_train" --case I128 --batch 2 --iterations 1 --warmup 0 --threads 2 --peak-tflops 2 \
+  >"$bench_json" 2>/dev/null || fail "biggan_bench_train --case I128 --batch 2 failed"
+/usr/bin/python3 - "$bench_json" <<'PY' || fail "the I128 JSON is not consistent"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['case'] == 'I128' and d['batch_size'] == 2 and d['device'] == 'cpu', d
+assert d['precision'] == {'G': 'fp32', 'D': 'fp32'}, d
+assert abs(d['real_images_per_second'] - 2 / d['median_seconds']) < 1e-6 * d['real_images_per_second'], d
+# model/flops.h (checked against the profiler in tests/model/flops_test.cpp) gives BigGAN 128
+# ch96 0.685 TFLOP per iteration at batch 2 in the original's op order, 0.447 as executed: the
+# I128 config (ch 96, attention at 64) was loaded, not the bench's small cases.
+assert abs(d['model_tflops_per_iteration'] - 0.6847) < 0.001, d
+assert abs(d['executed_tflops_per_iteration'] - 0.4465) < 0.001, d
+assert abs(d['model_flops_utilization'] - d['model_tflops_per_second'] / 2) < 1e-9, d
+assert 0.5 < d['peak_memory_GiB'] < 24, d
+print('I128 on CPU:', d['median_seconds'], 's,', d['model_tflops_per_iteration'], 'TFLOP')
+PY
+rm -f "$bench_json"
 BIGGAN_SHARED=/nonexistent expect_refusal "/nonexistent/reference/bp-bench/bench_bp.py not found"
 
 [[ -f $src/../shared/reference/bp-bench/bench_bp.py ]] || { echo "SKIP: ../shared is absent"; exit 77; }

@@ -255,9 +255,10 @@ TEST(Architectures, FusedResamplingEqualsTheLiteralOrder) {
         EXPECT_LE(error, 5e-5 * scale) << what << " " << name;
       }
       ASSERT_EQ(fused.buffers.size(), literal.buffers.size()) << what;
-      for (const auto& [name, buffer] : literal.buffers)
+      for (const auto& [name, buffer] : literal.buffers) {
         if (buffer.is_floating_point())
           EXPECT_LT(testing::relative_error(fused.buffers.at(name), buffer), 1e-5) << what << " " << name;
+      }
     }
   }
 }
