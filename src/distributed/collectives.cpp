@@ -84,7 +84,9 @@ Collectives::Collectives(const Context& context, const torch::Device& device, Ba
       throw Error("dist.backend: nccl needs CUDA tensors; this rank runs on " + device_.str() + " (use auto | mpi)");
   }
 #ifdef BIGGAN_WITH_NCCL
-  if (backend != Backend::mpi && device_.is_cuda() && context_.world_size() > 1) {
+  // An explicit nccl makes a communicator even for one rank, so that a single-GPU run takes the
+  // NCCL path that a multi-GPU job will (auto skips collectives on one rank).
+  if (backend != Backend::mpi && device_.is_cuda() && (context_.world_size() > 1 || backend == Backend::nccl)) {
     ncclUniqueId id;
     if (context_.rank() == 0 && ncclGetUniqueId(&id) != ncclSuccess) fail("ncclGetUniqueId");
     const int rc = MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, context_.comm());
@@ -100,9 +102,11 @@ Collectives::Collectives(const Context& context, const torch::Device& device, Ba
 Collectives::~Collectives() = default;
 
 std::string Collectives::backend() const {
-  if (context_.world_size() == 1) return "none";
-  return nccl_ ? "nccl" : "mpi";
+  if (nccl_) return "nccl";
+  return context_.world_size() == 1 ? "none" : "mpi";
 }
+
+bool Collectives::communicates() const { return context_.world_size() > 1 || nccl_ != nullptr; }
 
 void Collectives::fail(const std::string& what) const {
   throw Error("rank " + std::to_string(context_.rank()) + " on " + context_.host() + ": " + what);
@@ -115,7 +119,7 @@ void Collectives::mpi_allreduce(torch::Tensor& cpu, ReduceOp op) {
 }
 
 void Collectives::allreduce_(torch::Tensor& tensor, ReduceOp op) {
-  if (context_.world_size() == 1) return;
+  if (!communicates()) return;
   if (!tensor.is_contiguous()) fail("allreduce_ needs a contiguous tensor");
   if (tensor.numel() > std::numeric_limits<int>::max()) fail("allreduce_: tensor too large for one call");
 #ifdef BIGGAN_WITH_NCCL
@@ -138,7 +142,7 @@ void Collectives::allreduce_(torch::Tensor& tensor, ReduceOp op) {
 }
 
 void Collectives::broadcast_(torch::Tensor& tensor, int root) {
-  if (context_.world_size() == 1) return;
+  if (!communicates()) return;
   if (!tensor.is_contiguous()) fail("broadcast_ needs a contiguous tensor");
 #ifdef BIGGAN_WITH_NCCL
   if (tensor.is_cuda() && nccl_) {
@@ -199,13 +203,13 @@ std::uint64_t checksum(const torch::Tensor& t) {
 }  // namespace
 
 torch::Tensor differentiable_allreduce_sum(const torch::Tensor& tensor, Collectives& collectives) {
-  if (collectives.world_size() == 1) return tensor;
+  if (!collectives.communicates()) return tensor;
   return AllreduceSum::apply(tensor, &collectives);
 }
 
 void average_across_ranks(const std::vector<torch::Tensor>& tensors, Collectives& collectives,
                           std::int64_t bucket_bytes) {
-  if (collectives.world_size() == 1) return;
+  if (!collectives.communicates()) return;
   std::size_t i = 0;
   while (i < tensors.size()) {
     // One bucket: consecutive tensors of one dtype and device up to bucket_bytes.

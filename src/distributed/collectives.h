@@ -31,7 +31,9 @@ class Collectives {
   int rank() const { return context_.rank(); }
   int world_size() const { return context_.world_size(); }
   const Context& context() const { return context_; }
-  std::string backend() const;  // "mpi" | "nccl" | "none" (one rank)
+  std::string backend() const;  // "mpi" | "nccl" | "none" (one rank, no explicit nccl)
+  // Whether collectives do anything: more than one rank, or NCCL asked for on one.
+  bool communicates() const;
 
   // In place; `tensor` must be contiguous.
   void allreduce_(torch::Tensor& tensor, ReduceOp op = ReduceOp::sum);

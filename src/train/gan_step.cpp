@@ -267,7 +267,7 @@ void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std:
 }
 
 void average_bn_statistics(torch::nn::Module& net, distributed::Collectives& collectives) {
-  if (collectives.world_size() == 1) return;
+  if (!collectives.communicates()) return;
   std::vector<torch::Tensor> stats;
   for (auto& b : net.named_buffers()) {
     const auto& name = b.key();

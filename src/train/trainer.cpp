@@ -327,7 +327,8 @@ void open_outputs(Trainer& t) {
   t.logs.events = logging::JsonlWriter(logs + "/events.jsonl");
   t.logs.events.write({{"time", wall_seconds()}, {"event", t.resumed_from.empty() ? "start" : "resume"},
                        {"itr", t.state.itr}, {"job_id", job_id()}, {"restart_count", restart_count()},
-                       {"ranks", t.ctx.world_size()}, {"checkpoint", t.resumed_from}, {"host", t.ctx.host()},
+                       {"ranks", t.ctx.world_size()}, {"collectives", t.collectives->backend()},
+                       {"checkpoint", t.resumed_from}, {"host", t.ctx.host()},
                        {"init_from", t.resumed_from.empty() ? c.finetune.init_from : std::string()}});
   if (!t.resumed_from.empty())
     logging::info("resumed from " + t.resumed_from + " at iteration " + std::to_string(t.state.itr));

@@ -119,6 +119,7 @@ for scenario in "${scenarios[@]}"; do
       expect_event "$scenario" '"event":"stop".*"reason":"signal 15"'
       expect_event "$scenario" '"event":"preempted"'
       expect_event "$scenario" "\"event\":\"resume\".*\"job_id\":\"$j\",\"ranks\":2,\"restart_count\":1"
+      expect_event "$scenario" '"collectives":"mpi","event":"resume"'
       [[ $scenario == two_nodes ]] && { grep -q '"nodes":"n\[1-2\]"' "$WORK/runs/two_nodes/logs/events.jsonl" ||
                                          fail "the job did not run on both nodes"; }
       same_weights "$scenario"

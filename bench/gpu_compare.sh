@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Issue 22's GPU side by side, one prepared run on a GPU machine (set up as bench/gpu_build.sh
+# says): builds `biggan` and `biggan_bench_train` against the machine's CUDA PyTorch, then
+#   1. runs our training iteration and BigGAN-PyTorch's (../shared/reference/bp-bench/bench_bp.py
+#      --device cuda, on the same PyTorch) alternately: I128 at batch 64, I128deep at batch 64,
+#      I128 at batch 256; ours in fp32 and in bf16 autocast, theirs in fp32;
+#   2. exercises the NCCL path on one GPU: `biggan train` on 1 rank with dist.backend=nccl and
+#      cross-replica BN, then 2 ranks sharing the GPU through MPI host copies (dist.backend=mpi);
+#      each must finish and log the backend it used.
+# Each benchmark prints JSON (seconds per iteration, real images/s, peak memory, model FLOPs per
+# iteration from model/flops.h); ours adds the model FLOPs utilisation against the card's dense
+# peak for its precision (TF32 tensor cores for fp32, which cuDNN's convolutions use by default in
+# both programs; bf16 for bf16). The last line of $OUT/summary.jsonl has the ratios and targets.
+#   OUT=/tmp/gpu OUT_ITERS=10 bash bench/gpu_compare.sh
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu_compare}
+ITERS=${OUT_ITERS:-10}
+WARMUP=${OUT_WARMUP:-3}
+BP=${BP_BENCH:-../shared/reference/bp-bench/bench_bp.py}
+mkdir -p "$OUT"
+T0=$(date +%s)
+elapsed() { echo $(( $(date +%s) - T0 )); }
+[[ -f $BP ]] || { echo "gpu_compare: $BP not found (set BP_BENCH)"; exit 2; }
+GPU_BUILD_TARGETS="biggan biggan_bench_train" source bench/gpu_build.sh
+synthetic_imagenet
+name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+# Dense peaks (TFLOP/s) from NVIDIA's data sheets: TF32 and bf16 tensor cores.
+case "$name" in
+  *H200*|*H100*SXM*|*H100\ 80GB\ HBM3*) tf32=494.7; bf16=989.4 ;;
+  *H100*) tf32=378; bf16=756 ;;
+  *A100*) tf32=156; bf16=312 ;;
+  *) tf32=0; bf16=0 ;;
+esac
+echo "device: $name (dense peaks: TF32 $tf32, bf16 $bf16 TFLOP/s)" | tee "$OUT/runs.log"
+results=$OUT/results.jsonl
+: >"$results"
+
+# ours CASE BATCH PRECISION: one biggan_bench_train run appended to results.jsonl
+ours() {
+  local peak=$tf32 sets=()
+  [[ $3 == bf16 ]] && { peak=$bf16; sets=(--set model.G_precision=bf16 --set model.D_precision=bf16); }
+  local peak_args=()
+  [[ $peak != 0 ]] && peak_args=(--peak-tflops "$peak")
+  echo "=== ours $1 batch $2 $3 at $(elapsed) s" >>"$OUT/runs.log"
+  timeout -k 10 240 build-gpu/biggan_bench_train --case "$1" --batch "$2" --device cuda --iterations "$ITERS" \
+    --warmup "$WARMUP" "${peak_args[@]}" "${sets[@]}" >"$OUT/last.json" 2>>"$OUT/runs.log" ||
+    { echo "ours $1 $2 $3 failed"; tail -5 "$OUT/runs.log"; return 1; }
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["impl"]="ours"; print(json.dumps(d))' \
+    "$OUT/last.json" | tee -a "$results"
+}
+# theirs CASE BATCH: one bench_bp.py run (fp32) appended to results.jsonl
+theirs() {
+  echo "=== BigGAN-PyTorch $1 batch $2 at $(elapsed) s" >>"$OUT/runs.log"
+  timeout -k 10 300 python3 "$BP" "$1" --device cuda --batch "$2" --iters "$ITERS" --warmup "$WARMUP" \
+    --out "$OUT/bp.jsonl" >>"$OUT/runs.log" 2>&1 || { echo "BigGAN-PyTorch $1 $2 failed"; tail -5 "$OUT/runs.log"; return 1; }
+  tail -1 "$OUT/bp.jsonl" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["impl"]="biggan-pytorch"; print(json.dumps(d))' |
+    tee -a "$results"
+}
+
+for spec in "I128 64" "I128deep 64" "I128 256"; do
+  read -r c b <<<"$spec"
+  (( $(elapsed) < 420 )) || { echo "skipping $c $b: $(elapsed) s used"; continue; }
+  ours "$c" "$b" fp32
+  theirs "$c" "$b"
+  ours "$c" "$b" bf16
+done
+
+# NCCL on one GPU, then two ranks on one GPU over MPI.
+train_run() {  # NAME RANKS BACKEND ITERATIONS
+  echo "=== train $1 ($2 ranks, $3) at $(elapsed) s" >>"$OUT/runs.log"
+  timeout -k 10 150 mpirun --oversubscribe -np "$2" build-gpu/biggan train --config configs/biggan128_bs256x8.yaml \
+    --set data.data_root=/tmp/syn --set train.global_batch_size=0 --set train.batch_size=16 \
+    --set train.total_iterations="$4" --set ckpt.save_every=1000 --set eval.test_every=0 --set log.pbar=none \
+    --set model.G_ch=32 --set model.D_ch=32 --set model.cross_replica=true --set dist.backend="$3" \
+    --set paths.runs_root=/tmp/runs_"$1" >>"$OUT/runs.log" 2>&1
+  local rc=$? events
+  events=$(cat /tmp/runs_"$1"/*/logs/events.jsonl 2>/dev/null)
+  python3 - "$1" "$2" "$3" "$rc" "$events" <<'PY' | tee -a "$results"
+import json, sys
+name, ranks, backend, rc, events = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+starts = [json.loads(l) for l in events.splitlines() if '"start"' in l]
+used = starts[-1].get("collectives") if starts else None
+print(json.dumps({"check": name, "ranks": ranks, "backend_asked": backend, "exit": rc, "collectives_logged": used,
+                  "finished": '"finished"' in events, "ok": rc == 0 and used == backend and '"finished"' in events}))
+PY
+}
+if (( $(elapsed) < 520 )); then
+  train_run nccl_1rank 1 nccl 6
+  train_run mpi_2ranks_1gpu 2 mpi 4
+fi
+
+python3 - "$results" <<'PY' | tee "$OUT/summary.jsonl"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def find(impl, case, batch, bf16):
+    for r in rows:
+        if r.get("impl") != impl or r.get("case") != case or r.get("batch_size") != batch:
+            continue
+        if impl == "ours" and (r["precision"]["G"] == "bf16") != bf16:
+            continue
+        return r
+out = {"summary": "gpu_compare", "cases": []}
+for case, batch in (("I128", 64), ("I128deep", 64), ("I128", 256)):
+    bp, fp32, bf16 = find("biggan-pytorch", case, batch, False), find("ours", case, batch, False), find("ours", case, batch, True)
+    e = {"case": case, "batch": batch}
+    if bp and fp32:
+        e["fp32_images_per_second_ratio"] = fp32["real_images_per_second"] / bp["real_images_per_second"]
+        e["fp32_target_1.2x_met"] = e["fp32_images_per_second_ratio"] >= 1.2
+    if bp and bf16:
+        e["bf16_vs_their_fp32"] = bf16["real_images_per_second"] / bp["real_images_per_second"]
+        e["bf16_target_2x_met"] = e["bf16_vs_their_fp32"] >= 2
+    if bf16 and "model_flops_utilization" in bf16:
+        e["bf16_mfu"] = bf16["model_flops_utilization"]
+        e["bf16_mfu_target_35pct_met"] = bf16["model_flops_utilization"] >= 0.35
+    out["cases"].append(e)
+out["nccl_checks"] = [r for r in rows if "check" in r]
+print(json.dumps(out))
+PY
+echo "done at $(elapsed) s"
