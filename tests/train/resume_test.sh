@@ -38,6 +38,10 @@ fi
 stopped_at=$(ls "$WORK/stopped/tiny/checkpoints" | grep '^itr' | sort | tail -n 1)
 echo "stopped by SIGUSR2 at $stopped_at"
 grep -q '"event":"stop"' "$WORK/stopped/tiny/logs/events.jsonl"
+# The start event names the collectives: none on one CPU rank, MPI on more.
+expected_collectives=$([[ $NP == 1 ]] && echo none || echo mpi)
+grep -q "\"collectives\":\"$expected_collectives\",\"event\":\"start\"" "$WORK/stopped/tiny/logs/events.jsonl" ||
+  { echo "the start event does not name collectives $expected_collectives"; cat "$WORK/stopped/tiny/logs/events.jsonl"; exit 1; }
 
 launch "${common[@]}" --set "paths.runs_root=$WORK/stopped" >"$WORK/resumed.log" 2>&1 ||
   { echo "resume failed"; cat "$WORK/resumed.log"; exit 1; }
