@@ -21,6 +21,8 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <iostream>
 #include <numeric>
 #include <stdexcept>
@@ -42,26 +44,28 @@
 namespace {
 using Clock = std::chrono::steady_clock;
 
-// A count from the command line, or an error naming the flag and the value.
-int count_argument(const std::string& flag, const std::string& value) {
+// All of `value` read as a number, or NaN when anything is left over or nothing parses.
+double number_or_nan(const std::string& value) {
   std::size_t used = 0;
-  int n = -1;
-  try {
-    n = std::stoi(value, &used);
-  } catch (const std::exception&) {
-  }
-  if (used != value.size() || n < 0) throw std::invalid_argument(flag + ": expected a whole number, got '" + value + "'");
-  return n;
-}
-
-double positive_number(const std::string& flag, const std::string& value) {
-  std::size_t used = 0;
-  double x = -1;
+  double x = std::numeric_limits<double>::quiet_NaN();
   try {
     x = std::stod(value, &used);
   } catch (const std::exception&) {
   }
-  if (used != value.size() || !(x > 0)) throw std::invalid_argument(flag + ": expected a positive number, got '" + value + "'");
+  return used == value.size() ? x : std::numeric_limits<double>::quiet_NaN();
+}
+
+// A count from the command line, or an error naming the flag and the value.
+int count_argument(const std::string& flag, const std::string& value) {
+  const double x = number_or_nan(value);
+  if (!(x >= 0 && x == std::floor(x) && x <= std::numeric_limits<int>::max()))
+    throw std::invalid_argument(flag + ": expected a whole number, got '" + value + "'");
+  return static_cast<int>(x);
+}
+
+double positive_number(const std::string& flag, const std::string& value) {
+  const double x = number_or_nan(value);
+  if (!(x > 0)) throw std::invalid_argument(flag + ": expected a positive number, got '" + value + "'");
   return x;
 }
 

@@ -13,6 +13,14 @@ torch::Tensor upsample2(const torch::Tensor& x) {
 }
 torch::Tensor avg_pool2(const torch::Tensor& x) { return F::avg_pool2d(x, F::AvgPool2dFuncOptions(2)); }
 
+// conv(upsample(h)) when `upsample`, else conv(h); fused: at the low resolution.
+torch::Tensor upsample_then_conv(const torch::Tensor& h, torch::nn::AnyModule& conv, bool upsample, bool fused) {
+  if (!upsample) return conv.forward(h);
+  if (!fused) return conv.forward(upsample2(h));
+  const ConvParameters c = conv_parameters(conv);
+  return upsample_conv3x3(h, c.weight, c.bias);
+}
+
 // BigGAN-deep's bottleneck: conv1 1x1 in->hidden, conv2 and conv3 3x3, conv4 1x1 hidden->out.
 void make_bottleneck(torch::nn::Module& owner, const LayerFactory& conv, std::int64_t in, std::int64_t hidden,
                      std::int64_t out, torch::nn::AnyModule& conv1, torch::nn::AnyModule& conv2,
@@ -74,14 +82,7 @@ GBlockImpl::GBlockImpl(std::int64_t in, std::int64_t out, const LayerFactory& co
 }
 
 torch::Tensor GBlockImpl::forward(const torch::Tensor& x_in, const torch::Tensor& y) {
-  torch::Tensor h = activate(bn1->forward(x_in, y), act);
-  if (upsample && fused_resampling) {
-    const ConvParameters c1 = conv_parameters(conv1);
-    h = upsample_conv3x3(h, c1.weight, c1.bias);
-  } else {
-    if (upsample) h = upsample2(h);
-    h = conv1.forward(h);
-  }
+  torch::Tensor h = upsample_then_conv(activate(bn1->forward(x_in, y), act), conv1, upsample, fused_resampling);
   h = activate(bn2->forward(h, y), act);
   h = conv2.forward(h);
   return h + shortcut(x_in);
@@ -156,13 +157,7 @@ torch::Tensor DeepGBlockImpl::forward(const torch::Tensor& x_in, const torch::Te
   h = activate(bn2->forward(h, y), act);
   torch::Tensor x = in != out ? x_in.narrow(1, 0, out) : x_in;
   if (upsample) x = upsample2(x);
-  if (upsample && fused_resampling) {
-    const ConvParameters c2 = conv_parameters(conv2);
-    h = upsample_conv3x3(h, c2.weight, c2.bias);
-  } else {
-    if (upsample) h = upsample2(h);
-    h = conv2.forward(h);
-  }
+  h = upsample_then_conv(h, conv2, upsample, fused_resampling);
   h = conv3.forward(activate(bn3->forward(h, y), act));
   h = conv4.forward(activate(bn4->forward(h, y), act));
   return h + x;
