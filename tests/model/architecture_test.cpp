@@ -256,8 +256,9 @@ TEST(Architectures, FusedResamplingEqualsTheLiteralOrder) {
       }
       ASSERT_EQ(fused.buffers.size(), literal.buffers.size()) << what;
       for (const auto& [name, buffer] : literal.buffers) {
-        if (buffer.is_floating_point())
+        if (buffer.is_floating_point()) {
           EXPECT_LT(testing::relative_error(fused.buffers.at(name), buffer), 1e-5) << what << " " << name;
+        }
       }
     }
   }
