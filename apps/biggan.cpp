@@ -4,11 +4,13 @@
 #include <string>
 
 #include "cli/cli.h"
+#include "core/blas.h"
 #include "core/error.h"
 #include "distributed/context.h"
 #include "logging/log.h"
 
 int main(int argc, char** argv) {
+  biggan::core::use_blas_kernels_for_this_cpu(argv);
   try {
     const int status = biggan::cli::dispatch(argc, argv);
     biggan::distributed::shutdown_process_context();

@@ -13,6 +13,10 @@
 # s/iteration, their ratio (ours / BigGAN-PyTorch), each round's ratio, and whether the ratio
 # meets the target of 0.8.
 #
+# Both programs get the same OpenBLAS kernels: those biggan runs with (src/core/blas.h: it
+# replaces OpenBLAS's generic fallback on CPUs that OpenBLAS does not know), exported as
+# OPENBLAS_CORETYPE unless that is set already.
+#
 # Needs python3-torch (scripts/install-deps.sh installs it) and ../shared; BIGGAN_SHARED and
 # BIGGAN_BUILD_DIR override the folders, PYTHON the interpreter (default: Debian's
 # /usr/bin/python3, whose torch is the LibTorch we link, rather than a pyenv's on the PATH).
@@ -48,6 +52,8 @@ bp="$shared/reference/bp-bench/bench_bp.py"
 ours="${BIGGAN_BUILD_DIR:-build}/biggan_bench_train"
 [[ -f $bp ]] || { echo "compare_biggan_pytorch: $bp not found (set BIGGAN_SHARED)" >&2; exit 2; }
 [[ -x $ours ]] || { echo "compare_biggan_pytorch: $ours is not built (bash scripts/build.sh)" >&2; exit 2; }
+biggan="${BIGGAN_BUILD_DIR:-build}/biggan"
+[[ -x $biggan ]] || { echo "compare_biggan_pytorch: $biggan is not built (bash scripts/build.sh)" >&2; exit 2; }
 python=${PYTHON:-/usr/bin/python3}
 [[ -x $python ]] || python=python3
 "$python" -c 'import torch' 2>/dev/null ||
@@ -58,11 +64,18 @@ trap 'rm -f "$log"' EXIT
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 isa=$(grep -o -w -E 'avx2|avx512f|amx_tile' /proc/cpuinfo | sort -u | paste -sd+ || true)
 blas=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)
+core=$("$biggan" --version | sed -n 's/^ *BLAS .*(core \([A-Za-z0-9]*\),.*/\1/p')
+if [[ -n $core ]]; then
+  export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$core}
+  blas="$blas (OpenBLAS core $OPENBLAS_CORETYPE)"
+fi
 # One JSON object per run, tagged with who ran it, the round and the machine.
 record() {  # program round json
   python3 -c '
 import json, sys
 rec = json.loads(sys.argv[4])
+if "blas" in rec:  # what the program says of itself (ours: the OpenBLAS configuration and core)
+    rec["blas_of_program"] = rec["blas"]
 rec.update(program=sys.argv[1], round=int(sys.argv[2]), cpu=sys.argv[3], isa=sys.argv[5], blas=sys.argv[6])
 print(json.dumps(rec))' "$1" "$2" "$cpu" "$3" "${isa:-avx2}" "$blas" | tee -a "$log" ${out:+-a "$out"}
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/blas.h"
 #include "config/module_options.h"
 #include "config/config.h"
 #include "model/networks.h"
@@ -105,6 +106,7 @@ nlohmann::json run_case(const Case& bench, int iterations, const torch::Device& 
 }  // namespace
 
 int main(int argc, char** argv) {
+  biggan::core::use_blas_kernels_for_this_cpu(argv);  // as the biggan executable does
   std::vector<Case> cases;
   int iterations = 5;
   int threads = 0;

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include "core/allocator.h"
+#include "core/blas.h"
 #include "core/version.h"
 #include "distributed/context.h"
 
@@ -34,6 +35,7 @@ std::string version_text() {
   text += "  NCCL     off\n";
 #endif
   text += "  malloc   " + core::allocator_description() + "\n";
+  text += "  BLAS     " + core::blas_description() + "\n";
   return text;
 }
 

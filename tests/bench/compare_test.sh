@@ -79,6 +79,10 @@ ours, theirs, summary = (next(r for r in rows if r.get('program') == 'ours'),
                          next(r for r in rows if r.get('program') == 'biggan-pytorch'), rows[2])
 assert ours['case'] == theirs['case'] == 'B' and ours['threads_per_rank'] == theirs['threads'] == 1, rows
 assert summary['benchmark'] == 'compare_biggan_pytorch' and summary['cpu'] and summary['blas'], summary
+# Both programs ran with the OpenBLAS kernels that biggan chooses (src/core/blas.h).
+if '(core ' in ours['blas_of_program']:
+    core = ours['blas_of_program'].split('(core ')[1].split(',')[0]
+    assert summary['blas'].endswith('(OpenBLAS core %s)' % core), (summary['blas'], ours['blas'])
 case = summary['cases'][0]
 assert abs(case['ratio'] - ours['median_seconds'] / theirs['median_seconds']) < 1e-3, (case, ours, theirs)
 assert case['meets_0.8'] == (case['ratio'] <= 0.8), case

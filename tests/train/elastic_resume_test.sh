@@ -8,7 +8,7 @@
 # forward: one rank with 2 accumulations steps u twice per optimizer step, each of 2 ranks once
 # (BigGAN-PyTorch behaves the same way across those layouts). With BigGAN's single iteration
 # and orthogonal init (equal singular values, so u wanders) that alone moves G's gradients by
-# about 10% in one step. The test therefore runs SN to its fixed point (400 power iterations per
+# about 10% in one step. The test therefore runs SN to its fixed point (1000 power iterations per
 # forward, N(0, 0.02) init, whose top singular value is separated) so that what is compared is
 # everything else: weights, Adam state, EMA and losses must then agree to float tolerance. Adam's
 # eps is BigGAN's ImageNet 1e-6: the convolution biases in front of batch norm have a gradient
@@ -20,9 +20,15 @@
 # Rapids, oneDNN's AVX-512 kernels) one of D's u vectors was still moving and the G update
 # differed by 1.55e-2 (D Adam state 5e-4, losses 4.8e-4); with AVX2 kernels on the same machine
 # 3.3e-3. With 400: G 1.4e-3, D 2e-6, G_ema 4.3e-4, losses 6e-7 (AVX-512); 1000 gave 1.8e-3.
+# 400 was not enough either once OpenBLAS ran its AVX-512 and AVX2 kernels instead of its SSE3
+# fallback (src/core/blas.h), on an Emerald Rapids Xeon: the G update differed by 5.3e-3
+# (SkylakeX kernels) and 7.7e-3 (Haswell) with DiffAugment, 8.8e-3 and a loss difference of 3e-5
+# without it under oneDNN's AVX2 kernels with OpenBLAS's Zen ones (the AMD EPYC machines). With
+# 1000: G update 1.5e-3 and 1.8e-3 with DiffAugment (Adam state 3e-7, losses 8e-7 at most),
+# 2.6e-3 and 5.8e-3 without (losses 2.8e-6 at most). Hence 1000, and 1e-2 for the updates.
 #   elastic_resume_test.sh BIGGAN SOURCE_DIR [SV_ITRS INIT [--set KEY=VALUE ...]]
 set -euo pipefail
-BIN=$1 SRC=$2 SV_ITRS=${3:-400} INIT=${4:-N02}
+BIN=$1 SRC=$2 SV_ITRS=${3:-1000} INIT=${4:-N02}
 EXTRA=("${@:5}")
 WORK=$(mktemp -d /tmp/biggan_elastic.XXXXXX)
 trap 'pkill -f "$WORK" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"' EXIT
@@ -80,7 +86,7 @@ keys = ("G_loss_mean", "D_loss_real_mean", "D_loss_fake_mean")
 assert all(r[k] == s[k] for r, s in zip(rows[0][:15], rows[1][:15]) for k in keys), "the 2-rank halves differ"
 loss = max(abs(rows[0][15][k] - rows[1][15][k]) for k in keys)
 print(f"iteration 16 loss difference: {loss:.2e}")
-bad = {k: v for k, v in results.items() if v > 5e-3}
+bad = {k: v for k, v in results.items() if v > 1e-2}
 assert not bad, f"the 2->1 resume differs beyond float tolerance: {bad}"
 assert loss < 1e-5, loss
 PY

@@ -42,6 +42,11 @@ grep -q '"event":"stop"' "$WORK/stopped/tiny/logs/events.jsonl"
 expected_collectives=$([[ $NP == 1 ]] && echo none || echo mpi)
 grep -q "\"collectives\":\"$expected_collectives\",\"event\":\"start\"" "$WORK/stopped/tiny/logs/events.jsonl" ||
   { echo "the start event does not name collectives $expected_collectives"; cat "$WORK/stopped/tiny/logs/events.jsonl"; exit 1; }
+# It names the BLAS as `biggan --version` does: the ranks under mpirun restart with OpenBLAS's
+# kernels for this CPU as a lone process does (src/core/blas.h).
+blas=$("$BIN" --version | sed -n 's/^  BLAS     //p')
+grep -qF "\"blas\":\"$blas\"" "$WORK/stopped/tiny/logs/events.jsonl" ||
+  { echo "the start event does not name the BLAS '$blas'"; cat "$WORK/stopped/tiny/logs/events.jsonl"; exit 1; }
 
 launch "${common[@]}" --set "paths.runs_root=$WORK/stopped" >"$WORK/resumed.log" 2>&1 ||
   { echo "resume failed"; cat "$WORK/resumed.log"; exit 1; }

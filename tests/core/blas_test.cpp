@@ -1,0 +1,64 @@
+// OpenBLAS's kernels: which fallback is replaced, and what the biggan executable runs with.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "core/blas.h"
+
+namespace biggan::core {
+namespace {
+
+TEST(Blas, OnlyOpenBlasGenericFallbackIsReplaced) {
+  EXPECT_EQ(blas_core_override("Prescott", true, true), "SkylakeX");
+  EXPECT_EQ(blas_core_override("Prescott", true, false), "Haswell");
+  EXPECT_EQ(blas_core_override("Prescott", false, false), "");  // a CPU the fallback fits
+  for (const char* known : {"Haswell", "SkylakeX", "Cooperlake", "SapphireRapids", "Zen"}) {
+    EXPECT_EQ(blas_core_override(known, true, true), "") << known;
+    EXPECT_EQ(blas_core_override(known, true, false), "") << known;
+  }
+  EXPECT_EQ(blas_core_override("", true, true), "");  // not OpenBLAS
+}
+
+// The BLAS line of `biggan --version`, run with `environment` in front.
+std::string blas_line(const std::string& environment) {
+  const std::string command = "env -u OPENBLAS_CORETYPE -u BIGGAN_OPENBLAS_DETECTED " + environment + " " +
+                              BIGGAN_BINARY + " --version 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string out;
+  char buffer[512];
+  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) out += buffer;
+  const auto at = out.find("  BLAS     ");
+  return at == std::string::npos ? out : out.substr(at, out.find('\n', at) - at);
+}
+
+bool cpu_has_avx2_fma() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+TEST(Blas, TheExecutableRunsKernelsThatFitTheCpu) {
+  if (blas_core().empty()) GTEST_SKIP() << "LibTorch's BLAS here is not OpenBLAS";
+  if (std::getenv("OPENBLAS_CORETYPE")) GTEST_SKIP() << "OPENBLAS_CORETYPE is set for the tests";
+  const std::string line = blas_line("");
+  ASSERT_NE(line.find("  BLAS     OpenBLAS "), std::string::npos) << line;
+  // This test process did not restart itself: its core is OpenBLAS's own choice.
+  const std::string own = blas_core();
+  if (own == "Prescott" && cpu_has_avx2_fma()) {
+    EXPECT_EQ(line.find("core Prescott"), std::string::npos) << line;
+    EXPECT_NE(line.find(", set by biggan: OpenBLAS chose Prescott)"), std::string::npos) << line;
+  } else {
+    EXPECT_NE(line.find("(core " + own + ", chosen by OpenBLAS)"), std::string::npos) << line;
+  }
+}
+
+TEST(Blas, TheUsersCoreTypeIsKept) {
+  if (blas_core().empty()) GTEST_SKIP() << "LibTorch's BLAS here is not OpenBLAS";
+  const std::string line = blas_line("OPENBLAS_CORETYPE=Prescott");
+  EXPECT_NE(line.find("(core Prescott, from OPENBLAS_CORETYPE)"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace biggan::core
