@@ -5,12 +5,15 @@
 //
 //   [mpirun -np N] biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K]
 //                                     [--warmup W] [--batch B] [--device cpu|cuda]
-//                                     [--peak-tflops P] [--diffaug POLICY] [--set KEY=VALUE]...
+//                                     [--peak-tflops P] [--diffaug POLICY] [--profile N]
+//                                     [--set KEY=VALUE]...
 //   --set: any config override on top of the case (model.channels_last=false measures NCHW)
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   --batch: the micro-batch (default: the case's; 64 for I128 and I128deep)
 //   --device cuda: the rank's GPU (distributed::rank_device); each iteration ends synchronised
 //   --peak-tflops: the device's peak for the precision used, to report model FLOPs utilisation
+//   --profile N: the N operators with the most self time per timed iteration (LibTorch's legacy
+//                profiler on the calling thread: on the CPU, forward and backward both run there)
 //   A: CIFAR EMA script (32 px, ch 64, 4 D steps, batch 50, EMA)
 //   B: the bs256x8 ImageNet script at 128 px with ch 32, batch 8, 1 D step
 //   C: as B with 2 D and 2 G accumulations of 4
@@ -20,11 +23,16 @@
 // order (the basis of the utilisation figure), "executed" what runs with fused resampling.
 #include <sys/resource.h>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <cmath>
 #include <limits>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <nlohmann/json.hpp>
@@ -32,6 +40,7 @@
 #include "config/config.h"
 #include "config/module_options.h"
 #include "core/allocator.h"
+#include "core/blas.h"
 #include "distributed/collectives.h"
 #include "distributed/context.h"
 #include "model/flops.h"
@@ -116,20 +125,69 @@ double peak_memory_GiB(const torch::Device& device) {
   return static_cast<double>(usage.ru_maxrss) * 1024 / (1 << 30);
 }
 
+namespace profiler = torch::autograd::profiler;
+
+// Self time (an operator's time less that of the operators it called) and calls per operator,
+// summed over the recorded events. Ranges nest per thread, so a stack pairs each pop with its push.
+struct OperatorTime {
+  double self_us = 0;
+  std::int64_t calls = 0;
+};
+
+std::map<std::string, OperatorTime> self_times(const profiler::thread_event_lists& lists) {
+  std::map<std::string, OperatorTime> by_name;
+  for (const auto& list : lists) {
+    struct Open {
+      const profiler::LegacyEvent* push;
+      double children_us;
+    };
+    std::vector<Open> stack;
+    for (const auto& e : list) {
+      if (e.kind() == profiler::EventKind::PushRange) {
+        stack.push_back({&e, 0});
+      } else if (e.kind() == profiler::EventKind::PopRange && !stack.empty()) {
+        const Open open = stack.back();
+        stack.pop_back();
+        const double total = open.push->cpuElapsedUs(e);
+        auto& t = by_name[open.push->name()];
+        t.self_us += total - open.children_us;
+        t.calls += 1;
+        if (!stack.empty()) stack.back().children_us += total;
+      }
+    }
+  }
+  return by_name;
+}
+
+nlohmann::json top_operators(const std::map<std::string, OperatorTime>& by_name, int top, int iterations) {
+  std::vector<std::pair<std::string, OperatorTime>> sorted(by_name.begin(), by_name.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.self_us > b.second.self_us; });
+  double all_us = 0;
+  for (const auto& [name, t] : sorted) all_us += t.self_us;
+  nlohmann::json out = nlohmann::json::array();
+  for (int i = 0; i < top && i < static_cast<int>(sorted.size()); ++i) {
+    const auto& [name, t] = sorted[static_cast<std::size_t>(i)];
+    out.push_back({{"operator", name}, {"self_ms_per_iteration", t.self_us / 1000 / iterations},
+                   {"share", all_us > 0 ? t.self_us / all_us : 0}, {"calls_per_iteration", t.calls / iterations}});
+  }
+  return out;
+}
+
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 }  // namespace
 
 int main(int argc, char** argv) {
+  biggan::core::use_blas_kernels_for_this_cpu(argv);  // as the biggan executable does
   std::string name = "B", device_name = "cpu";
-  int threads = 1, iterations = 5, warmup = 2, batch = 0;
+  int threads = 1, iterations = 5, warmup = 2, batch = 0, profile_top = 0;
   double peak_tflops = 0;
   std::string diffaug;
   std::vector<std::string> extra;
   const char* usage = "usage: biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K] "
                       "[--warmup W] [--batch B] [--device cpu|cuda] [--peak-tflops P] [--diffaug POLICY] "
-                      "[--set KEY=VALUE]...\n";
+                      "[--profile N] [--set KEY=VALUE]...\n";
   if (argc % 2 == 0) {
     std::cerr << "biggan_bench_train: " << argv[argc - 1] << " has no value\n" << usage;
     return 2;
@@ -146,6 +204,7 @@ int main(int argc, char** argv) {
       else if (arg == "--peak-tflops") peak_tflops = positive_number(arg, argv[i + 1]);
       else if (arg == "--diffaug") diffaug = argv[i + 1];
       else if (arg == "--set") extra.push_back(argv[i + 1]);
+      else if (arg == "--profile") profile_top = count_argument(arg, argv[i + 1]);
       else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
     if (threads < 1 || iterations < 1) throw std::invalid_argument("--threads and --iterations must be at least 1");
@@ -185,8 +244,18 @@ int main(int argc, char** argv) {
     const biggan::train::DiffAugment augment{config.train.diffaug, 0, ctx.rank(), d.num_D_accumulations,
                                              d.num_G_accumulations, 0, indices};
     std::vector<double> times;
+    std::map<std::string, OperatorTime> operators;
     for (int i = 0; i < iterations + warmup; ++i) {  // 2 warm-ups by default, as the reference figures
       ctx.barrier();
+      std::optional<profiler::TLSLegacyProfilerGuard> recording;
+      if (profile_top > 0 && i >= warmup)
+        recording.emplace(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
+                          [&operators](const profiler::thread_event_lists& lists) {
+                            for (const auto& [op, t] : self_times(lists)) {
+                              operators[op].self_us += t.self_us;
+                              operators[op].calls += t.calls;
+                            }
+                          });
       const auto t = Clock::now();
       biggan::train::train_iteration(gan, config, x, y, noise, collectives, augment);
       biggan::train::update_ema(gan.G, gan.G_ema, 0.9999, i, 1000);
@@ -224,7 +293,8 @@ int main(int argc, char** argv) {
                        {"allocator", biggan::core::allocator_description()},
                        {"precision", {{"G", config.model.G_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"},
                                       {"D", config.model.D_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"}}},
-                       {"blas", device.is_cuda() ? "cuDNN / cuBLAS" : "Debian libtorch + libopenblas0-openmp"}};
+                       {"blas", device.is_cuda() ? "cuDNN / cuBLAS" : biggan::core::blas_description()}};
+    if (profile_top > 0) out["profile"] = top_operators(operators, profile_top, iterations);
     if (peak_tflops > 0) {
       out["peak_tflops"] = peak_tflops;
       out["model_flops_utilization"] = model_flops / median / 1e12 / peak_tflops;
