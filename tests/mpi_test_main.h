@@ -1,5 +1,6 @@
 // The main() of the tests run under mpirun: every rank runs every test, only rank 0 prints, and
 // the exit status is the worst of all ranks (a failure on rank 1 alone still fails the test).
+// Like biggan_tests' main, each rank first takes the executable's OpenBLAS kernels (core/blas.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -7,11 +8,13 @@
 
 #include <functional>
 
+#include "core/blas.h"
 #include "distributed/context.h"
 
 namespace biggan::testing {
 
 inline int run_mpi_tests(int argc, char** argv, const std::function<void()>& root_cleanup = {}) {
+  core::use_blas_kernels_for_this_cpu(argv);
   ::testing::InitGoogleTest(&argc, argv);
   auto& ctx = distributed::process_context();
   auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
