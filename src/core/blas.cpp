@@ -28,10 +28,7 @@ std::string blas_core() { return openblas_string("openblas_get_corename"); }
 
 std::string blas_core_override(const std::string& detected, bool has_avx2_fma, bool has_avx512) {
   if (detected != "Prescott") return "";  // OpenBLAS's fallback for a CPU it does not know
-  // Haswell (AVX2) even where AVX-512 is there: 0.3.21's SkylakeX kernels gave G's gradients in
-  // BigGAN-PyTorch's op order errors of 0.1-0.5% against float64 on an Emerald Rapids Xeon
-  // (Architectures.FusedResamplingEqualsTheLiteralOrder), Haswell's and Prescott's 1e-6.
-  (void)has_avx512;
+  if (has_avx512) return "SkylakeX";
   if (has_avx2_fma) return "Haswell";
   return "";
 }

@@ -19,7 +19,7 @@ std::string blas_core_override(const std::string& detected, bool has_avx2_fma, b
 // user's choice), when the BLAS is not OpenBLAS, or when its kernels fit the CPU.
 void use_blas_kernels_for_this_cpu(char** argv);
 
-// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... SkylakeX MAX_THREADS=64 (core Haswell, set by
+// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... SkylakeX MAX_THREADS=64 (core SkylakeX, set by
 // biggan: OpenBLAS chose Prescott)", "... (core Haswell, chosen by OpenBLAS)", "... (core
 // Prescott, from OPENBLAS_CORETYPE)", or "not OpenBLAS" for another BLAS.
 std::string blas_description();
