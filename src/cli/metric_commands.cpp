@@ -18,6 +18,7 @@
 #include "metrics/report.h"
 #include "model/state_dict.h"
 #include "run/run_folder.h"
+#include "sample/standing_stats.h"
 
 namespace biggan::cli {
 
@@ -64,6 +65,19 @@ int classifier_command(const Args& args) {
   return 0;
 }
 
+namespace {
+
+// Batches of exact standing statistics to score with: --standing-stats N, else the run's own
+// setting (eval.accumulate_stats), which is how training scored the checkpoint.
+int standing_batches(const config::EvalConfig& eval, const po::variables_map& vm) {
+  if (!vm.count("standing-stats")) return eval.accumulate_stats ? eval.num_standing_accumulations : 0;
+  const int n = vm["standing-stats"].as<int>();
+  if (n < 0) throw UsageError("eval --standing-stats: expected 0 (none) or a number of batches, got " + std::to_string(n));
+  return n;
+}
+
+}  // namespace
+
 int eval_command(const Args& args) {
   CommandSpec spec{"eval", "--run DIR [--checkpoint DIR] [options]",
                    "Score a generator checkpoint across ranks: IS and FID with Inception v3 (--metric inception), or "
@@ -81,6 +95,9 @@ int eval_command(const Args& args) {
       ("inception-weights", po::value<std::string>(), "Inception v3 .pth (default: eval.inception_weights)")
       ("moments", po::value<std::string>(), "the dataset's Inception moments (.h5 or BigGAN-PyTorch's .npz)")
       ("which", po::value<std::string>()->default_value("auto"), "G | G_ema | auto (G_ema when the run uses it)")
+      ("standing-stats", po::value<int>(),
+       "score in eval mode with exact standing statistics over N batches, 0 for none (default: the run's "
+       "eval.accumulate_stats and eval.num_standing_accumulations, as training scored it)")
       ("seed", po::value<int>()->default_value(0), "noise seed")
       ("summary", po::value<std::string>(), "also write a JSON summary of the run (training state, metric, samples)");
   const auto vm = parse_command(spec, o, args);
@@ -102,7 +119,14 @@ int eval_command(const Args& args) {
   const std::string& checkpoint = loaded.checkpoint;
   const bool use_ema = loaded.ema;
   const ckpt::TrainingState& trained = loaded.state;
-  if (config.eval.G_eval_mode) G->eval(); else G->train();
+  const int standing = standing_batches(config.eval, *vm);
+  if (standing > 0)  // with training's seed for this iteration, so the score is training's
+    sample::accumulate_standing_stats(G, standing, config.derived.G_batch_size,
+                                      sample::standing_seed(config.train.seed, trained.itr));
+  else if (config.eval.G_eval_mode)
+    G->eval();
+  else
+    G->train();
   distributed::Collectives collectives(ctx, torch::kCPU);
   std::string metric = (*vm)["metric"].as<std::string>();
   if (metric == "auto") metric = config.ckpt.which_best == config::BestMetric::classifier ? "classifier" : "inception";
@@ -119,6 +143,7 @@ int eval_command(const Args& args) {
     nlohmann::json out{{"itr", trained.itr},
                        {"checkpoint", checkpoint},
                        {"generator", use_ema ? "G_ema" : "G"},
+                       {"standing_stats", standing},
                        {"flavour", metrics::to_string(net->flavour())}};
     out.update(metrics::to_json(m));
     logging::print0(out.dump() + "\n");
@@ -131,7 +156,7 @@ int eval_command(const Args& args) {
   const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,
                                               static_cast<std::uint64_t>((*vm)["seed"].as<int>()), collectives);
   nlohmann::json out{{"itr", trained.itr}, {"checkpoint", checkpoint}, {"generator", use_ema ? "G_ema" : "G"},
-                     {"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples},
+                     {"standing_stats", standing}, {"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples},
                      {"classifier_test_accuracy", classifier.test_accuracy}};
   logging::print0(out.dump() + "\n");
   if (vm->count("summary") && ctx.is_root()) {

@@ -20,4 +20,8 @@ void accumulate_standing_stats(model::Generator& G, int batches, std::int64_t ba
   G->eval();
 }
 
+std::uint64_t standing_seed(int seed, std::int64_t itr) {
+  return static_cast<std::uint64_t>(seed) * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(itr) + 1;
+}
+
 }  // namespace biggan::sample

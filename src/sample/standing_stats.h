@@ -14,4 +14,10 @@ namespace biggan::sample {
 void accumulate_standing_stats(model::Generator& G, int batches, std::int64_t batch_size, std::uint64_t seed,
                                double z_var = 1.0, double truncation = 0.0);
 
+// The seed of the standing-statistics pass that scores iteration `itr` of a run with train.seed
+// `seed`: training's evaluations and sheets use it, and so does `biggan eval`, which therefore
+// reproduces training's scores. One seed for every rank, so that each computes the same
+// statistics whatever the number of ranks.
+std::uint64_t standing_seed(int seed, std::int64_t itr);
+
 }  // namespace biggan::sample

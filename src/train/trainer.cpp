@@ -54,12 +54,6 @@ std::uint64_t noise_seed(int seed, int rank, std::int64_t salt) {
   return x ^ (x >> 31);
 }
 
-// The latents of a standing-statistics pass at iteration `itr`: one seed for every rank, so that
-// each computes the same statistics whatever the number of ranks (sheets and evaluation alike).
-std::uint64_t standing_seed(int seed, std::int64_t itr) {
-  return static_cast<std::uint64_t>(seed) * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(itr) + 1;
-}
-
 double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -493,7 +487,7 @@ bool evaluate(Trainer& t) {
   std::optional<KeepBuffers> keep(std::in_place, *G);
   if (c.eval.accumulate_stats)
     sample::accumulate_standing_stats(G, c.eval.num_standing_accumulations, c.derived.G_batch_size,
-                                      standing_seed(c.train.seed, t.state.itr));
+                                      sample::standing_seed(c.train.seed, t.state.itr));
   else if (c.eval.G_eval_mode)
     G->eval();
   const auto t_eval = Clock::now();
@@ -569,7 +563,7 @@ void write_samples(Trainer& t) {
   const KeepBuffers keep(*G);
   if (c.eval.accumulate_stats)
     sample::accumulate_standing_stats(G, c.eval.num_standing_accumulations, c.derived.G_batch_size,
-                                      standing_seed(c.train.seed, t.state.itr));
+                                      sample::standing_seed(c.train.seed, t.state.itr));
   if (!t.ctx.is_root()) return;
   if (c.eval.G_eval_mode || c.eval.accumulate_stats) G->eval();
   const std::string& samples = t.folder.samples;

@@ -184,6 +184,56 @@ TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPyt
       << read_text(dir_ + "/no_moments.log");
 }
 
+// `biggan eval` scores a checkpoint as training scored it, standing statistics included (the
+// same seed for this iteration's pass), and --standing-stats overrides the run's setting.
+TEST_F(InceptionMetricsEndToEnd, EvalReproducesTrainingsScoreWithStandingStatistics) {
+  const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
+                                     dir_ + "/data/FMNIST_inception_moments.h5 > /dev/null 2>&1");
+  ASSERT_EQ(std::system(moments.c_str()), 0) << moments;
+  const std::string options = common() + " --set paths.experiment_name=standing --set train.total_iterations=2"
+                              " --set eval.test_every=2 --set ckpt.save_every=2 --set eval.num_inception_images=20"
+                              " --set ckpt.which_best=IS --set eval.accumulate_stats=true"
+                              " --set eval.num_standing_accumulations=3";
+  const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + options + " > standing.log 2>&1");
+  ASSERT_EQ(std::system(train.c_str()), 0) << read_text(dir_ + "/standing.log");
+  std::ifstream log(dir_ + "/runs/standing/logs/eval.jsonl");
+  std::string l, last_line;
+  while (std::getline(log, l)) last_line = l;
+  const auto trained = nlohmann::json::parse(last_line);
+  ASSERT_EQ(trained.at("itr"), 2);
+  const auto score = [&](const std::string& extra) {
+    const std::string eval = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
+                                    "/runs/standing --metric inception --samples 20 --inception-weights " + dir_ +
+                                    "/inception.pth" + extra + " > standing_eval.json 2>&1");
+    EXPECT_EQ(std::system(eval.c_str()), 0) << read_text(dir_ + "/standing_eval.json");
+    std::ifstream in(dir_ + "/standing_eval.json");
+    std::string line, json;
+    while (std::getline(in, line))
+      if (line.rfind("{", 0) == 0) json = line;
+    return nlohmann::json::parse(json);
+  };
+  const auto as_trained = score("");
+  EXPECT_EQ(as_trained.at("standing_stats"), 3);
+  const double is = trained.at("IS_mean").get<double>();
+  EXPECT_NEAR(as_trained.at("IS_mean").get<double>(), is, 1e-9 * is) << as_trained.dump();
+  const double fid = trained.at("FID").get<double>();
+  EXPECT_NEAR(as_trained.at("FID").get<double>(), fid, 1e-9 * fid) << as_trained.dump();
+  // Other statistics give another score, so the match above is not a coincidence.
+  const auto other = score(" --standing-stats 1");
+  EXPECT_EQ(other.at("standing_stats"), 1);
+  EXPECT_GT(std::abs(other.at("IS_mean").get<double>() - is), 1e-6 * is) << other.dump();
+  const auto none = score(" --standing-stats 0");
+  EXPECT_EQ(none.at("standing_stats"), 0);
+
+  const std::string bad = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
+                                 "/runs/standing --metric inception --standing-stats -2 > bad_standing.log 2>&1");
+  const int code = std::system(bad.c_str());
+  EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) == 2) << code;
+  EXPECT_NE(read_text(dir_ + "/bad_standing.log").find("eval --standing-stats: expected 0 (none) or a number of batches, got -2"),
+            std::string::npos)
+      << read_text(dir_ + "/bad_standing.log");
+}
+
 TEST_F(InceptionMetricsEndToEnd, SampleWritesEveryArtefactOnTwoRanks) {
   const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
                                      dir_ + "/data/FMNIST_inception_moments.h5 > /dev/null 2>&1");
