@@ -250,6 +250,9 @@ TEST(LaunchScriptConfigs, FmnistDemoIs32pxTenClasses) {
   EXPECT_EQ(c.derived.n_classes, 10);
   EXPECT_EQ(c.derived.world_size, 2);
   EXPECT_EQ(c.derived.global_batch_size, 2L * c.train.batch_size);
+  // The metric and the sheets use G_ema's own standing statistics (configs/README.md).
+  EXPECT_TRUE(c.eval.accumulate_stats);
+  EXPECT_EQ(c.eval.num_standing_accumulations, 64);
 }
 
 TEST(ConfigOverrides, LaterFilesAndSetWin) {
