@@ -72,7 +72,8 @@ namespace {
 int standing_batches(const config::EvalConfig& eval, const po::variables_map& vm) {
   if (!vm.count("standing-stats")) return eval.accumulate_stats ? eval.num_standing_accumulations : 0;
   const int n = vm["standing-stats"].as<int>();
-  if (n < 0) throw UsageError("eval --standing-stats: expected 0 (none) or a number of batches, got " + std::to_string(n));
+  if (n < 0)
+    throw UsageError("eval --standing-stats: expected 0 (none) or a number of batches, got " + std::to_string(n));
   return n;
 }
 
@@ -156,8 +157,8 @@ int eval_command(const Args& args) {
   const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,
                                               static_cast<std::uint64_t>((*vm)["seed"].as<int>()), collectives);
   nlohmann::json out{{"itr", trained.itr}, {"checkpoint", checkpoint}, {"generator", use_ema ? "G_ema" : "G"},
-                     {"standing_stats", standing}, {"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples},
-                     {"classifier_test_accuracy", classifier.test_accuracy}};
+                     {"standing_stats", standing}, {"accuracy", score.accuracy}, {"frechet", score.frechet},
+                     {"samples", score.samples}, {"classifier_test_accuracy", classifier.test_accuracy}};
   logging::print0(out.dump() + "\n");
   if (vm->count("summary") && ctx.is_root()) {
     nlohmann::json summary = out;

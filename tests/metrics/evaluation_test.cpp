@@ -70,6 +70,12 @@ class InceptionMetricsEndToEnd : public ::testing::Test {
            dir_ + "/data --set eval.inception_weights=" + dir_ + "/inception.pth --set paths.runs_root=" + dir_ +
            "/runs --set paths.experiment_name=tiny";
   }
+  // The tiny dataset's Inception moments where the configs look for them.
+  static void compute_dataset_moments_file() {
+    const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
+                                       dir_ + "/data/FMNIST_inception_moments.h5 > /dev/null 2>&1");
+    ASSERT_EQ(std::system(moments.c_str()), 0) << moments;
+  }
   static std::string dir_;
   static InceptionV3 net_;
 };
@@ -108,9 +114,7 @@ TEST_F(InceptionMetricsEndToEnd, MomentsCommandOnOneAndTwoRanksEqualsInProcess) 
 
 TEST_F(InceptionMetricsEndToEnd, EvalScoresACheckpointWithIsAndFid) {
   // Data moments, then a few iterations of training for a real checkpoint.
-  const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
-                                     dir_ + "/data/FMNIST_inception_moments.h5");
-  ASSERT_EQ(std::system(moments.c_str()), 0) << moments;
+  ASSERT_NO_FATAL_FAILURE(compute_dataset_moments_file());
   const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + common() +
                                    " --set train.total_iterations=2 --set ckpt.save_every=2 > train.log 2>&1");
   ASSERT_EQ(std::system(train.c_str()), 0) << train;
@@ -143,9 +147,7 @@ TEST_F(InceptionMetricsEndToEnd, EvalScoresACheckpointWithIsAndFid) {
 }
 
 TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPytorchsLog) {
-  const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
-                                     dir_ + "/data/FMNIST_inception_moments.h5 > /dev/null 2>&1");
-  ASSERT_EQ(std::system(moments.c_str()), 0) << moments;
+  ASSERT_NO_FATAL_FAILURE(compute_dataset_moments_file());
   const std::string options = common() + " --set paths.experiment_name=evaluated --set train.total_iterations=4"
                               " --set eval.test_every=2 --set eval.num_inception_images=20 --set ckpt.which_best=FID"
                               " --set ckpt.num_best_copies=1 --set eval.G_eval_mode=true";
@@ -187,9 +189,7 @@ TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPyt
 // `biggan eval` scores a checkpoint as training scored it, standing statistics included (the
 // same seed for this iteration's pass), and --standing-stats overrides the run's setting.
 TEST_F(InceptionMetricsEndToEnd, EvalReproducesTrainingsScoreWithStandingStatistics) {
-  const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
-                                     dir_ + "/data/FMNIST_inception_moments.h5 > /dev/null 2>&1");
-  ASSERT_EQ(std::system(moments.c_str()), 0) << moments;
+  ASSERT_NO_FATAL_FAILURE(compute_dataset_moments_file());
   const std::string options = common() + " --set paths.experiment_name=standing --set train.total_iterations=2"
                               " --set eval.test_every=2 --set ckpt.save_every=2 --set eval.num_inception_images=20"
                               " --set ckpt.which_best=IS --set eval.accumulate_stats=true"
@@ -229,15 +229,13 @@ TEST_F(InceptionMetricsEndToEnd, EvalReproducesTrainingsScoreWithStandingStatist
                                  "/runs/standing --metric inception --standing-stats -2 > bad_standing.log 2>&1");
   const int code = std::system(bad.c_str());
   EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) == 2) << code;
-  EXPECT_NE(read_text(dir_ + "/bad_standing.log").find("eval --standing-stats: expected 0 (none) or a number of batches, got -2"),
-            std::string::npos)
-      << read_text(dir_ + "/bad_standing.log");
+  const std::string message = read_text(dir_ + "/bad_standing.log");
+  EXPECT_NE(message.find("eval --standing-stats: expected 0 (none) or a number of batches, got -2"), std::string::npos)
+      << message;
 }
 
 TEST_F(InceptionMetricsEndToEnd, SampleWritesEveryArtefactOnTwoRanks) {
-  const std::string moments = biggan(std::string(BIGGAN_BINARY) + " inception-moments" + common() + " --output " +
-                                     dir_ + "/data/FMNIST_inception_moments.h5 > /dev/null 2>&1");
-  ASSERT_EQ(std::system(moments.c_str()), 0) << moments;
+  ASSERT_NO_FATAL_FAILURE(compute_dataset_moments_file());
   const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + common() +
                                    " --set paths.experiment_name=sampled --set train.total_iterations=2"
                                    " --set ckpt.save_every=2 > sampled.log 2>&1");
