@@ -69,8 +69,8 @@ namespace {
 
 // Batches of exact standing statistics to score with: --standing-stats N, else the run's own
 // setting (eval.accumulate_stats), which is how training scored the checkpoint.
-int standing_batches(const config::EvalConfig& eval, const po::variables_map& vm) {
-  if (!vm.count("standing-stats")) return eval.accumulate_stats ? eval.num_standing_accumulations : 0;
+int standing_batches(const config::Config& config, const po::variables_map& vm) {
+  if (!vm.count("standing-stats")) return config.derived.standing_batches;
   const int n = vm["standing-stats"].as<int>();
   if (n < 0)
     throw UsageError("eval --standing-stats: expected 0 (none) or a number of batches, got " + std::to_string(n));
@@ -120,14 +120,10 @@ int eval_command(const Args& args) {
   const std::string& checkpoint = loaded.checkpoint;
   const bool use_ema = loaded.ema;
   const ckpt::TrainingState& trained = loaded.state;
-  const int standing = standing_batches(config.eval, *vm);
-  if (standing > 0)  // with training's seed for this iteration, so the score is training's
-    sample::accumulate_standing_stats(G, standing, config.derived.G_batch_size,
-                                      sample::standing_seed(config.train.seed, trained.itr));
-  else if (config.eval.G_eval_mode)
-    G->eval();
-  else
-    G->train();
+  const int standing = standing_batches(config, *vm);
+  // Training's seed for this iteration's standing statistics, so that the score is training's.
+  sample::prepare_for_sampling(G, standing, config.eval.G_eval_mode, config.derived.G_batch_size,
+                               sample::standing_seed(config.train.seed, trained.itr));
   distributed::Collectives collectives(ctx, torch::kCPU);
   std::string metric = (*vm)["metric"].as<std::string>();
   if (metric == "auto") metric = config.ckpt.which_best == config::BestMetric::classifier ? "classifier" : "inception";

@@ -101,13 +101,8 @@ int sample_command(const Args& args) {
   const auto& d = config.derived;
   // Eval mode, with exact standing statistics when configured (spec §7.4 step 6).
   const auto prepare = [&](double z_var, double truncation) {
-    if (config.eval.accumulate_stats)
-      sample::accumulate_standing_stats(G, config.eval.num_standing_accumulations, d.G_batch_size, seed, z_var,
-                                        truncation);
-    else if (config.eval.G_eval_mode)
-      G->eval();
-    else
-      G->train();
+    sample::prepare_for_sampling(G, d.standing_batches, config.eval.G_eval_mode, d.G_batch_size, seed, z_var,
+                                 truncation);
   };
   prepare(s.z_var, s.truncation);
   const std::string out = vm->count("output") ? (*vm)["output"].as<std::string>()
@@ -116,7 +111,7 @@ int sample_command(const Args& args) {
   distributed::Collectives collectives(ctx, torch::kCPU);
   nlohmann::json manifest{{"run", run_dir}, {"checkpoint", loaded.checkpoint}, {"itr", loaded.state.itr},
                           {"generator", loaded.ema ? "G_ema" : "G"}, {"z_var", s.z_var}, {"truncation", s.truncation},
-                          {"standing_stats", config.eval.accumulate_stats ? config.eval.num_standing_accumulations : 0}};
+                          {"standing_stats", d.standing_batches}};
 
   sample::SheetSettings sheets;
   sheets.classes_per_sheet = s.classes_per_sheet > 0 ? s.classes_per_sheet : d.classes_per_sheet;

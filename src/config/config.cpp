@@ -639,6 +639,7 @@ void resolve(Config& c, int world_size) {
     d.num_G_accumulations = accumulations;
   }
   d.G_batch_size = std::max(c.train.G_batch_size, c.train.batch_size);
+  d.standing_batches = c.eval.accumulate_stats ? c.eval.num_standing_accumulations : 0;
   d.global_batch_size = static_cast<std::int64_t>(c.train.batch_size) * d.num_D_accumulations * world_size;
   d.global_G_batch_size = static_cast<std::int64_t>(d.G_batch_size) * d.num_G_accumulations * world_size;
   d.loader_batch_per_rank = static_cast<std::int64_t>(c.train.batch_size) * c.train.num_D_steps * d.num_D_accumulations;

@@ -22,6 +22,7 @@ struct Derived {
   std::string data_root;             // after base_root
   std::string runs_root;             // after base_root
   int G_batch_size = 0;              // max(G_batch_size, batch_size)
+  int standing_batches = 0;          // standing-statistics batches to sample with: 0 without accumulate_stats
   int num_D_accumulations = 1;       // per rank; derived from global_batch_size when that is set
   int num_G_accumulations = 1;
   std::int64_t global_batch_size = 0;     // real images per D step, all ranks: batch x D accs x ranks

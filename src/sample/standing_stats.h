@@ -14,6 +14,12 @@ namespace biggan::sample {
 void accumulate_standing_stats(model::Generator& G, int batches, std::int64_t batch_size, std::uint64_t seed,
                                double z_var = 1.0, double truncation = 0.0);
 
+// G in the mode it is scored or sampled in: eval mode with exact standing statistics over
+// `standing_batches` batches when that is > 0 (noise as above), else eval mode with its stored
+// statistics when `eval_mode` (eval.G_eval_mode), else train mode.
+void prepare_for_sampling(model::Generator& G, int standing_batches, bool eval_mode, std::int64_t batch_size,
+                          std::uint64_t seed, double z_var = 1.0, double truncation = 0.0);
+
 // The seed of the standing-statistics pass that scores iteration `itr` of a run with train.seed
 // `seed`: training's evaluations and sheets use it, and so does `biggan eval`, which therefore
 // reproduces training's scores. One seed for every rank, so that each computes the same

@@ -485,11 +485,8 @@ bool evaluate(Trainer& t) {
   const std::uint64_t seed = static_cast<std::uint64_t>(c.train.seed);
   model::Generator& G = sampled_generator(t);
   std::optional<KeepBuffers> keep(std::in_place, *G);
-  if (c.eval.accumulate_stats)
-    sample::accumulate_standing_stats(G, c.eval.num_standing_accumulations, c.derived.G_batch_size,
-                                      sample::standing_seed(c.train.seed, t.state.itr));
-  else if (c.eval.G_eval_mode)
-    G->eval();
+  sample::prepare_for_sampling(G, c.derived.standing_batches, c.eval.G_eval_mode, c.derived.G_batch_size,
+                               sample::standing_seed(c.train.seed, t.state.itr));
   const auto t_eval = Clock::now();
   bool improved = false;
   nlohmann::json line{{"itr", t.state.itr}};
@@ -561,11 +558,11 @@ void write_samples(Trainer& t) {
   const auto& c = t.config;
   model::Generator& G = sampled_generator(t);
   const KeepBuffers keep(*G);
-  if (c.eval.accumulate_stats)
-    sample::accumulate_standing_stats(G, c.eval.num_standing_accumulations, c.derived.G_batch_size,
+  if (c.derived.standing_batches > 0)
+    sample::accumulate_standing_stats(G, c.derived.standing_batches, c.derived.G_batch_size,
                                       sample::standing_seed(c.train.seed, t.state.itr));
   if (!t.ctx.is_root()) return;
-  if (c.eval.G_eval_mode || c.eval.accumulate_stats) G->eval();
+  if (c.eval.G_eval_mode || c.derived.standing_batches > 0) G->eval();
   const std::string& samples = t.folder.samples;
   const std::string dir = samples + "/" + std::to_string(t.state.itr);
   fs::create_directories(dir);

@@ -29,6 +29,15 @@ std::string read_text(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// The last line of a file that starts a JSON object (the commands print one after their logs).
+nlohmann::json last_json_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.rfind("{", 0) == 0) last = line;
+  return nlohmann::json::parse(last);
+}
+
 class InceptionMetricsEndToEnd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -122,11 +131,7 @@ TEST_F(InceptionMetricsEndToEnd, EvalScoresACheckpointWithIsAndFid) {
                                   "/runs/tiny --metric inception --samples 20 --inception-weights " + dir_ +
                                   "/inception.pth --moments " + dir_ + "/data/FMNIST_inception_moments.h5 > eval.json");
   ASSERT_EQ(std::system(eval.c_str()), 0) << eval;
-  std::ifstream in(dir_ + "/eval.json");
-  std::string line, last;
-  while (std::getline(in, line))
-    if (line.rfind("{", 0) == 0) last = line;
-  const auto j = nlohmann::json::parse(last);
+  const auto j = last_json_line(dir_ + "/eval.json");
   EXPECT_EQ(j.at("itr"), 2);
   EXPECT_EQ(j.at("samples"), 20);
   EXPECT_GE(j.at("IS_mean").get<double>(), 1.0 - 1e-9);
@@ -196,21 +201,14 @@ TEST_F(InceptionMetricsEndToEnd, EvalReproducesTrainingsScoreWithStandingStatist
                               " --set eval.num_standing_accumulations=3";
   const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + options + " > standing.log 2>&1");
   ASSERT_EQ(std::system(train.c_str()), 0) << read_text(dir_ + "/standing.log");
-  std::ifstream log(dir_ + "/runs/standing/logs/eval.jsonl");
-  std::string l, last_line;
-  while (std::getline(log, l)) last_line = l;
-  const auto trained = nlohmann::json::parse(last_line);
+  const auto trained = last_json_line(dir_ + "/runs/standing/logs/eval.jsonl");
   ASSERT_EQ(trained.at("itr"), 2);
   const auto score = [&](const std::string& extra) {
     const std::string eval = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
                                     "/runs/standing --metric inception --samples 20 --inception-weights " + dir_ +
                                     "/inception.pth" + extra + " > standing_eval.json 2>&1");
     EXPECT_EQ(std::system(eval.c_str()), 0) << read_text(dir_ + "/standing_eval.json");
-    std::ifstream in(dir_ + "/standing_eval.json");
-    std::string line, json;
-    while (std::getline(in, line))
-      if (line.rfind("{", 0) == 0) json = line;
-    return nlohmann::json::parse(json);
+    return last_json_line(dir_ + "/standing_eval.json");
   };
   const auto as_trained = score("");
   EXPECT_EQ(as_trained.at("standing_stats"), 3);
