@@ -192,15 +192,28 @@ TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPyt
 }
 
 // `biggan eval` scores a checkpoint as training scored it, standing statistics included (the
-// same seed for this iteration's pass), and --standing-stats overrides the run's setting.
+// same seed for this iteration's pass), and --standing-stats overrides the run's setting. The
+// sheets of an iteration that also evaluates reuse the evaluation's statistics: they must equal
+// those of a run that does not evaluate and so computes them for the sheets alone.
 TEST_F(InceptionMetricsEndToEnd, EvalReproducesTrainingsScoreWithStandingStatistics) {
   ASSERT_NO_FATAL_FAILURE(compute_dataset_moments_file());
-  const std::string options = common() + " --set paths.experiment_name=standing --set train.total_iterations=2"
-                              " --set eval.test_every=2 --set ckpt.save_every=2 --set eval.num_inception_images=20"
-                              " --set ckpt.which_best=IS --set eval.accumulate_stats=true"
-                              " --set eval.num_standing_accumulations=3";
-  const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + options + " > standing.log 2>&1");
+  // Sheets at 1 (no evaluation) and 2 (with one): a statistic kept from iteration 1 would
+  // change the score at 2.
+  const std::string options = common() + " --set train.total_iterations=2 --set ckpt.save_every=1"
+                              " --set eval.num_inception_images=20 --set ckpt.which_best=IS"
+                              " --set eval.accumulate_stats=true --set eval.num_standing_accumulations=3";
+  const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + options +
+                                   " --set paths.experiment_name=standing --set eval.test_every=2 > standing.log 2>&1");
   ASSERT_EQ(std::system(train.c_str()), 0) << read_text(dir_ + "/standing.log");
+  const std::string unevaluated = biggan(std::string(BIGGAN_BINARY) + " train" + options +
+                                         " --set paths.experiment_name=standing_sheets --set eval.test_every=0"
+                                         " > standing_sheets.log 2>&1");
+  ASSERT_EQ(std::system(unevaluated.c_str()), 0) << read_text(dir_ + "/standing_sheets.log");
+  for (const char* sheet : {"fixed_samples1.png", "fixed_samples2.png", "2/samples0.png", "2/interpZY0.png"}) {
+    const std::string evaluated_sheet = read_text(dir_ + "/runs/standing/samples/" + sheet);
+    ASSERT_FALSE(evaluated_sheet.empty()) << sheet;
+    EXPECT_TRUE(evaluated_sheet == read_text(dir_ + "/runs/standing_sheets/samples/" + sheet)) << sheet;
+  }
   const auto trained = last_json_line(dir_ + "/runs/standing/logs/eval.jsonl");
   ASSERT_EQ(trained.at("itr"), 2);
   const auto score = [&](const std::string& extra) {
