@@ -94,15 +94,25 @@ struct IterationLatents {
 // Sampling and evaluation run G_ema (or G) in train mode or with standing statistics, which move
 // its SN vectors and BN statistics. A resume restores the checkpoint's, so they are put back
 // afterwards: an uninterrupted run then continues exactly as a resumed one.
+using BufferCopies = std::vector<std::pair<std::string, torch::Tensor>>;
+
+BufferCopies copy_buffers(const torch::nn::Module& net) {
+  BufferCopies copies;
+  for (const auto& b : net.named_buffers()) copies.emplace_back(b.key(), b.value().clone());
+  return copies;
+}
+
+void restore_buffers(torch::nn::Module& net, const BufferCopies& copies) {
+  torch::NoGradGuard no_grad;
+  auto buffers = net.named_buffers();
+  for (const auto& [key, value] : copies) buffers[key].copy_(value);
+}
+
 class KeepBuffers {
  public:
-  explicit KeepBuffers(torch::nn::Module& net) : net_(net), training_(net.is_training()) {
-    for (const auto& b : net.named_buffers()) saved_.emplace_back(b.key(), b.value().clone());
-  }
+  explicit KeepBuffers(torch::nn::Module& net) : net_(net), training_(net.is_training()), saved_(copy_buffers(net)) {}
   ~KeepBuffers() {
-    torch::NoGradGuard no_grad;
-    auto buffers = net_.named_buffers();
-    for (const auto& [key, value] : saved_) buffers[key].copy_(value);
+    restore_buffers(net_, saved_);
     net_.train(training_);
   }
   KeepBuffers(const KeepBuffers&) = delete;
@@ -111,7 +121,7 @@ class KeepBuffers {
  private:
   torch::nn::Module& net_;
   bool training_;
-  std::vector<std::pair<std::string, torch::Tensor>> saved_;
+  BufferCopies saved_;
 };
 
 // G's buffers with the standing statistics of one iteration. The evaluation and the sheets of the
@@ -120,7 +130,7 @@ class KeepBuffers {
 struct StandingBuffers {
   std::int64_t itr = -1;
   const torch::nn::Module* net = nullptr;
-  std::vector<std::pair<std::string, torch::Tensor>> buffers;
+  BufferCopies buffers;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -497,19 +507,14 @@ void prepare_sampled_generator(Trainer& t, model::Generator& G) {
   const auto& c = t.config;
   StandingBuffers& standing = t.standing;
   if (c.derived.standing_batches > 0 && standing.itr == t.state.itr && standing.net == G.get()) {
-    torch::NoGradGuard no_grad;
-    auto buffers = G->named_buffers();
-    for (const auto& [key, value] : standing.buffers) buffers[key].copy_(value);
+    restore_buffers(*G, standing.buffers);
     G->eval();
     return;
   }
   sample::prepare_for_sampling(G, c.derived.standing_batches, c.eval.G_eval_mode, c.derived.G_batch_size,
                                sample::standing_seed(c.train.seed, t.state.itr));
   if (c.derived.standing_batches == 0) return;
-  standing.itr = t.state.itr;
-  standing.net = G.get();
-  standing.buffers.clear();
-  for (const auto& b : G->named_buffers()) standing.buffers.emplace_back(b.key(), b.value().clone());
+  standing = {t.state.itr, G.get(), copy_buffers(*G)};
 }
 
 // The classifier metric or IS/FID (spec §3.8), logged; returns whether it improved on the best.
