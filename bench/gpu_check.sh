@@ -38,7 +38,7 @@ PY
   train fp32_b64 64 12 fp32 && ls /tmp/runs_fp32_b64/*/samples/ >>"$OUT/runs.log"
   if [ "${GPU_CHECK_MODE:-full}" = full ]; then
     train bf16_b64 64 12 bf16
-    # NHWC activations (model.channels_last, the default) against NCHW, fp32: measured on CPU only.
+    # NHWC activations (model.channels_last: auto is NHWC on CUDA) against NCHW, fp32: measured on CPU only.
     [ "$(elapsed)" -lt 300 ] && train fp32_b64_nchw 64 12 fp32 --set model.channels_last=false
     # DiffAugment on the card under bf16 autocast: it runs, and what it costs beside bf16_b64.
     [ "$(elapsed)" -lt 360 ] && train bf16_b64_diffaug 64 12 bf16 --set train.diffaug=color,translation,cutout

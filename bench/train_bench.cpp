@@ -7,7 +7,7 @@
 //                                     [--warmup W] [--batch B] [--device cpu|cuda]
 //                                     [--peak-tflops P] [--diffaug POLICY] [--profile N]
 //                                     [--set KEY=VALUE]...
-//   --set: any config override on top of the case (model.channels_last=false measures NCHW)
+//   --set: any config override on top of the case (model.channels_last=false forces NCHW, true NHWC)
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   --batch: the micro-batch (default: the case's; 64 for I128 and I128deep)
 //   --device cuda: the rank's GPU (distributed::rank_device); each iteration ends synchronised
@@ -41,6 +41,7 @@
 #include "config/module_options.h"
 #include "core/allocator.h"
 #include "core/blas.h"
+#include "core/cpu_isa.h"
 #include "distributed/collectives.h"
 #include "distributed/context.h"
 #include "model/flops.h"
@@ -288,7 +289,10 @@ int main(int argc, char** argv) {
                        {"model_tflops_per_second", model_flops / median / 1e12},
                        {"diffaug", diffaug.empty() ? "off" : diffaug},
                        {"overrides", extra},
-                       {"channels_last", config.model.channels_last},
+                       // The layout G and D ran (model.channels_last: auto resolves by device and ISA).
+                       {"channels_last", biggan::model::nhwc_activations(config.model.channels_last, device.is_cuda(),
+                                                                          biggan::core::onednn_uses_avx512())},
+                       {"onednn_isa", biggan::core::onednn_isa_name()},
                        {"fused_resampling", config.model.fused_resampling},
                        {"allocator", biggan::core::allocator_description()},
                        {"precision", {{"G", config.model.G_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"},

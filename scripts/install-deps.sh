@@ -9,7 +9,7 @@ set -euo pipefail
 # default (10x faster matrix products; convolutions go through oneDNN either way).
 BUILD_PACKAGES=(
   build-essential cmake git pkg-config ca-certificates ccache
-  libtorch-dev
+  libtorch-dev libdnnl-dev
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
   libyaml-cpp-dev

@@ -5,6 +5,8 @@
 
 #include "core/allocator.h"
 #include "core/blas.h"
+#include "core/cpu_isa.h"
+#include "model/options.h"
 #include "core/version.h"
 #include "distributed/context.h"
 
@@ -36,6 +38,9 @@ std::string version_text() {
 #endif
   text += "  malloc   " + core::allocator_description() + "\n";
   text += "  BLAS     " + core::blas_description() + "\n";
+  const bool nhwc = model::nhwc_activations(model::MemoryLayout::automatic, false, core::onednn_uses_avx512());
+  text += "  oneDNN   " + core::onednn_isa_name() + " kernels (model.channels_last: auto runs " +
+          (nhwc ? "NHWC" : "NCHW") + " activations on this CPU)\n";
   return text;
 }
 

@@ -45,6 +45,8 @@ BIGGAN_CHOICES(model::NormStyle, {"bn", model::NormStyle::bn}, {"in", model::Nor
                {"nonorm", model::NormStyle::nonorm});
 BIGGAN_CHOICES(model::WeightInit, {"ortho", model::WeightInit::ortho}, {"N02", model::WeightInit::N02},
                {"glorot", model::WeightInit::glorot}, {"xavier", model::WeightInit::xavier});
+BIGGAN_CHOICES(model::MemoryLayout, {"auto", model::MemoryLayout::automatic}, {"true", model::MemoryLayout::nhwc},
+               {"false", model::MemoryLayout::nchw});
 BIGGAN_CHOICES(model::Precision, {"fp32", model::Precision::fp32}, {"bf16", model::Precision::bf16});
 BIGGAN_CHOICES(TrainFunction, {"GAN", TrainFunction::GAN});
 BIGGAN_CHOICES(BestMetric, {"IS", BestMetric::IS}, {"FID", BestMetric::FID}, {"classifier", BestMetric::classifier});

@@ -31,7 +31,7 @@ model::GeneratorOptions generator_options(const Config& c) {
   o.z_chunk_size = d.z_chunk_size;
   o.attention = d.G_attn;
   o.sn = {m.num_G_SVs, m.num_G_SV_itrs, m.SN_eps};
-  o.channels_last = m.channels_last;
+  o.layout = m.channels_last;
   o.fused_resampling = m.fused_resampling;
   o.BN_eps = m.BN_eps;
   return o;
@@ -51,7 +51,7 @@ model::DiscriminatorOptions discriminator_options(const Config& c) {
   o.n_classes = c.derived.n_classes;
   o.attention = c.derived.D_attn;
   o.sn = {m.num_D_SVs, m.num_D_SV_itrs, m.SN_eps};
-  o.channels_last = m.channels_last;
+  o.layout = m.channels_last;
   o.fused_resampling = m.fused_resampling;
   return o;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/cpu_isa.h"
 #include "core/error.h"
 #include "model/architecture.h"
 
@@ -26,7 +27,7 @@ GeneratorImpl::GeneratorImpl(const GeneratorOptions& o)
     : deep(o.architecture == Architecture::BigGANdeep),
       hier(o.hier),
       G_shared(o.shared),
-      channels_last(o.channels_last),
+      layout(o.layout),
       dim_z(o.dim_z),
       z_chunk_size(o.z_chunk_size),
       bottom_width(o.bottom_width),
@@ -90,6 +91,10 @@ torch::Tensor GeneratorImpl::shared(const torch::Tensor& labels) {
   return G_shared ? shared_embedding->forward(labels) : labels;
 }
 
+bool GeneratorImpl::uses_nhwc(const torch::Device& device) const {
+  return nhwc_activations(layout, device.is_cuda(), core::onednn_uses_avx512());
+}
+
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z_in, const torch::Tensor& y) {
   torch::Tensor z = z_in;
   std::vector<torch::Tensor> ys;
@@ -107,10 +112,8 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z_in, const torch::Ten
   }
   torch::Tensor h = linear.forward(z);
   h = h.view({h.size(0), -1, bottom_width, bottom_width});
-  // NHWC is oneDNN's native activation layout: NCHW costs a reorder in and out of every
-  // convolution (case B trained 12% faster, bench/README.md). Elementwise ops, BN, pooling and
-  // nearest upsampling keep the layout.
-  if (channels_last) h = h.contiguous(torch::MemoryFormat::ChannelsLast);
+  // Elementwise ops, BN, pooling and nearest upsampling keep the layout set here.
+  if (uses_nhwc(h.device())) h = h.contiguous(torch::MemoryFormat::ChannelsLast);
   for (std::size_t i = 0; i < stages.size(); ++i) {
     for (const auto& block : stages[i]) {
       if (auto g = std::dynamic_pointer_cast<GBlockImpl>(block)) h = g->forward(h, ys[i]);
@@ -141,7 +144,7 @@ void GeneratorImpl::set_stats_reducer(const StatsReducer& reducer) {
 }
 
 DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& o)
-    : deep(o.architecture == Architecture::BigGANdeep), channels_last(o.channels_last), act(o.activation) {
+    : deep(o.architecture == Architecture::BigGANdeep), layout(o.layout), act(o.activation) {
   LayerFactory layers;  // D is always spectrally normalised
   layers.sn = o.sn;
   std::vector<StageSpec> arch;
@@ -175,8 +178,12 @@ DiscriminatorImpl::DiscriminatorImpl(const DiscriminatorOptions& o)
   if (!o.skip_init) init_weights(*this, o.init);
 }
 
+bool DiscriminatorImpl::uses_nhwc(const torch::Device& device) const {
+  return nhwc_activations(layout, device.is_cuda(), core::onednn_uses_avx512());
+}
+
 torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& y) {
-  torch::Tensor h = channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  torch::Tensor h = uses_nhwc(x.device()) ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   if (deep) h = input_conv.forward(h);
   for (const auto& stage : stages) {
     for (const auto& block : stage) {

@@ -28,7 +28,9 @@ struct GeneratorImpl : torch::nn::Module {
   void set_stats_reducer(const StatsReducer& reducer);
 
   bool deep, hier, G_shared;
-  bool channels_last;  // NHWC activations between the first linear layer and the output
+  MemoryLayout layout;  // of the activations between the first linear layer and the output
+  // Whether forward runs NHWC activations on this device (nhwc_activations, model/options.h).
+  bool uses_nhwc(const torch::Device& device) const;
   int dim_z, z_chunk_size, bottom_width;
   int n_classes, resolution;  // what samplers draw labels from and what G produces
   torch::nn::Embedding shared_embedding{nullptr};
@@ -51,7 +53,8 @@ struct DiscriminatorImpl : torch::nn::Module {
   int residual_blocks() const;
 
   bool deep;
-  bool channels_last;  // the input converted to NHWC
+  MemoryLayout layout;  // NHWC: the input converted first
+  bool uses_nhwc(const torch::Device& device) const;
   torch::nn::AnyModule input_conv;  // BigGAN-deep only
   std::vector<std::vector<std::shared_ptr<torch::nn::Module>>> stages;
   torch::nn::AnyModule linear;

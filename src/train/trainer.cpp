@@ -10,6 +10,7 @@
 #include "ckpt/checkpoint.h"
 #include "config/module_options.h"
 #include "core/blas.h"
+#include "core/cpu_isa.h"
 #include "core/error.h"
 #include "core/fault_injection.h"
 #include "core/version.h"
@@ -343,7 +344,8 @@ void open_outputs(Trainer& t) {
   t.logs.events.write({{"time", wall_seconds()}, {"event", t.resumed_from.empty() ? "start" : "resume"},
                        {"itr", t.state.itr}, {"job_id", job_id()}, {"restart_count", restart_count()},
                        {"ranks", t.ctx.world_size()}, {"collectives", t.collectives->backend()},
-                       {"blas", core::blas_description()},
+                       {"blas", core::blas_description()}, {"onednn_isa", core::onednn_isa_name()},
+                       {"activations", t.gan->G->uses_nhwc(t.device) ? "NHWC" : "NCHW"},
                        {"checkpoint", t.resumed_from}, {"host", t.ctx.host()},
                        {"init_from", t.resumed_from.empty() ? c.finetune.init_from : std::string()}});
   if (!t.resumed_from.empty())

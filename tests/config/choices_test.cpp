@@ -29,6 +29,7 @@ TEST(Choices, EveryNameParsesAndPrintsBack) {
   expect_round_trip<model::NormStyle>();
   expect_round_trip<model::WeightInit>();
   expect_round_trip<model::Precision>();
+  expect_round_trip<model::MemoryLayout>();
   expect_round_trip<TrainFunction>();
   expect_round_trip<BestMetric>();
   expect_round_trip<StopSignal>();
@@ -82,6 +83,32 @@ TEST(Choices, AnUnknownValueInAFileNamesFileLineAndKey) {
     EXPECT_EQ(e.where(), "mine.yaml:2");
     EXPECT_EQ(e.key(), "log.pbar");
     EXPECT_NE(std::string(e.what()).find("expected one of: auto, bar, lines, none"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace biggan::config
+
+namespace biggan::config {
+namespace {
+
+// model.channels_last was a boolean: configs that say true or false keep their meaning.
+TEST(Choices, ChannelsLastTakesAutoAndTheFormerBooleans) {
+  EXPECT_EQ(Config{}.model.channels_last, model::MemoryLayout::automatic);
+  Config c;
+  apply_yaml_text(c, "model:\n  channels_last: true\n", "old.yaml");
+  EXPECT_EQ(c.model.channels_last, model::MemoryLayout::nhwc);
+  apply_yaml_text(c, "model:\n  channels_last: false\n", "old.yaml");
+  EXPECT_EQ(c.model.channels_last, model::MemoryLayout::nchw);
+  apply_yaml_text(c, "model:\n  channels_last: auto\n", "new.yaml");
+  EXPECT_EQ(c.model.channels_last, model::MemoryLayout::automatic);
+  try {
+    apply_yaml_text(c, "model:\n  channels_last: nhwc\n", "mine.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.where(), "mine.yaml:2");
+    EXPECT_EQ(e.key(), "model.channels_last");
+    EXPECT_NE(std::string(e.what()).find("expected one of: auto, true, false"), std::string::npos) << e.what();
   }
 }
 

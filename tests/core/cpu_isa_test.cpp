@@ -1,0 +1,60 @@
+// oneDNN's instruction set as the executable reports it, with and without ONEDNN_MAX_CPU_ISA.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "core/cpu_isa.h"
+#include "model/options.h"
+
+namespace biggan::core {
+namespace {
+
+// The oneDNN line of `biggan --version`, run with `environment` in front.
+std::string onednn_line(const std::string& environment) {
+  const std::string command = "env -u ONEDNN_MAX_CPU_ISA -u DNNL_MAX_CPU_ISA " + environment + " " + BIGGAN_BINARY +
+                              " --version 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  std::string out;
+  char buffer[512];
+  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) out += buffer;
+  const auto at = out.find("  oneDNN   ");
+  return at == std::string::npos ? out : out.substr(at, out.find('\n', at) - at);
+}
+
+TEST(CpuIsa, AutomaticLayoutIsNhwcOnCudaAndAvx512CpusAndNchwOnAvx2) {
+  using model::MemoryLayout;
+  EXPECT_FALSE(model::nhwc_activations(MemoryLayout::automatic, false, false));
+  EXPECT_TRUE(model::nhwc_activations(MemoryLayout::automatic, false, true));
+  EXPECT_TRUE(model::nhwc_activations(MemoryLayout::automatic, true, false));
+  for (const bool cuda : {false, true})
+    for (const bool avx512 : {false, true}) {
+      EXPECT_TRUE(model::nhwc_activations(MemoryLayout::nhwc, cuda, avx512));
+      EXPECT_FALSE(model::nhwc_activations(MemoryLayout::nchw, cuda, avx512));
+    }
+}
+
+TEST(CpuIsa, TheExecutableReportsThisProcesssIsaAndLayout) {
+  if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA"))
+    GTEST_SKIP() << "ONEDNN_MAX_CPU_ISA is set for the tests";
+  const std::string line = onednn_line("");
+  EXPECT_NE(line.find("  oneDNN   " + onednn_isa_name() + " kernels"), std::string::npos) << line;
+  EXPECT_NE(line.find(onednn_uses_avx512() ? "runs NHWC" : "runs NCHW"), std::string::npos) << line;
+  EXPECT_EQ(onednn_uses_avx512(), onednn_isa_name().rfind("avx512", 0) == 0) << onednn_isa_name();
+}
+
+// oneDNN's cap is how an AVX-512 machine runs as an AVX2 one: the layout follows the cap.
+TEST(CpuIsa, TheLayoutFollowsOnednnsCap) {
+  const std::string capped = onednn_line("ONEDNN_MAX_CPU_ISA=AVX2");
+  EXPECT_NE(capped.find("  oneDNN   avx2 kernels"), std::string::npos) << capped;
+  EXPECT_NE(capped.find("runs NCHW activations"), std::string::npos) << capped;
+  if (onednn_uses_avx512()) {
+    const std::string line = onednn_line("ONEDNN_MAX_CPU_ISA=AVX512_CORE");
+    EXPECT_NE(line.find("  oneDNN   avx512_core kernels"), std::string::npos) << line;
+    EXPECT_NE(line.find("runs NHWC activations"), std::string::npos) << line;
+  }
+}
+
+}  // namespace
+}  // namespace biggan::core
