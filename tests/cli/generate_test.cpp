@@ -41,7 +41,7 @@ TEST(Generate, ReproducesBigGanPytorchOutputsFromItsStateDictConfig) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     const auto x = io::H5File(output, io::H5File::Mode::read).read("x");
     const auto expected = fixture.read(mode == "eval" ? "forward/G_eval_out" : "forward/G_train_out");
-    // NHWC convolutions (model.channels_last, the default) sum in another order than the
+    // NHWC convolutions (model.channels_last: auto, on AVX-512) sum in another order than the
     // reference's NCHW ones; train mode's batch statistics over 4 images amplify it. Measured
     // 1.46e-5 (AVX-512, 1 thread), 1.65e-5 (AVX2 kernels, 1 thread), below 1e-5 at 2 threads.
     EXPECT_LT(relative_error(x, expected), 3e-5) << mode;
