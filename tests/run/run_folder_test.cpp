@@ -51,5 +51,16 @@ TEST(RunFolder, DifferentConfigInSameFolderIsRefusedAndKept) {
   EXPECT_TRUE(fs::exists(f.root + "/config.new.yaml"));
 }
 
+// Runs made when model.channels_last was a boolean defaulting to true resume under `auto`.
+TEST(RunFolder, TheActivationLayoutIsNotPartOfTheRun) {
+  const std::string root = ::testing::TempDir() + "/biggan_runs_layout_choice";
+  fs::remove_all(root);
+  const RunFolder f = prepare_run_folder(config_in(root, {"paths.experiment_name=x", "model.channels_last=true"}));
+  for (const std::string layout : {"auto", "false", "true"})
+    EXPECT_NO_THROW(prepare_run_folder(config_in(root, {"paths.experiment_name=x", "model.channels_last=" + layout})))
+        << layout;
+  EXPECT_FALSE(fs::exists(f.root + "/config.new.yaml"));
+}
+
 }  // namespace
 }  // namespace biggan::run
