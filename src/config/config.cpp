@@ -685,8 +685,8 @@ std::string run_identity_yaml(const Config& config) {
   c.paths.base_root = defaults.paths.base_root;
   c.paths.runs_root = defaults.paths.runs_root;
   // The activation layout changes only the order of float sums (as another CPU's kernels do) and
-  // its best value depends on the machine: a run made with `true` before `auto` was the default,
-  // or requeued onto another CPU, resumes with either.
+  // its best value depends on the machine: a run requeued onto another CPU, or switched to
+  // `auto`, resumes with either.
   c.model.channels_last = defaults.model.channels_last;
   // Where a fine-tuning run's weights came from is read once, at its start; only what shapes
   // the optimizer (the frozen D blocks) stays part of the run.

@@ -344,7 +344,7 @@ void open_outputs(Trainer& t) {
   t.logs.events.write({{"time", wall_seconds()}, {"event", t.resumed_from.empty() ? "start" : "resume"},
                        {"itr", t.state.itr}, {"job_id", job_id()}, {"restart_count", restart_count()},
                        {"ranks", t.ctx.world_size()}, {"collectives", t.collectives->backend()},
-                       {"blas", core::blas_description()}, {"onednn_isa", core::onednn_isa_name()},
+                       {"blas", core::blas_description()}, {"isa", core::onednn_isa_name()},
                        {"activations", t.gan->G->uses_nhwc(t.device) ? "NHWC" : "NCHW"},
                        {"checkpoint", t.resumed_from}, {"host", t.ctx.host()},
                        {"init_from", t.resumed_from.empty() ? c.finetune.init_from : std::string()}});

@@ -94,7 +94,7 @@ namespace {
 
 // model.channels_last was a boolean: configs that say true or false keep their meaning.
 TEST(Choices, ChannelsLastTakesAutoAndTheFormerBooleans) {
-  EXPECT_EQ(Config{}.model.channels_last, model::MemoryLayout::automatic);
+  EXPECT_EQ(Config{}.model.channels_last, model::MemoryLayout::nhwc);
   Config c;
   apply_yaml_text(c, "model:\n  channels_last: true\n", "old.yaml");
   EXPECT_EQ(c.model.channels_last, model::MemoryLayout::nhwc);

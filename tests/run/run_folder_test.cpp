@@ -51,7 +51,7 @@ TEST(RunFolder, DifferentConfigInSameFolderIsRefusedAndKept) {
   EXPECT_TRUE(fs::exists(f.root + "/config.new.yaml"));
 }
 
-// Runs made when model.channels_last was a boolean defaulting to true resume under `auto`.
+// A run made with one activation layout resumes with another (`auto` on another CPU).
 TEST(RunFolder, TheActivationLayoutIsNotPartOfTheRun) {
   const std::string root = ::testing::TempDir() + "/biggan_runs_layout_choice";
   fs::remove_all(root);
