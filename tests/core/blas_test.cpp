@@ -1,12 +1,11 @@
 // OpenBLAS's kernels: which fallback is replaced, and what the biggan executable runs with.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 
 #include "core/blas.h"
+#include "../version_line.h"
 
 namespace biggan::core {
 namespace {
@@ -24,14 +23,7 @@ TEST(Blas, OnlyOpenBlasGenericFallbackIsReplaced) {
 
 // The BLAS line of `biggan --version`, run with `environment` in front.
 std::string blas_line(const std::string& environment) {
-  const std::string command = "env -u OPENBLAS_CORETYPE -u BIGGAN_OPENBLAS_DETECTED " + environment + " " +
-                              BIGGAN_BINARY + " --version 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  char buffer[512];
-  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) out += buffer;
-  const auto at = out.find("  BLAS     ");
-  return at == std::string::npos ? out : out.substr(at, out.find('\n', at) - at);
+  return testing::version_line("-u OPENBLAS_CORETYPE -u BIGGAN_OPENBLAS_DETECTED " + environment, "  BLAS     ");
 }
 
 bool cpu_has_avx2_fma() {
@@ -45,7 +37,9 @@ TEST(Blas, TheExecutableRunsKernelsThatFitTheCpu) {
   if (std::getenv("OPENBLAS_CORETYPE") && !detected) GTEST_SKIP() << "OPENBLAS_CORETYPE is set for the tests";
   const std::string line = blas_line("");
   ASSERT_NE(line.find("  BLAS     OpenBLAS "), std::string::npos) << line;
-  if (cpu_has_avx2_fma()) EXPECT_EQ(line.find("core Prescott"), std::string::npos) << line;
+  if (cpu_has_avx2_fma()) {
+    EXPECT_EQ(line.find("core Prescott"), std::string::npos) << line;
+  }
   // This test process restarted itself as the executable does (tests/test_main.cpp), so what
   // OpenBLAS chose for it is what it chose for the executable.
   if (detected) {

@@ -1,26 +1,18 @@
 // oneDNN's instruction set as the executable reports it, with and without ONEDNN_MAX_CPU_ISA.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <memory>
 #include <string>
 
 #include "core/cpu_isa.h"
 #include "model/options.h"
+#include "../version_line.h"
 
 namespace biggan::core {
 namespace {
 
 // The oneDNN line of `biggan --version`, run with `environment` in front.
 std::string onednn_line(const std::string& environment) {
-  const std::string command = "env -u ONEDNN_MAX_CPU_ISA -u DNNL_MAX_CPU_ISA " + environment + " " + BIGGAN_BINARY +
-                              " --version 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  char buffer[512];
-  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) out += buffer;
-  const auto at = out.find("  oneDNN   ");
-  return at == std::string::npos ? out : out.substr(at, out.find('\n', at) - at);
+  return testing::version_line("-u ONEDNN_MAX_CPU_ISA -u DNNL_MAX_CPU_ISA " + environment, "  oneDNN   ");
 }
 
 TEST(CpuIsa, AutomaticLayoutIsNhwcOnCudaAndAvx512CpusAndNchwOnAvx2) {
