@@ -12,15 +12,24 @@
 # peak for its precision (TF32 tensor cores for fp32, which cuDNN's convolutions use by default in
 # both programs; bf16 for bf16). The last line of $OUT/summary.jsonl has the ratios and targets.
 #   OUT=/tmp/gpu OUT_ITERS=10 bash bench/gpu_compare.sh
+#   PARTS="levers nccl" OUT=/tmp/gpu bash bench/gpu_compare.sh   # what 2026-12-04 ran out of time for
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_compare}
 ITERS=${OUT_ITERS:-10}
 WARMUP=${OUT_WARMUP:-3}
+# The parts in the order to run them, and the seconds they may take together (each part is
+# skipped once too little is left): a lent GPU has about 10 minutes a command.
+PARTS=${PARTS:-compare levers nccl}
+BUDGET=${GPU_COMPARE_BUDGET:-500}
 BP=${BP_BENCH:-../shared/reference/bp-bench/bench_bp.py}
 mkdir -p "$OUT"
 T0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - T0 )); }
 [[ -f $BP ]] || { echo "gpu_compare: $BP not found (set BP_BENCH)"; exit 2; }
+for part in $PARTS; do
+  [[ $part == compare || $part == levers || $part == nccl ]] ||
+    { echo "gpu_compare: unknown part '$part' in PARTS (expected compare, levers, nccl)"; exit 2; }
+done
 GPU_BUILD_TARGETS="biggan biggan_bench_train" source bench/gpu_build.sh
 synthetic_imagenet
 name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
@@ -35,43 +44,66 @@ echo "device: $name (dense peaks: TF32 $tf32, bf16 $bf16 TFLOP/s)" | tee "$OUT/r
 results=$OUT/results.jsonl
 : >"$results"
 
-# ours CASE BATCH PRECISION: one biggan_bench_train run appended to results.jsonl
+# ours CASE BATCH PRECISION [LABEL ARGS...]: one biggan_bench_train run appended to results.jsonl;
+# LABEL names a lever run (extra ARGS on top of the defaults) so that the summary keeps it apart.
 ours() {
-  local peak=$tf32 sets=()
+  local peak=$tf32 sets=() label=${4:-default}
   [[ $3 == bf16 ]] && { peak=$bf16; sets=(--set model.G_precision=bf16 --set model.D_precision=bf16); }
   local peak_args=()
   [[ $peak != 0 ]] && peak_args=(--peak-tflops "$peak")
-  echo "=== ours $1 batch $2 $3 at $(elapsed) s" >>"$OUT/runs.log"
-  timeout -k 10 240 build-gpu/biggan_bench_train --case "$1" --batch "$2" --device cuda --iterations "$ITERS" \
-    --warmup "$WARMUP" "${peak_args[@]}" "${sets[@]}" >"$OUT/last.json" 2>>"$OUT/runs.log" ||
-    { echo "ours $1 $2 $3 failed"; tail -5 "$OUT/runs.log"; return 1; }
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["impl"]="ours"; print(json.dumps(d))' \
-    "$OUT/last.json" | tee -a "$results"
+  echo "=== ours $1 batch $2 $3 $label at $(elapsed) s" >>"$OUT/runs.log"
+  timeout -k 10 120 build-gpu/biggan_bench_train --case "$1" --batch "$2" --device cuda --iterations "$ITERS" \
+    --warmup "$WARMUP" "${peak_args[@]}" "${sets[@]}" "${@:5}" >"$OUT/last.json" 2>>"$OUT/runs.log" ||
+    { echo "ours $1 $2 $3 $label failed"; tail -5 "$OUT/runs.log"; return 1; }
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["impl"]="ours"; d["label"]=sys.argv[2]; print(json.dumps(d))' \
+    "$OUT/last.json" "$label" | tee -a "$results"
 }
 # theirs CASE BATCH: one bench_bp.py run (fp32) appended to results.jsonl
 theirs() {
   echo "=== BigGAN-PyTorch $1 batch $2 at $(elapsed) s" >>"$OUT/runs.log"
-  timeout -k 10 300 python3 "$BP" "$1" --device cuda --batch "$2" --iters "$ITERS" --warmup "$WARMUP" \
+  timeout -k 10 150 python3 "$BP" "$1" --device cuda --batch "$2" --iters "$ITERS" --warmup "$WARMUP" \
     --out "$OUT/bp.jsonl" >>"$OUT/runs.log" 2>&1 || { echo "BigGAN-PyTorch $1 $2 failed"; tail -5 "$OUT/runs.log"; return 1; }
   tail -1 "$OUT/bp.jsonl" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["impl"]="biggan-pytorch"; print(json.dumps(d))' |
     tee -a "$results"
 }
 
-for spec in "I128 64" "I128deep 64" "I128 256"; do
-  read -r c b <<<"$spec"
-  (( $(elapsed) < 420 )) || { echo "skipping $c $b: $(elapsed) s used"; continue; }
-  ours "$c" "$b" fp32
-  theirs "$c" "$b"
-  ours "$c" "$b" bf16
-done
-
-# NCCL on one GPU, then two ranks on one GPU over MPI.
+compare_part() {
+  local spec c b
+  for spec in "I128 64" "I128deep 64" "I128 256"; do
+    read -r c b <<<"$spec"
+    (( $(elapsed) < BUDGET - 90 )) || { echo "skipping $c $b: $(elapsed) s used"; continue; }
+    ours "$c" "$b" fp32
+    theirs "$c" "$b"
+    ours "$c" "$b" bf16
+  done
+}
+# Levers, one at a time against the default fp32 run: NCHW activations, cuDNN's autotuner off.
+levers_part() {
+  (( $(elapsed) < BUDGET - 120 )) || { echo "skipping the levers: $(elapsed) s used"; return; }
+  ours I128 64 fp32 nchw --set model.channels_last=false
+  ours I128 64 fp32 no_cudnn_benchmark --cudnn-benchmark 0
+  # The levers' baseline: the default run, unless the comparison part has made it.
+  have_I128_64_fp32 || ours I128 64 fp32
+}
+have_I128_64_fp32() {
+  python3 - "$results" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if any(r.get("impl") == "ours" and r.get("label") == "default" and r.get("case") == "I128"
+                  and r.get("batch_size") == 64 and r["precision"]["G"] == "fp32" for r in rows) else 1)
+PY
+}
+# NCCL on one GPU, then two ranks on one GPU over MPI. Each run ends with a checkpoint and the
+# class sheets (one sample per class: 100 sheets of 10 took 46 s at ch96 on 2026-11-27), after a
+# first iteration that spends tens of seconds in cuDNN's autotuner: 75 s was too short on
+# 2026-12-04.
 train_run() {  # NAME RANKS BACKEND ITERATIONS
   echo "=== train $1 ($2 ranks, $3) at $(elapsed) s" >>"$OUT/runs.log"
-  timeout -k 10 150 mpirun --oversubscribe -np "$2" build-gpu/biggan train --config configs/biggan128_bs256x8.yaml \
+  timeout -k 10 180 mpirun --oversubscribe -np "$2" build-gpu/biggan train --config configs/biggan128_bs256x8.yaml \
     --set data.data_root=/tmp/syn --set train.global_batch_size=0 --set train.batch_size=16 \
-    --set train.total_iterations="$4" --set ckpt.save_every=1000 --set eval.test_every=0 --set log.pbar=none \
-    --set model.G_ch=32 --set model.D_ch=32 --set model.cross_replica=true --set dist.backend="$3" \
+    --set train.total_iterations="$4" --set ckpt.save_every=1000 --set sample.samples_per_class=1 \
+    --set eval.test_every=0 --set log.pbar=none --set model.G_ch=32 --set model.D_ch=32 \
+    --set model.cross_replica=true --set dist.backend="$3" --set dist.consistency_check_every=2 \
     --set paths.runs_root=/tmp/runs_"$1" >>"$OUT/runs.log" 2>&1
   local rc=$? events
   events=$(cat /tmp/runs_"$1"/*/logs/events.jsonl 2>/dev/null)
@@ -84,10 +116,19 @@ print(json.dumps({"check": name, "ranks": ranks, "backend_asked": backend, "exit
                   "finished": '"finished"' in events, "ok": rc == 0 and used == backend and '"finished"' in events}))
 PY
 }
-if (( $(elapsed) < 520 )); then
-  train_run nccl_1rank 1 nccl 6
+nccl_part() {
+  (( $(elapsed) < BUDGET - 200 )) || { echo "skipping the NCCL checks: $(elapsed) s used"; return; }
+  train_run nccl_1rank 1 nccl 4
   train_run mpi_2ranks_1gpu 2 mpi 4
-fi
+}
+
+for part in $PARTS; do
+  case $part in
+    compare) compare_part ;;
+    levers) levers_part ;;
+    nccl) nccl_part ;;
+  esac
+done
 
 python3 - "$results" <<'PY' | tee "$OUT/summary.jsonl"
 import json, sys
@@ -96,7 +137,7 @@ def find(impl, case, batch, bf16):
     for r in rows:
         if r.get("impl") != impl or r.get("case") != case or r.get("batch_size") != batch:
             continue
-        if impl == "ours" and (r["precision"]["G"] == "bf16") != bf16:
+        if impl == "ours" and ((r["precision"]["G"] == "bf16") != bf16 or r.get("label") != "default"):
             continue
         return r
 out = {"summary": "gpu_compare", "cases": []}
@@ -113,6 +154,10 @@ for case, batch in (("I128", 64), ("I128deep", 64), ("I128", 256)):
         e["bf16_mfu"] = bf16["model_flops_utilization"]
         e["bf16_mfu_target_35pct_met"] = bf16["model_flops_utilization"] >= 0.35
     out["cases"].append(e)
+base = find("ours", "I128", 64, False)
+out["levers_I128_b64_fp32"] = {r["label"]: {"median_seconds": r["median_seconds"],
+                                            "vs_default": r["median_seconds"] / base["median_seconds"] if base else None}
+                               for r in rows if r.get("impl") == "ours" and r.get("label", "default") != "default"}
 out["nccl_checks"] = [r for r in rows if "check" in r]
 print(json.dumps(out))
 PY

@@ -6,11 +6,12 @@
 //   [mpirun -np N] biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K]
 //                                     [--warmup W] [--batch B] [--device cpu|cuda]
 //                                     [--peak-tflops P] [--diffaug POLICY] [--profile N]
-//                                     [--set KEY=VALUE]...
+//                                     [--cudnn-benchmark 0|1] [--set KEY=VALUE]...
 //   --set: any config override on top of the case (model.channels_last=false forces NCHW, true NHWC)
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   --batch: the micro-batch (default: the case's; 64 for I128 and I128deep)
 //   --device cuda: the rank's GPU (distributed::rank_device); each iteration ends synchronised
+//   --cudnn-benchmark 0: cuDNN's autotuner off (training turns it on for CUDA, as BigGAN-PyTorch)
 //   --peak-tflops: the device's peak for the precision used, to report model FLOPs utilisation
 //   --profile N: the N operators with the most self time per timed iteration (LibTorch's legacy
 //                profiler on the calling thread: on the CPU, forward and backward both run there)
@@ -182,13 +183,13 @@ void synchronize(const torch::Device& device) {
 int main(int argc, char** argv) {
   biggan::core::use_blas_kernels_for_this_cpu(argv);  // as the biggan executable does
   std::string name = "B", device_name = "cpu";
-  int threads = 1, iterations = 5, warmup = 2, batch = 0, profile_top = 0;
+  int threads = 1, iterations = 5, warmup = 2, batch = 0, profile_top = 0, cudnn_benchmark = 1;
   double peak_tflops = 0;
   std::string diffaug;
   std::vector<std::string> extra;
   const char* usage = "usage: biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K] "
                       "[--warmup W] [--batch B] [--device cpu|cuda] [--peak-tflops P] [--diffaug POLICY] "
-                      "[--profile N] [--set KEY=VALUE]...\n";
+                      "[--profile N] [--cudnn-benchmark 0|1] [--set KEY=VALUE]...\n";
   if (argc % 2 == 0) {
     std::cerr << "biggan_bench_train: " << argv[argc - 1] << " has no value\n" << usage;
     return 2;
@@ -206,6 +207,7 @@ int main(int argc, char** argv) {
       else if (arg == "--diffaug") diffaug = argv[i + 1];
       else if (arg == "--set") extra.push_back(argv[i + 1]);
       else if (arg == "--profile") profile_top = count_argument(arg, argv[i + 1]);
+      else if (arg == "--cudnn-benchmark") cudnn_benchmark = count_argument(arg, argv[i + 1]);
       else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
     if (threads < 1 || iterations < 1) throw std::invalid_argument("--threads and --iterations must be at least 1");
@@ -221,6 +223,8 @@ int main(int argc, char** argv) {
     torch::set_num_threads(threads);
     const torch::Device device = device_name == "cuda" ? biggan::distributed::rank_device(ctx) : torch::Device(torch::kCPU);
     if (device_name == "cuda" && !device.is_cuda()) throw std::runtime_error("--device cuda: no CUDA device is visible");
+    // rank_device turned the autotuner on for CUDA, as training does; 0 measures what it buys.
+    if (cudnn_benchmark == 0) at::globalContext().setBenchmarkCuDNN(false);
     Case c = bench_case(name, batch);
     c.overrides.push_back("train.diffaug=" + diffaug);
     c.overrides.insert(c.overrides.end(), extra.begin(), extra.end());
@@ -293,6 +297,7 @@ int main(int argc, char** argv) {
                        {"channels_last", biggan::model::nhwc_activations(config.model.channels_last, device.is_cuda(),
                                                                           biggan::core::onednn_uses_avx512())},
                        {"onednn_isa", biggan::core::onednn_isa_name()},
+                       {"cudnn_benchmark", device.is_cuda() && at::globalContext().benchmarkCuDNN()},
                        {"fused_resampling", config.model.fused_resampling},
                        {"allocator", biggan::core::allocator_description()},
                        {"precision", {{"G", config.model.G_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"},

@@ -1,9 +1,12 @@
 #include "core/cpu_isa.h"
 
+#ifdef BIGGAN_WITH_DNNL
 #include <oneapi/dnnl/dnnl.h>
+#endif
 
 namespace biggan::core {
 
+#ifdef BIGGAN_WITH_DNNL
 namespace {
 // Every AVX-512 value of dnnl_cpu_isa_t includes avx512_core's bits (a bit mask, dnnl_types.h).
 bool includes(dnnl_cpu_isa_t isa, dnnl_cpu_isa_t part) {
@@ -29,5 +32,20 @@ std::string onednn_isa_name() {
   if (includes(isa, dnnl_cpu_isa_sse41)) return "sse41";
   return "generic";
 }
+#else
+// Built against a LibTorch whose oneDNN cannot be asked (a pip wheel): avx512_core needs AVX-512
+// F, BW, VL and DQ, so those flags stand in; ONEDNN_MAX_CPU_ISA is not seen here.
+bool onednn_uses_avx512() {
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  return avx512;
+}
+
+std::string onednn_isa_name() {
+  if (onednn_uses_avx512()) return "avx512_core (the CPU's flags; built without oneDNN's header)";
+  if (__builtin_cpu_supports("avx2")) return "avx2 (the CPU's flags; built without oneDNN's header)";
+  return "below avx2 (the CPU's flags; built without oneDNN's header)";
+}
+#endif
 
 }  // namespace biggan::core

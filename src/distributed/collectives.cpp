@@ -1,6 +1,7 @@
 #include "distributed/collectives.h"
 
 #include <cstring>
+#include <ATen/Context.h>
 
 #ifdef BIGGAN_WITH_NCCL
 #include <c10/cuda/CUDAGuard.h>
@@ -44,8 +45,11 @@ std::string mpi_error(int rc) {
 }  // namespace
 
 torch::Device rank_device(const Context& context) {
-  if (torch::cuda::is_available()) return torch::Device(torch::kCUDA, context.local_rank() % torch::cuda::device_count());
-  return torch::kCPU;
+  if (!torch::cuda::is_available()) return torch::kCPU;
+  // Every shape in a run is fixed, so cuDNN's autotuner pays for itself after the first
+  // iteration; BigGAN-PyTorch's train.py sets torch.backends.cudnn.benchmark the same way.
+  at::globalContext().setBenchmarkCuDNN(true);
+  return torch::Device(torch::kCUDA, context.local_rank() % torch::cuda::device_count());
 }
 
 #ifdef BIGGAN_WITH_NCCL

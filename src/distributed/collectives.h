@@ -17,7 +17,8 @@ namespace biggan::distributed {
 enum class ReduceOp { sum, max, min };
 
 // This rank's device: the GPU of its local rank (modulo the visible GPUs) when CUDA is
-// available, else the CPU. Training, sampling and evaluation all place their networks there.
+// available, with cuDNN's autotuner turned on, else the CPU. Training, sampling and evaluation
+// all place their networks there.
 torch::Device rank_device(const Context& context);
 
 class Collectives {

@@ -37,6 +37,7 @@ bench_refusal "--device: expected cpu or cuda, got 'tpu'" --case B --device tpu
 bench_refusal "unknown case 'D' (A | B | C | I128 | I128deep)" --case D
 bench_refusal "--peak-tflops: expected a positive number, got '-1'" --case B --peak-tflops -1
 bench_refusal "--batch: expected a whole number, got '8x'" --case B --batch 8x
+bench_refusal "--cudnn-benchmark: expected a whole number, got 'on'" --case B --cudnn-benchmark on
 # One iteration of I128 (configs/biggan128_bs256x8.yaml, ch 96) at batch 2 on the CPU: the JSON
 # carries what the GPU comparison reads, consistent with itself.
 bench_json=$(mktemp)
@@ -47,6 +48,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d['case'] == 'I128' and d['batch_size'] == 2 and d['device'] == 'cpu', d
 assert d['precision'] == {'G': 'fp32', 'D': 'fp32'}, d
+assert d['cudnn_benchmark'] is False, d  # cuDNN's autotuner is a CUDA device's alone
 assert abs(d['real_images_per_second'] - 2 / d['median_seconds']) < 1e-6 * d['real_images_per_second'], d
 # model/flops.h (checked against the profiler in tests/model/flops_test.cpp) gives BigGAN 128
 # ch96 0.685 TFLOP per iteration at batch 2 in the original's op order, 0.447 as executed: the

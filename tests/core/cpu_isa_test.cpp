@@ -1,6 +1,9 @@
 // oneDNN's instruction set as the executable reports it, with and without ONEDNN_MAX_CPU_ISA.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "core/cpu_isa.h"
@@ -46,6 +49,19 @@ TEST(CpuIsa, TheLayoutFollowsOnednnsCap) {
     EXPECT_NE(line.find("  oneDNN   avx512_core kernels"), std::string::npos) << line;
     EXPECT_NE(line.find("runs NHWC activations"), std::string::npos) << line;
   }
+}
+
+// A build without oneDNN's header (bench/gpu_build.sh against a pip LibTorch) reads AVX-512 from
+// the CPU's flags; uncapped, it must choose the layout oneDNN's own answer chooses here.
+TEST(CpuIsa, TheFallbackWithoutOnednnAgreesWithOnednn) {
+  if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA"))
+    GTEST_SKIP() << "ONEDNN_MAX_CPU_ISA is set for the tests";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(BIGGAN_CPU_ISA_FALLBACK " 2>&1", "r"), pclose);
+  std::string out;
+  char buffer[256];
+  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) out += buffer;
+  const std::string expected = onednn_uses_avx512() ? "1 avx512_core (the CPU's flags" : "0 avx2 (the CPU's flags";
+  EXPECT_EQ(out.rfind(expected, 0), 0u) << out << " (oneDNN: " << onednn_isa_name() << ")";
 }
 
 }  // namespace
