@@ -72,7 +72,7 @@ struct ModelConfig {
   double BN_eps = 1e-5;
   model::Precision G_precision = model::Precision::fp32;  // fp32 | bf16 (autocast; replaces --G_fp16/--G_mixed_precision)
   model::Precision D_precision = model::Precision::fp32;
-  model::MemoryLayout channels_last = model::MemoryLayout::nhwc;  // true (NHWC) | false (NCHW) | auto (by CPU ISA)
+  model::MemoryLayout channels_last = model::MemoryLayout::automatic;  // auto (by device and CPU ISA) | true (NHWC) | false (NCHW)
   bool fused_resampling = true;       // 3x3 convolutions next to a 2x up/downsampling run at the low resolution
 
   template <class V>

@@ -52,7 +52,7 @@ struct GeneratorOptions {
   std::vector<int> attention;    // block resolutions with self-attention
   SNOptions sn;
   double BN_eps = 1e-5;
-  MemoryLayout layout = MemoryLayout::nhwc;  // of the activations; the output images stay NCHW
+  MemoryLayout layout = MemoryLayout::automatic;  // of the activations (nhwc_activations); images stay NCHW
   bool fused_resampling = true;  // upsample + 3x3 conv as one low-resolution conv (model/resampling_conv.h)
 };
 
@@ -68,7 +68,7 @@ struct DiscriminatorOptions {
   int n_classes = 1000;
   std::vector<int> attention;
   SNOptions sn;
-  MemoryLayout layout = MemoryLayout::nhwc;  // NHWC: the input is converted first
+  MemoryLayout layout = MemoryLayout::automatic;  // NHWC: the input is converted first
   bool fused_resampling = true;  // 3x3 conv + average pooling as one stride-2 conv
 };
 

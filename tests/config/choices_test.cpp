@@ -92,9 +92,10 @@ TEST(Choices, AnUnknownValueInAFileNamesFileLineAndKey) {
 namespace biggan::config {
 namespace {
 
-// model.channels_last was a boolean: configs that say true or false keep their meaning.
+// model.channels_last was a boolean (default true): configs that say true or false keep their
+// meaning; the default is now auto.
 TEST(Choices, ChannelsLastTakesAutoAndTheFormerBooleans) {
-  EXPECT_EQ(Config{}.model.channels_last, model::MemoryLayout::nhwc);
+  EXPECT_EQ(Config{}.model.channels_last, model::MemoryLayout::automatic);
   Config c;
   apply_yaml_text(c, "model:\n  channels_last: true\n", "old.yaml");
   EXPECT_EQ(c.model.channels_last, model::MemoryLayout::nhwc);

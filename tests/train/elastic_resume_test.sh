@@ -26,6 +26,13 @@
 # without it under oneDNN's AVX2 kernels with OpenBLAS's Zen ones (the AMD EPYC machines). With
 # 1000: G update 1.5e-3 and 1.8e-3 with DiffAugment (Adam state 3e-7, losses 8e-7 at most),
 # 2.6e-3 and 5.8e-3 without (losses 2.8e-6 at most). Hence 1000, and 1e-2 for the updates.
+# The layout is pinned to NHWC (model.channels_last=true; the default, auto, is NCHW on AVX2
+# CPUs): with NCHW activations 1000 iterations are not the fixed point either. On a 2-core AMD
+# EPYC (AVX2) NCHW gave G 7.0e-3, D 2.4e-3, G_ema 2.2e-3, D Adam state 3.2e-4 and a loss
+# difference of 1.6e-3, spread evenly over D's convolution weights (u still moving, not a
+# layout bug); with 3000 iterations G 1.7e-3, D 2.5e-6, loss 1.2e-6, but the test took 6 minutes
+# instead of 2. NHWC on the same machine: G 2.6e-3, D 3.2e-6, loss 4.8e-7; on a 2-core AMD EPYC
+# with AVX-512 (Zen 5): G 3.1e-3, D 1.9e-6, loss 1.0e-6 (2.0e-3, 1.1e-6, 3.0e-7 with DiffAugment).
 #   elastic_resume_test.sh BIGGAN SOURCE_DIR [SV_ITRS INIT [--set KEY=VALUE ...]]
 set -euo pipefail
 BIN=$1 SRC=$2 SV_ITRS=${3:-1000} INIT=${4:-N02}
@@ -38,7 +45,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 common=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set "data.data_root=$WORK/data"
         --set paths.experiment_name=tiny --set ckpt.async_save=false
         --set model.num_G_SV_itrs=$SV_ITRS --set model.num_D_SV_itrs=$SV_ITRS --set model.G_init=$INIT --set model.D_init=$INIT
-        --set optim.adam_eps=1e-6 "${EXTRA[@]}")
+        --set optim.adam_eps=1e-6 --set model.channels_last=true "${EXTRA[@]}")
 
 mpirun -np 2 "$BIN" "${common[@]}" --set "paths.runs_root=$WORK/straight" --set train.total_iterations=16 \
   >"$WORK/straight.log" 2>&1 || { echo "straight run failed"; cat "$WORK/straight.log"; exit 1; }
