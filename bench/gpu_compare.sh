@@ -107,6 +107,9 @@ train_run() {  # NAME RANKS BACKEND ITERATIONS
     --set paths.runs_root=/tmp/runs_"$1" >>"$OUT/runs.log" 2>&1
   local rc=$? events
   events=$(cat /tmp/runs_"$1"/*/logs/events.jsonl 2>/dev/null)
+  # How far it got, for a run stopped by the limit: the last iterations and events.
+  tail -n 3 /tmp/runs_"$1"/*/logs/metrics.jsonl >>"$OUT/runs.log" 2>&1
+  tail -n 3 <<<"$events" >>"$OUT/runs.log"
   python3 - "$1" "$2" "$3" "$rc" "$events" <<'PY' | tee -a "$results"
 import json, sys
 name, ranks, backend, rc, events = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
