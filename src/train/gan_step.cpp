@@ -58,8 +58,11 @@ std::vector<torch::Tensor> gradients(torch::nn::Module& net) {
 }
 
 double total_norm(const std::vector<torch::Tensor>& grads) {
-  torch::Tensor sum = torch::zeros({}, torch::kFloat64);
-  for (const auto& g : grads) sum += g.to(torch::kFloat64).pow(2).sum().to(torch::kCPU);
+  if (grads.empty()) return 0;
+  // Summed on the gradients' device in the same order as before, so that a GPU waits for the
+  // host once per norm rather than once per parameter tensor.
+  torch::Tensor sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(grads.front().device()));
+  for (const auto& g : grads) sum += g.to(torch::kFloat64).pow(2).sum();
   return std::sqrt(sum.item<double>());
 }
 

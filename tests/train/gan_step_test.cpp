@@ -299,6 +299,36 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, IterationParity,
                                            Variant{"s128_ch8", "train_bs4_acc1"}, Variant{"s128_ch8", "train_bs4_acc2"}),
                          [](const auto& param_info) { return param_info.param.name; });
 
+// sqrt of the sum of squares of `net`'s gradients, in float64, summed on the host.
+double norm_of_gradients(torch::nn::Module& net) {
+  double sum = 0;
+  for (const auto& p : net.parameters())
+    if (p.grad().defined()) sum += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
+  return std::sqrt(sum);
+}
+
+// The logged norms are those of the gradients the steps applied: D's last step and the G step,
+// both still in .grad after the iteration (the G step leaves D's gradients alone).
+TEST(GradientNorms, AreThoseOfTheAppliedGradients) {
+  const auto c = config::load({}, {"data.dataset=custom", "data.path=x.h5", "data.resolution=32", "data.n_classes=4",
+                                   "model.G_ch=8", "model.D_ch=8", "model.G_attn=0", "model.D_attn=0",
+                                   "model.dim_z=32", "train.batch_size=4", "train.num_D_steps=2", "optim.G_ortho=1e-4"},
+                              1);
+  torch::manual_seed(3);
+  Gan gan(c, torch::kCPU);
+  distributed::Collectives collectives(distributed::process_context(), torch::kCPU);
+  const NoiseSource noise = [](const MicroStep&, std::int64_t n) {
+    return std::make_pair(torch::randn({n, 32}), torch::randint(0, 4, {n}, torch::kInt64));
+  };
+  gan.train_mode();
+  const IterationMetrics m = train_iteration(gan, c, torch::rand({8, 3, 32, 32}) * 2 - 1,
+                                             torch::randint(0, 4, {8}, torch::kInt64), noise, collectives);
+  EXPECT_GT(m.D_grad_norm, 0);
+  EXPECT_GT(m.G_grad_norm, 0);
+  EXPECT_NEAR(m.D_grad_norm, norm_of_gradients(*gan.D), 1e-12 * m.D_grad_norm);
+  EXPECT_NEAR(m.G_grad_norm, norm_of_gradients(*gan.G), 1e-12 * m.G_grad_norm);
+}
+
 // Each mistake must push the figure that is meant to catch it past its tolerance, by a margin:
 // the tolerances are loose enough for any CPU and still tight enough for these.
 class MutationsAreCaught : public ::testing::Test {
