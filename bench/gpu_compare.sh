@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Issue 22's GPU side by side, one prepared run on a GPU machine (set up as bench/gpu_build.sh
 # says): builds `biggan` and `biggan_bench_train` against the machine's CUDA PyTorch, then
-#   1. runs our training iteration and BigGAN-PyTorch's (../shared/reference/bp-bench/bench_bp.py
+# runs the parts named in PARTS, in that order:
+#   compare: our training iteration and BigGAN-PyTorch's (../shared/reference/bp-bench/bench_bp.py
 #      --device cuda, on the same PyTorch) alternately: I128 at batch 64, I128deep at batch 64,
 #      I128 at batch 256; ours in fp32 and in bf16 autocast, theirs in fp32;
-#   2. exercises the NCCL path on one GPU: `biggan train` on 1 rank with dist.backend=nccl and
+#   levers: ours at I128 batch 64 fp32 with NCHW activations, and with cuDNN's autotuner off;
+#   nccl: the NCCL path on one GPU: `biggan train` on 1 rank with dist.backend=nccl and
 #      cross-replica BN, then 2 ranks sharing the GPU through MPI host copies (dist.backend=mpi);
 #      each must finish and log the backend it used.
 # Each benchmark prints JSON (seconds per iteration, real images/s, peak memory, model FLOPs per
