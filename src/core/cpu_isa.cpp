@@ -42,9 +42,9 @@ bool onednn_uses_avx512() {
 }
 
 std::string onednn_isa_name() {
-  if (onednn_uses_avx512()) return "avx512_core (the CPU's flags; built without oneDNN's header)";
-  if (__builtin_cpu_supports("avx2")) return "avx2 (the CPU's flags; built without oneDNN's header)";
-  return "below avx2 (the CPU's flags; built without oneDNN's header)";
+  const std::string source = " (the CPU's flags; built without oneDNN's header)";
+  if (onednn_uses_avx512()) return "avx512_core" + source;
+  return (__builtin_cpu_supports("avx2") ? "avx2" : "below avx2") + source;
 }
 #endif
 

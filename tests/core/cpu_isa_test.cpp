@@ -1,9 +1,7 @@
 // oneDNN's instruction set as the executable reports it, with and without ONEDNN_MAX_CPU_ISA.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 
 #include "core/cpu_isa.h"
@@ -56,10 +54,7 @@ TEST(CpuIsa, TheLayoutFollowsOnednnsCap) {
 TEST(CpuIsa, TheFallbackWithoutOnednnAgreesWithOnednn) {
   if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA"))
     GTEST_SKIP() << "ONEDNN_MAX_CPU_ISA is set for the tests";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(BIGGAN_CPU_ISA_FALLBACK " 2>&1", "r"), pclose);
-  std::string out;
-  char buffer[256];
-  while (pipe && fgets(buffer, sizeof buffer, pipe.get())) out += buffer;
+  const std::string out = testing::command_output(BIGGAN_CPU_ISA_FALLBACK " 2>&1");
   const std::string expected = onednn_uses_avx512() ? "1 avx512_core (the CPU's flags" : "0 avx2 (the CPU's flags";
   EXPECT_EQ(out.rfind(expected, 0), 0u) << out << " (oneDNN: " << onednn_isa_name() << ")";
 }
