@@ -28,6 +28,7 @@ mkdir -p "$OUT"
 T0=$(date +%s)
 elapsed() { echo $(( $(date +%s) - T0 )); }
 [[ -f $BP ]] || { echo "gpu_compare: $BP not found (set BP_BENCH)"; exit 2; }
+[[ $BUDGET =~ ^[0-9]+$ ]] || { echo "gpu_compare: GPU_COMPARE_BUDGET must be whole seconds, got '$BUDGET'"; exit 2; }
 for part in $PARTS; do
   [[ $part == compare || $part == levers || $part == nccl ]] ||
     { echo "gpu_compare: unknown part '$part' in PARTS (expected compare, levers, nccl)"; exit 2; }

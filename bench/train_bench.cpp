@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
       else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
     if (threads < 1 || iterations < 1) throw std::invalid_argument("--threads and --iterations must be at least 1");
+    if (cudnn_benchmark > 1) throw std::invalid_argument("--cudnn-benchmark: expected 0 or 1, got " + std::to_string(cudnn_benchmark));
     if (device_name != "cpu" && device_name != "cuda")
       throw std::invalid_argument("--device: expected cpu or cuda, got '" + device_name + "'");
     bench_case(name, batch);  // an unknown case is a usage error

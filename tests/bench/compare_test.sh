@@ -2,6 +2,7 @@
 # bench/compare_biggan_pytorch.sh: bad arguments are refused with exit 2 and a message naming
 # them; one real round of case B at 1 iteration (ours and BigGAN-PyTorch's bench_bp.py, about
 # 30 s) prints both runs and a summary whose ratio is ours / theirs. Timings are not judged here.
+# bench/gpu_compare.sh's and biggan_bench_train's bad settings are refused the same way.
 #   compare_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 build=$1 src=$2
@@ -19,6 +20,16 @@ expect_refusal "'x' is not a count" --rounds x
 expect_refusal "--rounds and --iters must be at least 1" --iters 0
 expect_refusal "'0' is not a thread count" --threads "1 0"
 expect_refusal "unknown argument '--fast'" --fast
+# bench/gpu_compare.sh refuses bad settings before it builds anything (no GPU needed for that).
+gpu_refusal() {  # message env-assignments...
+  local message=$1; shift
+  local out code
+  out=$(env "$@" BP_BENCH="$script" OUT="$(mktemp -d)" bash "$src/bench/gpu_compare.sh" 2>&1); code=$?
+  [[ $code == 2 ]] || fail "gpu_compare.sh with $* exited $code, expected 2: $out"
+  grep -qF -- "$message" <<<"$out" || fail "gpu_compare.sh with $* did not say '$message': $out"
+}
+gpu_refusal "unknown part 'bogus' in PARTS (expected compare, levers, nccl)" PARTS="nccl bogus"
+gpu_refusal "GPU_COMPARE_BUDGET must be whole seconds, got '5m'" GPU_COMPARE_BUDGET=5m
 # The benchmark itself: a bad count names the flag and the value, before MPI or torch start.
 bench_out=$("$build/biggan_bench_train" --case B --warmup x 2>&1); code=$?
 [[ $code == 2 ]] || fail "biggan_bench_train --warmup x exited $code, expected 2"
@@ -38,6 +49,7 @@ bench_refusal "unknown case 'D' (A | B | C | I128 | I128deep)" --case D
 bench_refusal "--peak-tflops: expected a positive number, got '-1'" --case B --peak-tflops -1
 bench_refusal "--batch: expected a whole number, got '8x'" --case B --batch 8x
 bench_refusal "--cudnn-benchmark: expected a whole number, got 'on'" --case B --cudnn-benchmark on
+bench_refusal "--cudnn-benchmark: expected 0 or 1, got 2" --case B --cudnn-benchmark 2
 # One iteration of I128 (configs/biggan128_bs256x8.yaml, ch 96) at batch 2 on the CPU: the JSON
 # carries what the GPU comparison reads, consistent with itself.
 bench_json=$(mktemp)
