@@ -25,6 +25,8 @@ enum class StopSignal { USR1, USR2, TERM, INT, HUP, URG };  // what Slurm sends 
 enum class ClassInit { automatic, copy, map, mean, random };
 // DiffAugment's transforms (train.diffaug lists them in the order they apply).
 enum class Augmentation { color, translation, cutout };
+// How the learning rates move over a run (BigGAN-PyTorch keeps them constant).
+enum class LrSchedule { constant, linear_decay };
 
 // ChoiceNames<E>::entries: every accepted name with its value. The first name of a value is the
 // one printed (a value may have several names only where BigGAN-PyTorch has aliases).
@@ -56,6 +58,7 @@ BIGGAN_CHOICES(StopSignal, {"USR1", StopSignal::USR1}, {"USR2", StopSignal::USR2
                {"INT", StopSignal::INT}, {"HUP", StopSignal::HUP}, {"URG", StopSignal::URG});
 BIGGAN_CHOICES(ClassInit, {"auto", ClassInit::automatic}, {"copy", ClassInit::copy}, {"map", ClassInit::map},
                {"mean", ClassInit::mean}, {"random", ClassInit::random});
+BIGGAN_CHOICES(LrSchedule, {"constant", LrSchedule::constant}, {"linear_decay", LrSchedule::linear_decay});
 BIGGAN_CHOICES(Augmentation, {"color", Augmentation::color}, {"translation", Augmentation::translation},
                {"cutout", Augmentation::cutout});
 BIGGAN_CHOICES(metrics::InceptionFlavour, {"torchvision", metrics::InceptionFlavour::torchvision},

@@ -355,6 +355,20 @@ void validate_sections(const Config& c, const Validator& v) {
   v.require(o.adam_eps > 0, "optim.adam_eps", "must be > 0");
   v.require(o.G_ortho >= 0, "optim.G_ortho", "must be >= 0");
   v.require(o.D_ortho >= 0, "optim.D_ortho", "must be >= 0");
+  v.at_least<std::int64_t>(o.lr_decay_start, 0, "optim.lr_decay_start");
+  if (o.lr_schedule == LrSchedule::constant && o.lr_decay_start != 0)
+    v.fail("optim.lr_decay_start", "is " + std::to_string(o.lr_decay_start) +
+                                       " but optim.lr_schedule is 'constant', which never decays; set "
+                                       "optim.lr_schedule: linear_decay or remove optim.lr_decay_start");
+  // The decay ends at the run's last iteration, so the run's length must be known before it starts.
+  if (o.lr_schedule == LrSchedule::linear_decay && c.train.total_iterations == 0)
+    v.fail("optim.lr_schedule", "linear_decay needs train.total_iterations (the iteration where the rates reach "
+                                "their last, smallest value); train.num_epochs alone does not fix it before the "
+                                "data is read");
+  if (o.lr_schedule == LrSchedule::linear_decay && o.lr_decay_start >= c.train.total_iterations)
+    v.fail("optim.lr_decay_start", "must be below train.total_iterations (" +
+                                       std::to_string(c.train.total_iterations) + ") for the rates to decay, got " +
+                                       std::to_string(o.lr_decay_start));
 
   // train
   const auto& t = c.train;

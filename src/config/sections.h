@@ -124,6 +124,8 @@ struct OptimConfig {
   double G_ortho = 0.0;               // modified orthogonal regularisation strength (paper: 1e-4)
   double D_ortho = 0.0;
   bool toggle_grads = true;           // can be turned off here, unlike the original
+  LrSchedule lr_schedule = LrSchedule::constant;  // constant | linear_decay (to 0 at the run's last iteration)
+  std::int64_t lr_decay_start = 0;    // linear_decay: the last iteration at the full rates
 
   template <class V>
   void visit(V&& v) {
@@ -137,6 +139,8 @@ struct OptimConfig {
     v("G_ortho", G_ortho);
     v("D_ortho", D_ortho);
     v("toggle_grads", toggle_grads);
+    v("lr_schedule", lr_schedule);
+    v("lr_decay_start", lr_decay_start);
   }
 };
 

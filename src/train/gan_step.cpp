@@ -118,6 +118,11 @@ void Gan::set_D_requires_grad(bool on) {
     for (auto& p : m->parameters()) p.set_requires_grad(false);
 }
 
+void Gan::set_learning_rates(double G_lr, double D_lr) {
+  for (auto& group : G_optim->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(G_lr);
+  for (auto& group : D_optim->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(D_lr);
+}
+
 IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch::Tensor& x, const torch::Tensor& y,
                                  const NoiseSource& noise, distributed::Collectives& collectives,
                                  const DiffAugment& augment) {

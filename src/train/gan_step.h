@@ -26,6 +26,8 @@ struct Gan {
   void train_mode();
   // toggle_grads for D; frozen layers never require a gradient.
   void set_D_requires_grad(bool on);
+  // The rates of the next optimizer steps (optim.lr_schedule moves them every iteration).
+  void set_learning_rates(double G_lr, double D_lr);
 
   model::Generator G{nullptr};
   model::Discriminator D{nullptr};

@@ -30,6 +30,7 @@
 #include "sample/standing_stats.h"
 #include "train/finetune.h"
 #include "train/gan_step.h"
+#include "train/lr_schedule.h"
 #include "train/stop.h"
 
 namespace biggan::train {
@@ -187,6 +188,7 @@ struct Trainer {
 // One iteration's numbers for the log.
 struct IterationRecord {
   IterationMetrics losses;
+  double G_lr = 0, D_lr = 0;  // the rates this iteration's steps used
   double seconds = 0, data_wait_seconds = 0;
   std::int64_t samples_seen = 0;
 };
@@ -407,6 +409,15 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
 // ---------------------------------------------------------------------------------------------
 // The steps of one iteration.
 
+// optim.lr_schedule's rates for the iteration about to run (t.state.itr), set on both optimizers.
+void schedule_learning_rates(Trainer& t, IterationRecord& r) {
+  const auto& o = t.config.optim;
+  const double factor = learning_rate_factor(o.lr_schedule, o.lr_decay_start, t.state.itr, t.total);
+  r.G_lr = o.G_lr * factor;
+  r.D_lr = o.D_lr * factor;
+  t.gan->set_learning_rates(r.G_lr, r.D_lr);
+}
+
 // Batch, D steps and G step (gradients averaged across ranks inside), EMA, BN statistics.
 IterationRecord train_one_iteration(Trainer& t) {
   const auto& c = t.config;
@@ -419,6 +430,7 @@ IterationRecord train_one_iteration(Trainer& t) {
   r.samples_seen = batch.after.samples_seen;
   ++t.state.itr;
   t.state.epoch = batch.after.epoch;
+  schedule_learning_rates(t, r);
 
   gan.train_mode();
   const IterationLatents latents{c.train.seed,       t.ctx.rank(),       c.derived.num_D_accumulations,
@@ -465,8 +477,8 @@ void log_iteration(Trainer& t, const IterationRecord& r) {
                         {"D_loss_fake_mean", m.D_loss_fake_mean},
                         {"G_grad_norm", m.G_grad_norm},
                         {"D_grad_norm", m.D_grad_norm},
-                        {"G_lr", c.optim.G_lr},
-                        {"D_lr", c.optim.D_lr},
+                        {"G_lr", r.G_lr},
+                        {"D_lr", r.D_lr},
                         {"seconds_per_iteration", r.seconds},
                         {"images_per_second", c.derived.images_per_iteration / r.seconds},
                         {"data_wait_seconds", r.data_wait_seconds},

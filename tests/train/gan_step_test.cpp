@@ -36,9 +36,12 @@
 // other real images: loss 0.012, D update 0.31.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "../model/fixture_support.h"
 #include "model/state_dict.h"
@@ -307,26 +310,69 @@ double norm_of_gradients(torch::nn::Module& net) {
   return std::sqrt(sum);
 }
 
-// The logged norms are those of the gradients the steps applied: D's last step and the G step,
-// both still in .grad after the iteration (the G step leaves D's gradients alone).
-TEST(GradientNorms, AreThoseOfTheAppliedGradients) {
-  const auto c = config::load({}, {"data.dataset=custom", "data.path=x.h5", "data.resolution=32", "data.n_classes=4",
-                                   "model.G_ch=8", "model.D_ch=8", "model.G_attn=0", "model.D_attn=0",
-                                   "model.dim_z=32", "train.batch_size=4", "train.num_D_steps=2", "optim.G_ortho=1e-4"},
-                              1);
-  torch::manual_seed(3);
-  Gan gan(c, torch::kCPU);
+// A small 32 px GAN on 4 classes, with `extra` settings.
+config::Config small_config(std::vector<std::string> extra) {
+  std::vector<std::string> settings = {"data.dataset=custom", "data.path=x.h5", "data.resolution=32",
+                                       "data.n_classes=4",    "model.G_ch=8",    "model.D_ch=8",
+                                       "model.G_attn=0",      "model.D_attn=0",  "model.dim_z=32",
+                                       "train.batch_size=4"};
+  settings.insert(settings.end(), extra.begin(), extra.end());
+  return config::load({}, settings, 1);
+}
+
+// One iteration of `gan` on random data and noise (seeded by the caller).
+IterationMetrics random_iteration(Gan& gan, const config::Config& c) {
   distributed::Collectives collectives(distributed::process_context(), torch::kCPU);
   const NoiseSource noise = [](const MicroStep&, std::int64_t n) {
     return std::make_pair(torch::randn({n, 32}), torch::randint(0, 4, {n}, torch::kInt64));
   };
   gan.train_mode();
-  const IterationMetrics m = train_iteration(gan, c, torch::rand({8, 3, 32, 32}) * 2 - 1,
-                                             torch::randint(0, 4, {8}, torch::kInt64), noise, collectives);
+  const std::int64_t n = c.train.batch_size * c.train.num_D_steps;
+  return train_iteration(gan, c, torch::rand({n, 3, 32, 32}) * 2 - 1, torch::randint(0, 4, {n}, torch::kInt64), noise,
+                         collectives);
+}
+
+// The logged norms are those of the gradients the steps applied: D's last step and the G step,
+// both still in .grad after the iteration (the G step leaves D's gradients alone).
+TEST(GradientNorms, AreThoseOfTheAppliedGradients) {
+  const auto c = small_config({"train.num_D_steps=2", "optim.G_ortho=1e-4"});
+  torch::manual_seed(3);
+  Gan gan(c, torch::kCPU);
+  const IterationMetrics m = random_iteration(gan, c);
   EXPECT_GT(m.D_grad_norm, 0);
   EXPECT_GT(m.G_grad_norm, 0);
   EXPECT_NEAR(m.D_grad_norm, norm_of_gradients(*gan.D), 1e-12 * m.D_grad_norm);
   EXPECT_NEAR(m.G_grad_norm, norm_of_gradients(*gan.G), 1e-12 * m.G_grad_norm);
+}
+
+// The largest change of any element in one Adam step from a fresh state.
+double largest_update(torch::nn::Module& net, const std::vector<torch::Tensor>& before) {
+  double largest = 0;
+  const auto after = net.parameters();
+  for (std::size_t i = 0; i < after.size(); ++i)
+    largest = std::max(largest, (after[i] - before[i]).abs().max().item<double>());
+  return largest;
+}
+
+std::vector<torch::Tensor> copies(torch::nn::Module& net) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : net.parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+// The rates set for a step are the ones its Adam steps take: with beta1 = 0, Adam's first step
+// moves each element by lr * g / (|g| + eps), so the largest move is the rate.
+TEST(LearningRates, TheRatesSetAreTheStepsTaken) {
+  const auto c = small_config({"train.num_D_steps=1", "optim.G_lr=2e-4", "optim.D_lr=4e-4"});
+  torch::manual_seed(5);
+  Gan gan(c, torch::kCPU);
+  const auto G_before = copies(*gan.G), D_before = copies(*gan.D);
+  gan.set_learning_rates(3e-5, 7e-5);
+  random_iteration(gan, c);
+  const double G_move = largest_update(*gan.G, G_before), D_move = largest_update(*gan.D, D_before);
+  // The moves are differences of float32 parameters near 1: their rounding is 1e-3 of the rate.
+  EXPECT_NEAR(G_move, 3e-5, 0.01 * 3e-5);
+  EXPECT_NEAR(D_move, 7e-5, 0.01 * 7e-5);
 }
 
 // Each mistake must push the figure that is meant to catch it past its tolerance, by a margin:

@@ -57,12 +57,24 @@ b="$WORK/stopped/tiny/checkpoints/itr00000030"
 for f in G.h5 D.h5 G_ema.h5 G_optim.h5 D_optim.h5 rng.h5; do
   h5diff -q "$a/$f" "$b/$f" || { echo "$f differs after resume"; h5diff -r "$a/$f" "$b/$f" | head; exit 1; }
 done
-/usr/bin/python3 - "$WORK/straight/tiny/logs/metrics.jsonl" "$WORK/stopped/tiny/logs/metrics.jsonl" <<'PY'
-import json, sys
+/usr/bin/python3 - "$WORK/straight/tiny/logs/metrics.jsonl" "$WORK/stopped/tiny/logs/metrics.jsonl" \
+    "$WORK/stopped/tiny/config.yaml" <<'PY'
+import json, re, sys
 keys = ["itr", "G_loss", "D_loss_real", "D_loss_fake", "G_loss_mean", "D_loss_real_mean", "D_loss_fake_mean",
-        "samples_seen", "G_grad_norm", "D_grad_norm"]
-rows = [[{k: json.loads(l)[k] for k in keys} for l in open(p)] for p in sys.argv[1:]]
+        "samples_seen", "G_grad_norm", "D_grad_norm", "G_lr", "D_lr"]
+rows = [[{k: json.loads(l)[k] for k in keys} for l in open(p)] for p in sys.argv[1:3]]
 assert len(rows[0]) == 30 and rows[0] == rows[1], "metrics differ between the straight and the resumed run"
 print("metrics identical over", len(rows[0]), "iterations")
+# The logged rates are the schedule's (optim.lr_schedule) on both sides of the stop.
+config = open(sys.argv[3]).read()
+value = lambda key: re.search(r"^  " + key + r": \"?([^\"\n]+)", config, re.M).group(1)
+total, start = int(value("total_iterations")), int(value("lr_decay_start"))
+decays = value("lr_schedule") == "linear_decay"
+for row in rows[1]:
+    factor = (total - row["itr"] + 1) / (total - start) if decays and row["itr"] > start else 1.0
+    for k in ("G_lr", "D_lr"):
+        expected = float(value(k)) * factor
+        assert abs(row[k] - expected) <= 1e-12 * expected, f"iteration {row['itr']}: {k} {row[k]}, schedule {expected}"
+print("rates follow the schedule:", value("lr_schedule"), "from", rows[1][0]["G_lr"], "to", rows[1][-1]["G_lr"])
 PY
 echo "resume on $NP rank(s) is bit for bit"

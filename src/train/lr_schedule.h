@@ -1,0 +1,18 @@
+// The learning-rate schedule (optim.lr_schedule). BigGAN-PyTorch keeps both rates constant; a
+// linear decay to zero over a run's last iterations lets a short run settle instead of ending
+// wherever the oscillation of the two players left it (README "Learning-rate decay").
+#pragma once
+
+#include <cstdint>
+
+#include "config/choices.h"
+
+namespace biggan::train {
+
+// The multiplier of the configured rates for iteration `itr` (1-based, the iteration about to
+// run) of a run of `total` iterations. linear_decay: 1 up to `decay_start`, then falling by equal
+// steps to 1 / (total - decay_start) at iteration `total`, so every iteration still updates.
+// A function of the iteration alone, so that a resumed run continues with the same rates.
+double learning_rate_factor(config::LrSchedule schedule, std::int64_t decay_start, std::int64_t itr, std::int64_t total);
+
+}  // namespace biggan::train
