@@ -124,7 +124,7 @@ struct OptimConfig {
   double G_ortho = 0.0;               // modified orthogonal regularisation strength (paper: 1e-4)
   double D_ortho = 0.0;
   bool toggle_grads = true;           // can be turned off here, unlike the original
-  LrSchedule lr_schedule = LrSchedule::constant;  // constant | linear_decay (to 0 at the run's last iteration)
+  LrSchedule lr_schedule = LrSchedule::constant;  // constant | linear_decay (after lr_decay_start, to the last iteration)
   std::int64_t lr_decay_start = 0;    // linear_decay: the last iteration at the full rates
 
   template <class V>

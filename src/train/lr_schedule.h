@@ -1,6 +1,7 @@
 // The learning-rate schedule (optim.lr_schedule). BigGAN-PyTorch keeps both rates constant; a
-// linear decay to zero over a run's last iterations lets a short run settle instead of ending
-// wherever the oscillation of the two players left it (README "Learning-rate decay").
+// linear decay over a run's last iterations lets G settle instead of ending wherever its last
+// oscillation left it. In the demo it made G better but not G_ema, which averages the same
+// oscillation away (README "Learning-rate decay" and "The demo").
 #pragma once
 
 #include <cstdint>
