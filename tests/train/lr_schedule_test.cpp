@@ -32,6 +32,14 @@ TEST(LrSchedule, LinearDecayHoldsThenFallsByEqualStepsToTheLastIteration) {
   EXPECT_DOUBLE_EQ(learning_rate_factor(LrSchedule::linear_decay, 0, 4, 4), 0.25);
 }
 
+// A run extended on resume (train.total_iterations raised) follows the longer schedule from
+// the iteration it resumes at: the rate goes back up to where that schedule puts it.
+TEST(LrSchedule, AnExtendedRunFollowsTheLongerSchedule) {
+  EXPECT_DOUBLE_EQ(learning_rate_factor(LrSchedule::linear_decay, 750, 1250, 1250), 1.0 / 500.0);
+  EXPECT_DOUBLE_EQ(learning_rate_factor(LrSchedule::linear_decay, 750, 1251, 1500), 250.0 / 750.0);
+  EXPECT_DOUBLE_EQ(learning_rate_factor(LrSchedule::linear_decay, 750, 1500, 1500), 1.0 / 750.0);
+}
+
 TEST(LrSchedule, RefusesADecayOutsideTheRunAndIterationsOutsideIt) {
   for (const auto& [start, itr] : {std::pair<std::int64_t, std::int64_t>{1250, 10}, {-1, 10}, {100, 0}, {100, 1251}}) {
     try {
