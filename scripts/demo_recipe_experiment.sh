@@ -8,10 +8,11 @@
 # SETTINGS are config keys (section.key=value) set on top of the config, separated by spaces;
 # "" is the demo itself. Needs the demo's data and classifier in DATA (default data/; bash
 # scripts/demo.sh makes them). CONFIG replaces the config and COMMON adds settings to every run.
-# A run that finished is not trained again, and one that was interrupted resumes.
+# Each run goes through `biggan train` again: a finished run is not trained again, an interrupted
+# one resumes, and a run folder whose config differs from its variant's now is refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if (($# < 3)); then sed -n '2,11p' "$0" >&2; exit 2; fi
+if (($# < 3)); then sed -n '2,12p' "$0" >&2; exit 2; fi
 OUT=$(realpath -m "$1")
 read -r -a seeds <<<"$2"
 shift 2
@@ -42,13 +43,12 @@ for variant in "$@"; do
   for s in "${common[@]}" "${settings[@]}"; do sets+=(--set "$s"); done
   for seed in "${seeds[@]}"; do
     run_name=${name}_seed$seed
-    [[ -f $OUT/$run_name/experiment.done ]] && continue
-    echo "demo_recipe_experiment: training $run_name" >&2
+    echo "demo_recipe_experiment: $run_name" >&2
     mpirun -np 2 --oversubscribe -x OMP_NUM_THREADS "$BIN" train --config "$CONFIG" \
       --set "data.data_root=$DATA" --set "paths.runs_root=$OUT" --set "paths.experiment_name=$run_name" \
-      --set "train.seed=$seed" --set log.pbar=none "${sets[@]}" >"$OUT/$run_name.log" 2>&1 ||
-      { echo "demo_recipe_experiment: $run_name failed; see $OUT/$run_name.log" >&2; exit 1; }
-    touch "$OUT/$run_name/experiment.done"
+      --set "train.seed=$seed" --set log.pbar=none "${sets[@]}" >>"$OUT/$run_name.log" 2>&1 ||
+      { echo "demo_recipe_experiment: $run_name failed (its log: $OUT/$run_name.log):" >&2
+        grep -i "error" "$OUT/$run_name.log" | tail -n 2 >&2; exit 1; }
   done
 done
 

@@ -2,7 +2,8 @@
 # scripts/demo_recipe_experiment.sh: bad arguments and missing data are refused with exit 2 and a
 # message naming them; a real experiment on the tiny config (2 variants x 2 seeds, 20 iterations,
 # scored at 10 and 20) prints one row per run and a mean per variant, the decaying variant equals
-# the constant one until its decay starts, and a second call trains nothing again.
+# the constant one until its decay starts, a second call trains nothing again, and a variant
+# whose settings changed under the same name is refused rather than reported from the old runs.
 #   demo_recipe_experiment_test.sh BIGGAN SOURCE_DIR
 set -uo pipefail
 BIN=$1 SRC=$2
@@ -34,10 +35,10 @@ mpirun -np 2 "$BIN" classifier train --train "$WORK/data/FMNIST32.hdf5" --test "
   --output "$WORK/data/FMNIST32_classifier.h5" --epochs 1 --batch-size 64 >"$WORK/classifier.log" 2>&1 ||
   { cat "$WORK/classifier.log"; fail "classifier train"; }
 
-run_experiment() {
+run_experiment() {  # [decay start]
   BIGGAN_BIN=$BIN DATA=$WORK/data CONFIG=$SRC/tests/configs/tiny_fmnist.yaml \
     COMMON="train.total_iterations=20 ckpt.which_best=classifier eval.test_every=10 eval.num_classifier_samples=200" \
-    bash "$script" "$WORK/out" "0 1" constant="" decay="optim.lr_schedule=linear_decay optim.lr_decay_start=10"
+    bash "$script" "$WORK/out" "0 1" constant="" decay="optim.lr_schedule=linear_decay optim.lr_decay_start=${1:-10}"
 }
 table=$(run_experiment 2>"$WORK/first.err") || { cat "$WORK/first.err" "$WORK"/out/*.log; fail "the experiment failed"; }
 echo "$table"
@@ -62,7 +63,14 @@ for name in ("constant", "decay"):
     assert len(finals) == 2 and abs(sum(finals) / 2 - mean) <= 0.051, (name, finals, mean)
 PY
 # A second call reprints the table from the finished runs and trains nothing.
+lines() { cat "$WORK"/out/*/logs/metrics.jsonl | wc -l; }
+before=$(lines)
 again=$(run_experiment 2>"$WORK/second.err") || fail "the second call failed: $(cat "$WORK/second.err")"
 [[ $again == "$table" ]] || fail "the second call printed another table"
-! grep -q "training" "$WORK/second.err" || fail "the second call trained again: $(cat "$WORK/second.err")"
-echo "demo_recipe_experiment: refusals, table, means and reuse checked"
+[[ $(lines) == "$before" ]] || fail "the second call trained again ($before metrics lines, now $(lines))"
+# The same name with other settings: refused, naming the run and the changed key.
+out=$(run_experiment 5 2>&1); code=$?
+[[ $code == 1 ]] || fail "a changed variant exited $code, expected 1: $out"
+grep -qF "decay_seed0 failed" <<<"$out" || fail "a changed variant did not name its run: $out"
+grep -qF "optim.lr_decay_start: 10 -> 5" <<<"$out" || fail "a changed variant did not name the changed key: $out"
+echo "demo_recipe_experiment: refusals, table, means, reuse and changed variants checked"
