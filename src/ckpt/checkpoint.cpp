@@ -10,13 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <type_traits>
 #include <utility>
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/h5_tensors.h"
+#include "optim/adam.h"
 
 namespace biggan::ckpt {
 
@@ -29,19 +29,6 @@ std::atomic<int> g_pause_after_files{-1};
 SaveStageHook& stage_hook() {
   static SaveStageHook hook;
   return hook;
-}
-
-// LibTorch 1.x keys optimizer state by the TensorImpl pointer as a string, 2.x by the pointer.
-using StateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
-template <typename Key = StateKey>
-Key key_of(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream text;
-    text << static_cast<const void*>(p.unsafeGetTensorImpl());
-    return text.str();
-  } else {
-    return p.unsafeGetTensorImpl();
-  }
 }
 
 std::string checkpoint_name(std::int64_t itr) {
@@ -231,7 +218,7 @@ model::StateDict adam_state(const torch::optim::Adam& optimizer, model::StateDic
   const auto& params = optimizer.param_groups().at(0).params();
   const auto& state = optimizer.state();
   for (std::size_t i = 0; i < params.size(); ++i) {
-    const auto it = state.find(key_of(params[i]));
+    const auto it = state.find(optim::state_key(params[i]));
     if (it == state.end()) continue;
     const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
     const std::string prefix = std::to_string(i) + ".";
@@ -259,7 +246,7 @@ void restore_adam_state(torch::optim::Adam& optimizer, const model::StateDict& s
     s->step(step->second.item<std::int64_t>());
     s->exp_avg(avg.to(params[i].device(), params[i].scalar_type()).clone());
     s->exp_avg_sq(avg_sq.to(params[i].device(), params[i].scalar_type()).clone());
-    state[key_of(params[i])] = std::move(s);
+    state[optim::state_key(params[i])] = std::move(s);
   }
   if (saved.size() != 3 * state.size())
     throw Error(source + ": optimizer state holds " + std::to_string(saved.size() / 3) + " parameters, the model " +

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "distributed/collectives.h"
 #include "model/networks.h"
+#include "optim/adam.h"
 #include "train/diffaugment.h"
 #include "train/micro_step.h"
 
@@ -33,6 +34,8 @@ struct Gan {
   model::Discriminator D{nullptr};
   model::Generator G_ema{nullptr};
   std::unique_ptr<torch::optim::Adam> G_optim, D_optim;
+  // Both optimizers' steps; per_tensor only to measure the multi-tensor step against.
+  optim::AdamKernels adam_kernels = optim::AdamKernels::foreach;
   std::vector<std::shared_ptr<torch::nn::Module>> D_frozen;
 };
 
