@@ -5,7 +5,8 @@
 #   compare: our training iteration and BigGAN-PyTorch's (../shared/reference/bp-bench/bench_bp.py
 #      --device cuda, on the same PyTorch) alternately: I128 at batch 64, I128deep at batch 64,
 #      I128 at batch 256; ours in fp32 and in bf16 autocast, theirs in fp32;
-#   levers: ours at I128 batch 64 fp32 with NCHW activations, and with cuDNN's autotuner off;
+#   levers: ours at I128 batch 64 fp32 with NCHW activations, with cuDNN's autotuner off, and
+#      with LibTorch's per-tensor Adam step instead of the multi-tensor one (also on I128deep);
 #   nccl: the NCCL path on one GPU: `biggan train` on 1 rank with dist.backend=nccl and
 #      cross-replica BN, then 2 ranks sharing the GPU through MPI host copies (dist.backend=mpi);
 #      each must finish and log the backend it used.
@@ -15,6 +16,7 @@
 # both programs; bf16 for bf16). The last line of $OUT/summary.jsonl has the ratios and targets.
 #   OUT=/tmp/gpu OUT_ITERS=10 bash bench/gpu_compare.sh
 #   PARTS="levers nccl" OUT=/tmp/gpu bash bench/gpu_compare.sh   # what 2026-12-04 ran out of time for
+#   CASES="I128deep:64 I128:64" PARTS="compare levers" ...          # the comparison's cases, in order
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu_compare}
 ITERS=${OUT_ITERS:-10}
@@ -22,6 +24,7 @@ WARMUP=${OUT_WARMUP:-3}
 # The parts in the order to run them, and the seconds they may take together (each part is
 # skipped once too little is left): a lent GPU has about 10 minutes a command.
 PARTS=${PARTS:-compare levers nccl}
+CASES=${CASES:-I128:64 I128deep:64 I128:256}
 BUDGET=${GPU_COMPARE_BUDGET:-500}
 BP=${BP_BENCH:-../shared/reference/bp-bench/bench_bp.py}
 mkdir -p "$OUT"
@@ -32,6 +35,10 @@ elapsed() { echo $(( $(date +%s) - T0 )); }
 for part in $PARTS; do
   [[ $part == compare || $part == levers || $part == nccl ]] ||
     { echo "gpu_compare: unknown part '$part' in PARTS (expected compare, levers, nccl)"; exit 2; }
+done
+for spec in $CASES; do
+  [[ $spec =~ ^(I128|I128deep):[1-9][0-9]*$ ]] ||
+    { echo "gpu_compare: '$spec' in CASES is not CASE:BATCH with CASE I128 or I128deep"; exit 2; }
 done
 GPU_BUILD_TARGETS="biggan biggan_bench_train" source bench/gpu_build.sh
 synthetic_imagenet
@@ -72,28 +79,36 @@ theirs() {
 
 compare_part() {
   local spec c b
-  for spec in "I128 64" "I128deep 64" "I128 256"; do
-    read -r c b <<<"$spec"
+  for spec in $CASES; do
+    IFS=: read -r c b <<<"$spec"
     (( $(elapsed) < BUDGET - 90 )) || { echo "skipping $c $b: $(elapsed) s used"; continue; }
     ours "$c" "$b" fp32
     theirs "$c" "$b"
     ours "$c" "$b" bf16
   done
 }
-# Levers, one at a time against the default fp32 run: NCHW activations, cuDNN's autotuner off.
+# Levers, one at a time against the default fp32 run of the same case: the per-tensor Adam
+# step (most on I128deep, whose many narrow layers make many small kernels), NCHW activations,
+# cuDNN's autotuner off.
 levers_part() {
   (( $(elapsed) < BUDGET - 120 )) || { echo "skipping the levers: $(elapsed) s used"; return; }
-  ours I128 64 fp32 nchw --set model.channels_last=false
-  ours I128 64 fp32 no_cudnn_benchmark --cudnn-benchmark 0
-  # The levers' baseline: the default run, unless the comparison part has made it.
-  have_I128_64_fp32 || ours I128 64 fp32
+  lever I128deep 64 adam_per_tensor --adam per_tensor
+  lever I128 64 adam_per_tensor --adam per_tensor
+  lever I128 64 nchw --set model.channels_last=false
+  lever I128 64 no_cudnn_benchmark --cudnn-benchmark 0
 }
-have_I128_64_fp32() {
-  python3 - "$results" <<'PY'
+# lever CASE BATCH LABEL ARGS...: the lever's run, then the default run unless there is one.
+lever() {
+  (( $(elapsed) < BUDGET - 60 )) || { echo "skipping lever $3 on $1 $2: $(elapsed) s used"; return; }
+  ours "$1" "$2" fp32 "$3" "${@:4}"
+  have_default_fp32 "$1" "$2" || ours "$1" "$2" fp32
+}
+have_default_fp32() {  # CASE BATCH
+  python3 - "$results" "$1" "$2" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-sys.exit(0 if any(r.get("impl") == "ours" and r.get("label") == "default" and r.get("case") == "I128"
-                  and r.get("batch_size") == 64 and r["precision"]["G"] == "fp32" for r in rows) else 1)
+sys.exit(0 if any(r.get("impl") == "ours" and r.get("label") == "default" and r.get("case") == sys.argv[2]
+                  and r.get("batch_size") == int(sys.argv[3]) and r["precision"]["G"] == "fp32" for r in rows) else 1)
 PY
 }
 # NCCL on one GPU, then two ranks on one GPU over MPI. Each run ends with a checkpoint and the
@@ -147,7 +162,7 @@ def find(impl, case, batch, bf16):
             continue
         return r
 out = {"summary": "gpu_compare", "cases": []}
-for case, batch in (("I128", 64), ("I128deep", 64), ("I128", 256)):
+for case, batch in sorted({(r["case"], r["batch_size"]) for r in rows if "case" in r}):
     bp, fp32, bf16 = find("biggan-pytorch", case, batch, False), find("ours", case, batch, False), find("ours", case, batch, True)
     e = {"case": case, "batch": batch}
     if bp and fp32:
@@ -160,10 +175,13 @@ for case, batch in (("I128", 64), ("I128deep", 64), ("I128", 256)):
         e["bf16_mfu"] = bf16["model_flops_utilization"]
         e["bf16_mfu_target_35pct_met"] = bf16["model_flops_utilization"] >= 0.35
     out["cases"].append(e)
-base = find("ours", "I128", 64, False)
-out["levers_I128_b64_fp32"] = {r["label"]: {"median_seconds": r["median_seconds"],
-                                            "vs_default": r["median_seconds"] / base["median_seconds"] if base else None}
-                               for r in rows if r.get("impl") == "ours" and r.get("label", "default") != "default"}
+out["levers_fp32"] = []
+for r in rows:
+    if r.get("impl") == "ours" and r.get("label", "default") != "default":
+        base = find("ours", r["case"], r["batch_size"], False)
+        out["levers_fp32"].append({"lever": r["label"], "case": r["case"], "batch": r["batch_size"],
+                                   "median_seconds": r["median_seconds"],
+                                   "vs_default": r["median_seconds"] / base["median_seconds"] if base else None})
 out["nccl_checks"] = [r for r in rows if "check" in r]
 print(json.dumps(out))
 PY

@@ -6,12 +6,15 @@
 //   [mpirun -np N] biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K]
 //                                     [--warmup W] [--batch B] [--device cpu|cuda]
 //                                     [--peak-tflops P] [--diffaug POLICY] [--profile N]
-//                                     [--cudnn-benchmark 0|1] [--set KEY=VALUE]...
+//                                     [--cudnn-benchmark 0|1] [--adam foreach|per_tensor]
+//                                     [--set KEY=VALUE]...
 //   --set: any config override on top of the case (model.channels_last=false forces NCHW, true NHWC)
 //   --diffaug color,translation,cutout: the same with DiffAugment on every D input
 //   --batch: the micro-batch (default: the case's; 64 for I128 and I128deep)
 //   --device cuda: the rank's GPU (distributed::rank_device); each iteration ends synchronised
 //   --cudnn-benchmark 0: cuDNN's autotuner off (training turns it on for CUDA, as BigGAN-PyTorch)
+//   --adam per_tensor: LibTorch's Adam step, one set of kernels per parameter, instead of the
+//                      multi-tensor step training uses (optim/adam.h)
 //   --peak-tflops: the device's peak for the precision used, to report model FLOPs utilisation
 //   --profile N: the N operators with the most self time per timed iteration (LibTorch's legacy
 //                profiler on the calling thread: on the CPU, forward and backward both run there)
@@ -185,11 +188,11 @@ int main(int argc, char** argv) {
   std::string name = "B", device_name = "cpu";
   int threads = 1, iterations = 5, warmup = 2, batch = 0, profile_top = 0, cudnn_benchmark = 1;
   double peak_tflops = 0;
-  std::string diffaug;
+  std::string diffaug, adam = "foreach";
   std::vector<std::string> extra;
   const char* usage = "usage: biggan_bench_train --case A|B|C|I128|I128deep [--threads T] [--iterations K] "
                       "[--warmup W] [--batch B] [--device cpu|cuda] [--peak-tflops P] [--diffaug POLICY] "
-                      "[--profile N] [--cudnn-benchmark 0|1] [--set KEY=VALUE]...\n";
+                      "[--profile N] [--cudnn-benchmark 0|1] [--adam foreach|per_tensor] [--set KEY=VALUE]...\n";
   if (argc % 2 == 0) {
     std::cerr << "biggan_bench_train: " << argv[argc - 1] << " has no value\n" << usage;
     return 2;
@@ -208,10 +211,13 @@ int main(int argc, char** argv) {
       else if (arg == "--set") extra.push_back(argv[i + 1]);
       else if (arg == "--profile") profile_top = count_argument(arg, argv[i + 1]);
       else if (arg == "--cudnn-benchmark") cudnn_benchmark = count_argument(arg, argv[i + 1]);
+      else if (arg == "--adam") adam = argv[i + 1];
       else throw std::invalid_argument("unknown argument '" + arg + "'");
     }
     if (threads < 1 || iterations < 1) throw std::invalid_argument("--threads and --iterations must be at least 1");
     if (cudnn_benchmark > 1) throw std::invalid_argument("--cudnn-benchmark: expected 0 or 1, got " + std::to_string(cudnn_benchmark));
+    if (adam != "foreach" && adam != "per_tensor")
+      throw std::invalid_argument("--adam: expected foreach or per_tensor, got '" + adam + "'");
     if (device_name != "cpu" && device_name != "cuda")
       throw std::invalid_argument("--device: expected cpu or cuda, got '" + device_name + "'");
     bench_case(name, batch);  // an unknown case is a usage error
@@ -234,6 +240,7 @@ int main(int argc, char** argv) {
     biggan::distributed::Collectives collectives(ctx, device);
     torch::manual_seed(0);
     biggan::train::Gan gan(config, device);
+    gan.adam_kernels = adam == "foreach" ? biggan::optim::AdamKernels::foreach : biggan::optim::AdamKernels::per_tensor;
     auto gen = at::detail::createCPUGenerator(1 + static_cast<std::uint64_t>(ctx.rank()));
     const auto x = (torch::rand({d.loader_batch_per_rank, 3, d.resolution, d.resolution}, gen) * 2 - 1).to(device);
     const auto y = torch::randint(0, d.n_classes, {d.loader_batch_per_rank}, gen, torch::kInt64).to(device);
@@ -300,6 +307,7 @@ int main(int argc, char** argv) {
                        {"onednn_isa", biggan::core::onednn_isa_name()},
                        {"cudnn_benchmark", device.is_cuda() && at::globalContext().benchmarkCuDNN()},
                        {"fused_resampling", config.model.fused_resampling},
+                       {"adam", adam},
                        {"allocator", biggan::core::allocator_description()},
                        {"precision", {{"G", config.model.G_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"},
                                       {"D", config.model.D_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"}}},

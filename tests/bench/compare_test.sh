@@ -30,6 +30,8 @@ gpu_refusal() {  # message env-assignments...
 }
 gpu_refusal "unknown part 'bogus' in PARTS (expected compare, levers, nccl)" PARTS="nccl bogus"
 gpu_refusal "GPU_COMPARE_BUDGET must be whole seconds, got '5m'" GPU_COMPARE_BUDGET=5m
+gpu_refusal "'I128deep:x' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES="I128:64 I128deep:x"
+gpu_refusal "'A:8' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES="A:8"
 # The benchmark itself: a bad count names the flag and the value, before MPI or torch start.
 bench_out=$("$build/biggan_bench_train" --case B --warmup x 2>&1); code=$?
 [[ $code == 2 ]] || fail "biggan_bench_train --warmup x exited $code, expected 2"
@@ -50,6 +52,7 @@ bench_refusal "--peak-tflops: expected a positive number, got '-1'" --case B --p
 bench_refusal "--batch: expected a whole number, got '8x'" --case B --batch 8x
 bench_refusal "--cudnn-benchmark: expected a whole number, got 'on'" --case B --cudnn-benchmark on
 bench_refusal "--cudnn-benchmark: expected 0 or 1, got 2" --case B --cudnn-benchmark 2
+bench_refusal "--adam: expected foreach or per_tensor, got 'fused'" --case B --adam fused
 # One iteration of I128 (configs/biggan128_bs256x8.yaml, ch 96) at batch 2 on the CPU: the JSON
 # carries what the GPU comparison reads, consistent with itself.
 bench_json=$(mktemp)
@@ -61,6 +64,7 @@ d = json.load(open(sys.argv[1]))
 assert d['case'] == 'I128' and d['batch_size'] == 2 and d['device'] == 'cpu', d
 assert d['precision'] == {'G': 'fp32', 'D': 'fp32'}, d
 assert d['cudnn_benchmark'] is False, d  # cuDNN's autotuner is a CUDA device's alone
+assert d['adam'] == 'foreach', d  # the multi-tensor step, as training uses
 assert abs(d['real_images_per_second'] - 2 / d['median_seconds']) < 1e-6 * d['real_images_per_second'], d
 # model/flops.h (checked against the profiler in tests/model/flops_test.cpp) gives BigGAN 128
 # ch96 0.685 TFLOP per iteration at batch 2 in the original's op order, 0.447 as executed: the
