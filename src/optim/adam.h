@@ -1,6 +1,6 @@
 // Adam's step over all of an optimizer's parameters at once, with the per-tensor state that
 // torch::optim::Adam keeps (and checkpoints save): the same arithmetic in the same order, so
-// bit-identical on the CPU, in about ten multi-tensor kernels instead of about ten per parameter.
+// bit-identical on the CPU, in eight multi-tensor operations instead of eight per parameter.
 #pragma once
 
 #include <torch/torch.h>

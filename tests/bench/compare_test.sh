@@ -32,6 +32,34 @@ gpu_refusal "unknown part 'bogus' in PARTS (expected compare, levers, nccl)" PAR
 gpu_refusal "GPU_COMPARE_BUDGET must be whole seconds, got '5m'" GPU_COMPARE_BUDGET=5m
 gpu_refusal "'I128deep:x' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES="I128:64 I128deep:x"
 gpu_refusal "'A:8' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES="A:8"
+# gpu_compare's summary, fed rows as its runs write them: each ratio is of the right rows, a lever
+# is set against the default run of its own case, and the NCCL checks pass through.
+rows=$(mktemp)
+cat >"$rows" <<'JSON'
+{"impl": "biggan-pytorch", "case": "I128", "batch_size": 64, "median_seconds": 0.254, "real_images_per_second": 252.0}
+{"impl": "ours", "label": "default", "case": "I128", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.191, "real_images_per_second": 335.0}
+{"impl": "ours", "label": "default", "case": "I128", "batch_size": 64, "precision": {"G": "bf16", "D": "bf16"}, "median_seconds": 0.152, "real_images_per_second": 421.0, "model_flops_utilization": 0.146}
+{"impl": "ours", "label": "adam_per_tensor", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.36, "real_images_per_second": 177.8}
+{"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3}
+{"impl": "biggan-pytorch", "case": "I128deep", "batch_size": 64, "median_seconds": 0.371, "real_images_per_second": 172.5}
+{"check": "nccl_1rank", "ranks": 1, "ok": true}
+JSON
+/usr/bin/python3 - "$src/bench/gpu_summary.py" "$rows" <<'PY' || fail "gpu_summary.py: wrong summary"
+import json, subprocess, sys
+out = json.loads(subprocess.run(["/usr/bin/python3", sys.argv[1], sys.argv[2]], check=True, capture_output=True, text=True).stdout)
+cases = {(c["case"], c["batch"]): c for c in out["cases"]}
+assert set(cases) == {("I128", 64), ("I128deep", 64)}, out
+i128, deep = cases[("I128", 64)], cases[("I128deep", 64)]
+assert abs(i128["fp32_images_per_second_ratio"] - 335 / 252) < 1e-9 and i128["fp32_target_1.2x_met"], i128
+assert abs(i128["bf16_vs_their_fp32"] - 421 / 252) < 1e-9 and not i128["bf16_target_2x_met"], i128
+assert i128["bf16_mfu"] == 0.146 and not i128["bf16_mfu_target_35pct_met"], i128
+assert abs(deep["fp32_images_per_second_ratio"] - 213.3 / 172.5) < 1e-9 and deep["fp32_target_1.2x_met"], deep
+assert "bf16_vs_their_fp32" not in deep, deep  # no bf16 row for it
+assert out["levers_fp32"] == [{"lever": "adam_per_tensor", "case": "I128deep", "batch": 64, "median_seconds": 0.36,
+                               "vs_default": 0.36 / 0.30}], out["levers_fp32"]
+assert out["nccl_checks"] == [{"check": "nccl_1rank", "ranks": 1, "ok": True}], out
+PY
+rm -f "$rows"
 # The benchmark itself: a bad count names the flag and the value, before MPI or torch start.
 bench_out=$("$build/biggan_bench_train" --case B --warmup x 2>&1); code=$?
 [[ $code == 2 ]] || fail "biggan_bench_train --warmup x exited $code, expected 2"

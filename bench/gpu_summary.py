@@ -1,0 +1,36 @@
+# The summary of bench/gpu_compare.sh's results.jsonl (one JSON line): per case, our images/s
+# against BigGAN-PyTorch's in fp32 and bf16 with issue 22's targets, each lever against the
+# default fp32 run of its case, and the NCCL checks. tests/bench/compare_test.sh feeds it rows.
+#   python3 bench/gpu_summary.py RESULTS.jsonl
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def find(impl, case, batch, bf16):
+    for r in rows:
+        if r.get("impl") != impl or r.get("case") != case or r.get("batch_size") != batch:
+            continue
+        if impl == "ours" and ((r["precision"]["G"] == "bf16") != bf16 or r.get("label") != "default"):
+            continue
+        return r
+out = {"summary": "gpu_compare", "cases": []}
+for case, batch in sorted({(r["case"], r["batch_size"]) for r in rows if "case" in r}):
+    bp, fp32, bf16 = find("biggan-pytorch", case, batch, False), find("ours", case, batch, False), find("ours", case, batch, True)
+    e = {"case": case, "batch": batch}
+    if bp and fp32:
+        e["fp32_images_per_second_ratio"] = fp32["real_images_per_second"] / bp["real_images_per_second"]
+        e["fp32_target_1.2x_met"] = e["fp32_images_per_second_ratio"] >= 1.2
+    if bp and bf16:
+        e["bf16_vs_their_fp32"] = bf16["real_images_per_second"] / bp["real_images_per_second"]
+        e["bf16_target_2x_met"] = e["bf16_vs_their_fp32"] >= 2
+    if bf16 and "model_flops_utilization" in bf16:
+        e["bf16_mfu"] = bf16["model_flops_utilization"]
+        e["bf16_mfu_target_35pct_met"] = bf16["model_flops_utilization"] >= 0.35
+    out["cases"].append(e)
+out["levers_fp32"] = []
+for r in rows:
+    if r.get("impl") == "ours" and r.get("label", "default") != "default":
+        base = find("ours", r["case"], r["batch_size"], False)
+        out["levers_fp32"].append({"lever": r["label"], "case": r["case"], "batch": r["batch_size"],
+                                   "median_seconds": r["median_seconds"],
+                                   "vs_default": r["median_seconds"] / base["median_seconds"] if base else None})
+out["nccl_checks"] = [r for r in rows if "check" in r]
+print(json.dumps(out))
