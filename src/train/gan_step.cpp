@@ -58,12 +58,13 @@ std::vector<torch::Tensor> gradients(torch::nn::Module& net) {
   return grads;
 }
 
-double total_norm(const std::vector<torch::Tensor>& grads) {
-  if (grads.empty()) return 0;
+// The gradients' norm as a float64 scalar on their device, read with the losses at the end of
+// the iteration: waiting for it here would drain the GPU's queue twice per iteration.
+torch::Tensor total_norm(const std::vector<torch::Tensor>& grads, const torch::Device& device) {
+  if (grads.empty()) return torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   // One multi-tensor kernel for the tensors' norms (float32 accumulation, as the gradients), their
-  // squares summed in float64, and a single wait: a GPU step once spent four kernels per tensor here.
-  const auto norms = torch::stack(at::_foreach_norm(grads)).to(torch::kFloat64);
-  return std::sqrt(norms.pow(2).sum().item<double>());
+  // squares summed in float64: a GPU step once spent four kernels per tensor here.
+  return torch::stack(at::_foreach_norm(grads)).to(torch::kFloat64).pow(2).sum().sqrt();
 }
 
 // Averages gradients over ranks, then adds the ortho term (identical on every rank).
@@ -140,7 +141,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   // Loss sums kept as tensors: one host sync per iteration, not per micro-step.
   torch::Tensor D_real_sum = torch::zeros({}, x.options()), D_fake_sum = torch::zeros({}, x.options());
   torch::Tensor G_sum = torch::zeros({}, x.options());
-  torch::Tensor last_D_real, last_D_fake, last_G;
+  torch::Tensor last_D_real, last_D_fake, last_G, D_grad_norm, G_grad_norm;
   IterationMetrics m;
 
   // 1. Both optimizers start from zero gradients; the real batch is split into chunks of bs.
@@ -191,7 +192,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
       last_D_fake = loss_fake.detach();
     }
     synchronise_gradients(*D, c.optim.D_ortho, {}, collectives);
-    if (step == t.num_D_steps - 1) m.D_grad_norm = total_norm(gradients(*D));
+    if (step == t.num_D_steps - 1) D_grad_norm = total_norm(gradients(*D), device);
     optim::adam_step(*gan.D_optim, gan.adam_kernels);
   }
 
@@ -223,16 +224,18 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
     last_G = G_loss.detach() / d.num_G_accumulations;
   }
   synchronise_gradients(*G, c.optim.G_ortho, G_ortho_skip, collectives);
-  m.G_grad_norm = total_norm(gradients(*G));
+  G_grad_norm = total_norm(gradients(*G), device);
   optim::adam_step(*gan.G_optim, gan.adam_kernels);
   if (c.optim.toggle_grads) gan.set_D_requires_grad(true);
 
   // 4. Losses: the original's numbers from this rank's last micro-steps, and the means over
-  //    every micro-step and rank; one allreduce, one host copy.
+  //    every micro-step and rank; with the gradient norms, one host copy (the iteration's only
+  //    wait for the device) and one allreduce.
   const double D_micro = static_cast<double>(t.num_D_steps) * d.num_D_accumulations;
-  torch::Tensor numbers = torch::stack({D_real_sum / D_micro, D_fake_sum / D_micro, G_sum / d.num_G_accumulations,
-                                        last_D_real, last_D_fake, last_G})
-                              .to(torch::kCPU, torch::kFloat64)
+  const torch::Tensor losses = torch::stack({D_real_sum / D_micro, D_fake_sum / D_micro, G_sum / d.num_G_accumulations,
+                                             last_D_real, last_D_fake, last_G});
+  torch::Tensor numbers = torch::cat({losses.to(torch::kFloat64), torch::stack({D_grad_norm, G_grad_norm})})
+                              .to(torch::kCPU)
                               .contiguous();
   torch::Tensor means = numbers.narrow(0, 0, 3).clone();
   collectives.allreduce_(means);
@@ -243,6 +246,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   m.D_loss_real = numbers[3].item<double>();
   m.D_loss_fake = numbers[4].item<double>();
   m.G_loss = numbers[5].item<double>();
+  m.D_grad_norm = numbers[6].item<double>();
+  m.G_grad_norm = numbers[7].item<double>();
   return m;
 }
 

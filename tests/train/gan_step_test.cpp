@@ -35,6 +35,7 @@
 // decided G update 0.010; one D step missing: loss 1e7 (a saturated hinge term), D update 0.64;
 // other real images: loss 0.012, D update 0.31.
 #include <gtest/gtest.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <cmath>
@@ -381,6 +382,46 @@ TEST(Ema, BlendsEveryParameterAndBufferAsUtilsEma) {
   update_ema(gan.G, gan.G_ema, 0.99, /*itr=*/19, /*ema_start=*/20);
   for (const auto& t : gan.G_ema->named_parameters()) EXPECT_TRUE(torch::equal(t.value(), G_params[t.key()])) << t.key();
   for (const auto& t : gan.G_ema->named_buffers()) EXPECT_TRUE(torch::equal(t.value(), G_buffers[t.key()])) << t.key();
+}
+
+// The operators one iteration runs, in the order they started (LibTorch's legacy profiler, on
+// every thread the iteration used).
+std::vector<std::string> operators_run(Gan& gan, const config::Config& c) {
+  namespace profiler = torch::autograd::profiler;
+  std::vector<std::pair<double, std::string>> started;
+  {
+    profiler::TLSLegacyProfilerGuard recording(
+        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
+        [&started](const profiler::thread_event_lists& lists) {
+          for (const auto& list : lists)
+            for (const auto& e : list)
+              if (e.kind() == profiler::EventKind::PushRange) started.emplace_back(e.cpuUs(), e.name());
+        });
+    random_iteration(gan, c);
+  }
+  std::stable_sort(started.begin(), started.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> names;
+  for (auto& [us, name] : started) names.push_back(std::move(name));
+  return names;
+}
+
+// Each optimizer step is one multi-tensor Adam (one _foreach_addcdiv_ per step: 2 D steps and the
+// G step), and the iteration reads numbers back from the device only after the last of them: on
+// a GPU, a read before it would drain the queue in mid-iteration (the gradient norms once did).
+TEST(IterationOnTheDevice, StepsAdamOnListsAndReadsItsNumbersOnceAtTheEnd) {
+  const auto c = small_config({"train.num_D_steps=2"});
+  torch::manual_seed(4);
+  Gan gan(c, torch::kCPU);
+  const auto names = operators_run(gan, c);
+  std::vector<std::size_t> adam_steps, reads;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "aten::_foreach_addcdiv_") adam_steps.push_back(i);
+    if (names[i] == "aten::item" || names[i] == "aten::_local_scalar_dense") reads.push_back(i);
+  }
+  ASSERT_EQ(adam_steps.size(), 3u) << "multi-tensor Adam steps in an iteration of 2 D steps and 1 G step";
+  ASSERT_FALSE(reads.empty());
+  EXPECT_GT(reads.front(), adam_steps.back()) << "a number was read from the device before the G step's Adam";
 }
 
 // The largest change of any element in one Adam step from a fresh state.
