@@ -1,6 +1,7 @@
 # The summary of bench/gpu_compare.sh's results.jsonl (one JSON line): per case, our images/s
 # against BigGAN-PyTorch's in fp32 and bf16 with issue 22's targets, each lever against the
-# default fp32 run of its case, and the NCCL checks. tests/bench/compare_test.sh feeds it rows.
+# default fp32 run of its case, the profiled runs (host time in operators against the iteration's),
+# and the NCCL checks. tests/bench/compare_test.sh feeds it rows.
 #   python3 bench/gpu_summary.py RESULTS.jsonl
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -25,9 +26,15 @@ for case, batch in sorted({(r["case"], r["batch_size"]) for r in rows if "case" 
         e["bf16_mfu"] = bf16["model_flops_utilization"]
         e["bf16_mfu_target_35pct_met"] = bf16["model_flops_utilization"] >= 0.35
     out["cases"].append(e)
-out["levers_fp32"] = []
+out["levers_fp32"], out["profiles"] = [], []
 for r in rows:
-    if r.get("impl") == "ours" and r.get("label", "default") != "default":
+    if r.get("impl") == "ours" and "profile_totals" in r:
+        out["profiles"].append({"case": r["case"], "batch": r["batch_size"], "precision": r["precision"]["G"],
+                                "median_seconds": r["median_seconds"], **r["profile_totals"],
+                                "host_share": r["profile_totals"]["host_ms_per_iteration"] / 1000 / r["median_seconds"],
+                                "top": [(p["operator"], p["self_ms_per_iteration"], p["calls_per_iteration"])
+                                        for p in r["profile"][:8]]})
+    elif r.get("impl") == "ours" and r.get("label", "default") != "default":
         base = find("ours", r["case"], r["batch_size"], False)
         out["levers_fp32"].append({"lever": r["label"], "case": r["case"], "batch": r["batch_size"],
                                    "median_seconds": r["median_seconds"],

@@ -312,7 +312,18 @@ int main(int argc, char** argv) {
                        {"precision", {{"G", config.model.G_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"},
                                       {"D", config.model.D_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"}}},
                        {"blas", device.is_cuda() ? "cuDNN / cuBLAS" : biggan::core::blas_description()}};
-    if (profile_top > 0) out["profile"] = top_operators(operators, profile_top, iterations);
+    if (profile_top > 0) {
+      out["profile"] = top_operators(operators, profile_top, iterations);
+      // Against median_seconds: host time near the iteration's wall time means the step waits on
+      // the host (operator dispatch and kernel launches), not on the device.
+      double all_us = 0, calls = 0;
+      for (const auto& [op, t] : operators) {
+        all_us += t.self_us;
+        calls += t.calls;
+      }
+      out["profile_totals"] = {{"host_ms_per_iteration", all_us / 1000 / iterations},
+                               {"operator_calls_per_iteration", calls / iterations}};
+    }
     if (peak_tflops > 0) {
       out["peak_tflops"] = peak_tflops;
       out["model_flops_utilization"] = model_flops / median / 1e12 / peak_tflops;

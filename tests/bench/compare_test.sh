@@ -28,7 +28,7 @@ gpu_refusal() {  # message env-assignments...
   [[ $code == 2 ]] || fail "gpu_compare.sh with $* exited $code, expected 2: $out"
   grep -qF -- "$message" <<<"$out" || fail "gpu_compare.sh with $* did not say '$message': $out"
 }
-gpu_refusal "unknown part 'bogus' in PARTS (expected compare, levers, nccl)" PARTS="nccl bogus"
+gpu_refusal "unknown part 'bogus' in PARTS (expected compare, levers, profile, nccl)" PARTS="nccl bogus"
 gpu_refusal "GPU_COMPARE_BUDGET must be whole seconds, got '5m'" GPU_COMPARE_BUDGET=5m
 gpu_refusal "'I128deep:x' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES="I128:64 I128deep:x"
 gpu_refusal "'A:8' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES="A:8"
@@ -42,6 +42,7 @@ cat >"$rows" <<'JSON'
 {"impl": "ours", "label": "adam_per_tensor", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.36, "real_images_per_second": 177.8}
 {"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3}
 {"impl": "biggan-pytorch", "case": "I128deep", "batch_size": 64, "median_seconds": 0.371, "real_images_per_second": 172.5}
+{"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}]}
 {"check": "nccl_1rank", "ranks": 1, "ok": true}
 JSON
 /usr/bin/python3 - "$src/bench/gpu_summary.py" "$rows" <<'PY' || fail "gpu_summary.py: wrong summary"
@@ -58,6 +59,11 @@ assert "bf16_vs_their_fp32" not in deep, deep  # no bf16 row for it
 assert out["levers_fp32"] == [{"lever": "adam_per_tensor", "case": "I128deep", "batch": 64, "median_seconds": 0.36,
                                "vs_default": 0.36 / 0.30}], out["levers_fp32"]
 assert out["nccl_checks"] == [{"check": "nccl_1rank", "ranks": 1, "ok": True}], out
+# A profiled run is neither a lever nor the default: it is reported with its host share.
+assert len(out["profiles"]) == 1 and abs(out["profiles"][0].pop("host_share") - 0.9) < 1e-12, out["profiles"]
+assert out["profiles"] == [{"case": "I128deep", "batch": 64, "precision": "fp32", "median_seconds": 0.40,
+                            "host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0,
+                            "top": [["aten::copy_", 50.0, 900.0]]}], out["profiles"]
 PY
 rm -f "$rows"
 # The benchmark itself: a bad count names the flag and the value, before MPI or torch start.
@@ -84,7 +90,7 @@ bench_refusal "--adam: expected foreach or per_tensor, got 'fused'" --case B --a
 # One iteration of I128 (configs/biggan128_bs256x8.yaml, ch 96) at batch 2 on the CPU: the JSON
 # carries what the GPU comparison reads, consistent with itself.
 bench_json=$(mktemp)
-"$build/biggan_bench_train" --case I128 --batch 2 --iterations 1 --warmup 0 --threads 2 --peak-tflops 2 \
+"$build/biggan_bench_train" --case I128 --batch 2 --iterations 1 --warmup 0 --threads 2 --peak-tflops 2 --profile 5 \
   >"$bench_json" 2>/dev/null || fail "biggan_bench_train --case I128 --batch 2 failed"
 /usr/bin/python3 - "$bench_json" <<'PY' || fail "the I128 JSON is not consistent"
 import json, sys
@@ -101,6 +107,12 @@ assert abs(d['model_tflops_per_iteration'] - 0.6847) < 0.001, d
 assert abs(d['executed_tflops_per_iteration'] - 0.4465) < 0.001, d
 assert abs(d['model_flops_utilization'] - d['model_tflops_per_second'] / 2) < 1e-9, d
 assert 0.5 < d['peak_memory_GiB'] < 24, d
+# The profile: the top 5 operators, and the host's time in all of them, which on the CPU is
+# nearly the whole iteration (0.997 of it, measured on a Zen 4).
+assert len(d['profile']) == 5 and d['profile'][0]['self_ms_per_iteration'] >= d['profile'][4]['self_ms_per_iteration'], d
+totals = d['profile_totals']
+assert 0.5 < totals['host_ms_per_iteration'] / 1000 / d['median_seconds'] < 1.05, totals
+assert totals['operator_calls_per_iteration'] > 1000, totals
 print('I128 on CPU:', d['median_seconds'], 's,', d['model_tflops_per_iteration'], 'TFLOP')
 PY
 rm -f "$bench_json"
