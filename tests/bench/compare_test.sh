@@ -42,7 +42,7 @@ cat >"$rows" <<'JSON'
 {"impl": "ours", "label": "adam_per_tensor", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.36, "real_images_per_second": 177.8}
 {"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3}
 {"impl": "biggan-pytorch", "case": "I128deep", "batch_size": 64, "median_seconds": 0.371, "real_images_per_second": 172.5}
-{"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}]}
+{"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0, "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}]}
 {"check": "nccl_1rank", "ranks": 1, "ok": true}
 JSON
 /usr/bin/python3 - "$src/bench/gpu_summary.py" "$rows" <<'PY' || fail "gpu_summary.py: wrong summary"
@@ -60,9 +60,11 @@ assert out["levers_fp32"] == [{"lever": "adam_per_tensor", "case": "I128deep", "
                                "vs_default": 0.36 / 0.30}], out["levers_fp32"]
 assert out["nccl_checks"] == [{"check": "nccl_1rank", "ranks": 1, "ok": True}], out
 # A profiled run is neither a lever nor the default: it is reported with its host share.
-assert len(out["profiles"]) == 1 and abs(out["profiles"][0].pop("host_share") - 0.9) < 1e-12, out["profiles"]
+share = out["profiles"][0].pop("host_share_without_longest_call")
+assert len(out["profiles"]) == 1 and abs(share - 0.8) < 1e-12, out["profiles"]
 assert out["profiles"] == [{"case": "I128deep", "batch": 64, "precision": "fp32", "median_seconds": 0.40,
                             "host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0,
+                            "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0,
                             "top": [["aten::copy_", 50.0, 900.0]]}], out["profiles"]
 PY
 rm -f "$rows"
@@ -113,6 +115,7 @@ assert len(d['profile']) == 5 and d['profile'][0]['self_ms_per_iteration'] >= d[
 totals = d['profile_totals']
 assert 0.5 < totals['host_ms_per_iteration'] / 1000 / d['median_seconds'] < 1.05, totals
 assert totals['operator_calls_per_iteration'] > 1000, totals
+assert 0 < totals['longest_call_ms'] <= d['profile'][0]['self_ms_per_iteration'] and totals['longest_call_operator'], totals
 print('I128 on CPU:', d['median_seconds'], 's,', d['model_tflops_per_iteration'], 'TFLOP')
 PY
 rm -f "$bench_json"
