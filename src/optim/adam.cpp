@@ -68,8 +68,7 @@ void adam_step(torch::optim::Adam& optimizer, AdamKernels kernels) {
   auto& state = optimizer.state();
   for (auto& param_group : optimizer.param_groups()) {
     const auto& options = static_cast<const torch::optim::AdamOptions&>(param_group.options());
-    if (options.amsgrad() || options.weight_decay() != 0)
-    {
+    if (options.amsgrad() || options.weight_decay() != 0) {
       std::ostringstream what;
       what << "adam_step: AMSGrad and weight decay are not implemented by the multi-tensor step (amsgrad "
            << options.amsgrad() << ", weight_decay " << options.weight_decay() << ")";
