@@ -3,8 +3,8 @@
 # says): builds `biggan` and `biggan_bench_train` against the machine's CUDA PyTorch, then
 # runs the parts named in PARTS, in that order:
 #   compare: our training iteration and BigGAN-PyTorch's (../shared/reference/bp-bench/bench_bp.py
-#      --device cuda, on the same PyTorch) alternately: I128 at batch 64, I128deep at batch 64,
-#      I128 at batch 256; ours in fp32 and in bf16 autocast, theirs in fp32;
+#      --device cuda, on the same PyTorch) alternately, for each of CASES (default I128 at batch
+#      64, I128deep at batch 64, I128 at batch 256); ours in fp32 and in bf16 autocast, theirs in fp32;
 #   levers: ours at I128 batch 64 fp32 with NCHW activations, with cuDNN's autotuner off, and
 #      with LibTorch's per-tensor Adam step instead of the multi-tensor one (also on I128deep);
 #   profile: ours on I128deep fp32 and I128 bf16 at batch 64 under LibTorch's profiler: host time
