@@ -62,6 +62,11 @@ if [[ $code == 3 ]]; then
   exit 3
 elif [[ $code != 0 ]]; then
   echo "demo: training failed (exit $code)" >&2
+  # A config.new.yaml written by this attempt: the config changed under an existing run.
+  if [[ -f $run/config.new.yaml ]] && (( $(stat -c %Y "$run/config.new.yaml") >= start )); then
+    echo "demo: configs/fmnist_demo.yaml has changed since $run began (see above);" \
+      "'bash scripts/demo.sh --fresh' deletes that run and starts over with the config as it is now" >&2
+  fi
   exit $code
 fi
 
