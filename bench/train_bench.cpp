@@ -138,6 +138,12 @@ struct OperatorTime {
   double self_us = 0;
   std::int64_t calls = 0;
   double longest_self_us = 0;  // the longest single call: on a GPU, the iteration's wait for it
+
+  void add(const OperatorTime& other) {
+    self_us += other.self_us;
+    calls += other.calls;
+    longest_self_us = std::max(longest_self_us, other.longest_self_us);
+  }
 };
 
 std::map<std::string, OperatorTime> self_times(const profiler::thread_event_lists& lists) {
@@ -155,10 +161,8 @@ std::map<std::string, OperatorTime> self_times(const profiler::thread_event_list
         const Open open = stack.back();
         stack.pop_back();
         const double total = open.push->cpuElapsedUs(e);
-        auto& t = by_name[open.push->name()];
-        t.self_us += total - open.children_us;
-        t.calls += 1;
-        t.longest_self_us = std::max(t.longest_self_us, total - open.children_us);
+        const double self_us = total - open.children_us;
+        by_name[open.push->name()].add(OperatorTime{self_us, 1, self_us});
         if (!stack.empty()) stack.back().children_us += total;
       }
     }
@@ -266,11 +270,7 @@ int main(int argc, char** argv) {
       if (profile_top > 0 && i >= warmup)
         recording.emplace(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
                           [&operators](const profiler::thread_event_lists& lists) {
-                            for (const auto& [op, t] : self_times(lists)) {
-                              operators[op].self_us += t.self_us;
-                              operators[op].calls += t.calls;
-                              operators[op].longest_self_us = std::max(operators[op].longest_self_us, t.longest_self_us);
-                            }
+                            for (const auto& [op, t] : self_times(lists)) operators[op].add(t);
                           });
       const auto t = Clock::now();
       biggan::train::train_iteration(gan, config, x, y, noise, collectives, augment);

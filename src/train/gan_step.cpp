@@ -5,6 +5,7 @@
 
 #include "config/module_options.h"
 #include "core/error.h"
+#include "model/state_dict.h"
 #include "optim/adam.h"
 
 namespace biggan::train {
@@ -265,37 +266,22 @@ void add_ortho_gradient(torch::nn::Module& net, double strength, const std::vect
   }
 }
 
-namespace {
-
-// The tensors of `target` with their namesakes in `source`, in target's order.
-void pair_by_name(const torch::OrderedDict<std::string, torch::Tensor>& target,
-                  const torch::OrderedDict<std::string, torch::Tensor>& source, std::vector<torch::Tensor>& targets,
-                  std::vector<torch::Tensor>& sources) {
-  for (const auto& t : target) {
-    targets.push_back(t.value());
-    sources.push_back(source[t.key()]);
-  }
-}
-
-}  // namespace
-
 void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std::int64_t itr, std::int64_t ema_start) {
   torch::NoGradGuard no_grad;
   const double rate = itr < ema_start ? 0.0 : decay;
-  std::vector<torch::Tensor> targets, sources;
-  pair_by_name(G_ema->named_parameters(), G->named_parameters(), targets, sources);
-  pair_by_name(G_ema->named_buffers(), G->named_buffers(), targets, sources);
+  const model::StateDict sources = model::state_dict(*G);
   // target = target * rate + source * (1 - rate), as utils.ema computes it, in three multi-tensor
   // kernels for the floating-point tensors (bit-identical to the per-tensor form on the CPU).
   std::vector<torch::Tensor> blended_targets, blended_sources;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
+  for (const auto& [key, target] : model::state_dict(*G_ema)) {
+    const torch::Tensor& source = sources.at(key);
     if (rate == 0.0) {
-      targets[i].copy_(sources[i]);
-    } else if (targets[i].is_floating_point()) {
-      blended_targets.push_back(targets[i]);
-      blended_sources.push_back(sources[i]);
+      target.copy_(source);
+    } else if (target.is_floating_point()) {
+      blended_targets.push_back(target);
+      blended_sources.push_back(source);
     } else {
-      targets[i].copy_(targets[i] * rate + sources[i] * (1.0 - rate));
+      target.copy_(target * rate + source * (1.0 - rate));
     }
   }
   if (blended_targets.empty()) return;
