@@ -9,6 +9,7 @@
 #      with LibTorch's per-tensor Adam step instead of the multi-tensor one (also on I128deep);
 #   profile: ours on I128deep fp32 and I128 bf16 at batch 64 under LibTorch's profiler: host time
 #      in operators against the iteration's time (host-bound or device-bound), the top operators;
+#      BigGAN-PyTorch on I128deep under PyTorch's (bench/bp_profile.py), with the same figures;
 #   nccl: the NCCL path on one GPU: `biggan train` on 1 rank with dist.backend=nccl and
 #      cross-replica BN, then 2 ranks sharing the GPU through MPI host copies (dist.backend=mpi);
 #      each must finish and log the backend it used.
@@ -79,6 +80,18 @@ theirs() {
     tee -a "$results"
 }
 
+# theirs_profile CASE BATCH: bench_bp.py under PyTorch's profiler (bench/bp_profile.py), the
+# same host figures as ours with --profile.
+theirs_profile() {
+  echo "=== BigGAN-PyTorch $1 batch $2 profile at $(elapsed) s" >>"$OUT/runs.log"
+  timeout -k 10 150 python3 bench/bp_profile.py --bench "$BP" "$1" --device cuda --batch "$2" --iters "$ITERS" \
+    --warmup "$WARMUP" >"$OUT/last_bp_profile.txt" 2>>"$OUT/runs.log" ||
+    { echo "BigGAN-PyTorch $1 $2 profile failed"; tail -5 "$OUT/runs.log"; return 1; }
+  tail -1 "$OUT/last_bp_profile.txt" |
+    python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["impl"]="biggan-pytorch"; d["label"]="profile"; print(json.dumps(d))' |
+    tee -a "$results"
+}
+
 compare_part() {
   local spec c b
   for spec in $CASES; do
@@ -118,6 +131,8 @@ PY
 profile_part() {
   (( $(elapsed) < BUDGET - 100 )) || { echo "skipping the profiles: $(elapsed) s used"; return; }
   ours I128deep 64 fp32 profile --profile 25
+  (( $(elapsed) < BUDGET - 70 )) || { echo "skipping BigGAN-PyTorch's profile: $(elapsed) s used"; return; }
+  theirs_profile I128deep 64
   (( $(elapsed) < BUDGET - 50 )) || { echo "skipping the bf16 profile: $(elapsed) s used"; return; }
   ours I128 64 bf16 profile --profile 25
 }

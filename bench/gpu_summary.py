@@ -11,6 +11,8 @@ def find(impl, case, batch, bf16):
             continue
         if impl == "ours" and ((r["precision"]["G"] == "bf16") != bf16 or r.get("label") != "default"):
             continue
+        if impl == "biggan-pytorch" and r.get("label", "default") != "default":
+            continue
         return r
 out = {"summary": "gpu_compare", "cases": []}
 for case, batch in sorted({(r["case"], r["batch_size"]) for r in rows if "case" in r}):
@@ -28,8 +30,9 @@ for case, batch in sorted({(r["case"], r["batch_size"]) for r in rows if "case" 
     out["cases"].append(e)
 out["levers_fp32"], out["profiles"] = [], []
 for r in rows:
-    if r.get("impl") == "ours" and "profile_totals" in r:
-        out["profiles"].append({"case": r["case"], "batch": r["batch_size"], "precision": r["precision"]["G"],
+    if "profile_totals" in r:
+        out["profiles"].append({"impl": r["impl"], "case": r["case"], "batch": r["batch_size"],
+                                "precision": r["precision"]["G"] if "precision" in r else "fp32",
                                 "median_seconds": r["median_seconds"], **r["profile_totals"],
                                 # Without the longest call, the wait for the device on a GPU
                                 # (the longest of all the timed iterations' calls: an estimate).

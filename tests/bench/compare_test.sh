@@ -41,6 +41,7 @@ cat >"$rows" <<'JSON'
 {"impl": "ours", "label": "default", "case": "I128", "batch_size": 64, "precision": {"G": "bf16", "D": "bf16"}, "median_seconds": 0.152, "real_images_per_second": 421.0, "model_flops_utilization": 0.146}
 {"impl": "ours", "label": "adam_per_tensor", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.36, "real_images_per_second": 177.8}
 {"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3}
+{"impl": "biggan-pytorch", "label": "profile", "case": "I128deep", "batch_size": 64, "median_seconds": 0.52, "real_images_per_second": 123.0, "profile_totals": {"host_ms_per_iteration": 480.0, "operator_calls_per_iteration": 40000.0, "longest_call_operator": "aten::item", "longest_call_ms": 12.0}, "profile": [{"operator": "aten::mm", "self_ms_per_iteration": 30.0, "calls_per_iteration": 2000.0, "share": 0.06}]}
 {"impl": "biggan-pytorch", "case": "I128deep", "batch_size": 64, "median_seconds": 0.371, "real_images_per_second": 172.5}
 {"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0, "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}]}
 {"check": "nccl_1rank", "ranks": 1, "ok": true}
@@ -59,10 +60,15 @@ assert "bf16_vs_their_fp32" not in deep, deep  # no bf16 row for it
 assert out["levers_fp32"] == [{"lever": "adam_per_tensor", "case": "I128deep", "batch": 64, "median_seconds": 0.36,
                                "vs_default": 0.36 / 0.30}], out["levers_fp32"]
 assert out["nccl_checks"] == [{"check": "nccl_1rank", "ranks": 1, "ok": True}], out
-# A profiled run is neither a lever nor the default: it is reported with its host share.
-share = out["profiles"][0].pop("host_share_without_longest_call")
-assert len(out["profiles"]) == 1 and abs(share - 0.8) < 1e-12, out["profiles"]
-assert out["profiles"] == [{"case": "I128deep", "batch": 64, "precision": "fp32", "median_seconds": 0.40,
+# A profiled run is neither a lever nor the default, ours or BigGAN-PyTorch's (which came before
+# its default row above and must not be taken for it): each is reported with its host share.
+shares = [p.pop("host_share_without_longest_call") for p in out["profiles"]]
+assert len(out["profiles"]) == 2 and abs(shares[0] - 0.9) < 1e-12 and abs(shares[1] - 0.8) < 1e-12, out["profiles"]
+assert out["profiles"] == [{"impl": "biggan-pytorch", "case": "I128deep", "batch": 64, "precision": "fp32",
+                            "median_seconds": 0.52, "host_ms_per_iteration": 480.0,
+                            "operator_calls_per_iteration": 40000.0, "longest_call_operator": "aten::item",
+                            "longest_call_ms": 12.0, "top": [["aten::mm", 30.0, 2000.0]]},
+                           {"impl": "ours", "case": "I128deep", "batch": 64, "precision": "fp32", "median_seconds": 0.40,
                             "host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0,
                             "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0,
                             "top": [["aten::copy_", 50.0, 900.0]]}], out["profiles"]
@@ -148,5 +154,34 @@ case = summary['cases'][0]
 assert abs(case['ratio'] - ours['median_seconds'] / theirs['median_seconds']) < 1e-3, (case, ours, theirs)
 assert case['meets_0.8'] == (case['ratio'] <= 0.8), case
 print('compare: ratio', case['ratio'])
+PY
+# bench/bp_profile.py: BigGAN-PyTorch's iteration under PyTorch's profiler, bench_bp.py's record
+# with the host figures that biggan_bench_train --profile prints.
+bp=$src/../shared/reference/bp-bench/bench_bp.py
+profile_refusal() {  # message args...
+  local message=$1; shift
+  local out code
+  out=$(/usr/bin/python3 "$src/bench/bp_profile.py" "$@" 2>&1); code=$?
+  [[ $code == 1 ]] || fail "bp_profile.py $* exited $code, expected 1: $out"
+  grep -qF -- "$message" <<<"$out" || fail "bp_profile.py $* did not say '$message': $out"
+}
+profile_refusal "bp_profile: /nonexistent/bench_bp.py not found" --bench /nonexistent/bench_bp.py B
+profile_refusal "--top must be at least 1, got 0" --bench "$bp" --top 0 B
+profile_refusal "--out is not taken" --bench "$bp" B --out "$out_file"
+profile_refusal "--iters must be at least 1, got 0" --bench "$bp" B --batch 2 --warmup 0 --iters 0
+/usr/bin/python3 "$src/bench/bp_profile.py" --bench "$bp" --top 4 B --threads 1 --batch 2 --warmup 0 --iters 1 \
+  2>/dev/null | tail -1 >"$out_file" || fail "bp_profile.py on case B failed"
+/usr/bin/python3 - "$out_file" <<'PY' || fail "bp_profile.py's record is not consistent"
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert d['benchmark'] == 'biggan_pytorch_profile' and d['case'] == 'B' and d['batch_size'] == 2, d
+assert d['iterations'] == 1 and d['threads'] == 1, d
+assert len(d['profile']) == 4 and d['profile'][0]['self_ms_per_iteration'] >= d['profile'][3]['self_ms_per_iteration'], d
+totals = d['profile_totals']
+# On the CPU the host's time in operators is nearly the whole profiled iteration.
+assert 0.5 < totals['host_ms_per_iteration'] / 1000 / d['median_seconds'] < 1.05, (totals, d['median_seconds'])
+assert totals['operator_calls_per_iteration'] > 1000, totals
+assert 0 < totals['longest_call_ms'] <= totals['host_ms_per_iteration'] and totals['longest_call_operator'], totals
+print('bp_profile B:', totals['operator_calls_per_iteration'], 'operator calls per iteration')
 PY
 echo "PASS"
