@@ -157,6 +157,26 @@ TEST(SpectralNorm, ValuesAreTheOriginalsBitForBitAndTheGradientItsUpToRounding) 
   std::cout << "worst relative gradient error " << worst << "\n";
 }
 
+TEST(SpectralNorm, TheWeightReachesItsNormalizedFormThroughOneGraphNode) {
+  // The launch count this saves is what bench/README measures; here, the structure: W / sigma's
+  // node leads straight to W's gradient accumulator, with no division, product or squeeze nodes
+  // in between, and only when W needs a gradient.
+  SNConv2d conv(8, 16, 3, 1, true, SNOptions{1, 1, 1e-6});
+  conv->train();
+  const torch::Tensor out = conv->normalized_weight();
+  ASSERT_TRUE(out.grad_fn());
+  const auto& edges = out.grad_fn()->next_edges();
+  std::vector<std::string> next;
+  for (const auto& edge : edges)
+    if (edge.is_valid()) next.push_back(edge.function->name());
+  EXPECT_EQ(next, (std::vector<std::string>{"torch::autograd::AccumulateGrad"})) << out.grad_fn()->name();
+  conv->weight.set_requires_grad(false);
+  EXPECT_FALSE(conv->normalized_weight().grad_fn());
+  conv->weight.set_requires_grad(true);
+  torch::NoGradGuard no_grad;
+  EXPECT_FALSE(conv->normalized_weight().grad_fn());
+}
+
 TEST(SpectralNorm, RunsInFp32UnderBf16Autocast) {
   // Under autocast the products of the power iteration would run in bf16 and the divisor of the
   // fp32 master weight would carry bf16's 3 digits; CPU autocast casts the same products as CUDA's.
