@@ -24,9 +24,9 @@ torch::Tensor normalize_rows(const torch::Tensor& x, double eps) { return x / x.
 // W / sigma where sigma = u W v^T and u, v are the power iteration's vectors, constants for
 // the gradient (as in BigGAN-PyTorch, where they come from under no_grad). Its gradient in closed
 // form, g / sigma - (sum(g * out) / sigma) u^T v, is the one autograd derives for the original's
-// expression up to rounding, in one graph node and five kernels instead of five nodes (division,
-// squeeze, two products, transpose) and about ten kernels. With some 370 SN weights used per
-// BigGAN-deep iteration, that launch count is what a host-bound GPU step pays for.
+// expression up to rounding, in one graph node and seven kernels where autograd walks five nodes
+// (division, squeeze, two products, transpose) and launches nine. With some 370 SN weights used
+// per BigGAN-deep iteration, such dispatches are what a host-bound GPU step pays for.
 struct DivideBySigma : torch::autograd::Function<DivideBySigma> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weight,
                                const torch::Tensor& sigma, const torch::Tensor& u, const torch::Tensor& v) {
