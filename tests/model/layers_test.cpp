@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/autocast_mode.h>
+#include <torch/version.h>
 
 #include <functional>
 #include <iostream>
@@ -196,14 +197,25 @@ TEST(SpectralNorm, RunsInFp32UnderBf16Autocast) {
   torch::manual_seed(3);
   SNConv2d cast(16, 32, 3, 1, true, SNOptions{1, 1, 1e-6});
   const torch::Tensor expected = plain->normalized_weight();
+#if TORCH_VERSION_MAJOR >= 2  // the per-device calls, as src/train/gan_step.cpp
+  const bool was_enabled = at::autocast::is_autocast_enabled(at::kCPU);
+  const auto was_dtype = at::autocast::get_autocast_dtype(at::kCPU);
+  const auto set_autocast = [](bool on, at::ScalarType type) {
+    at::autocast::set_autocast_enabled(at::kCPU, on);
+    at::autocast::set_autocast_dtype(at::kCPU, type);
+  };
+#else
   const bool was_enabled = at::autocast::is_cpu_enabled();
   const auto was_dtype = at::autocast::get_autocast_cpu_dtype();
-  at::autocast::set_cpu_enabled(true);
-  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  const auto set_autocast = [](bool on, at::ScalarType type) {
+    at::autocast::set_cpu_enabled(on);
+    at::autocast::set_autocast_cpu_dtype(type);
+  };
+#endif
+  set_autocast(true, at::kBFloat16);
   const auto product_type = torch::mm(expected.view({32, -1}), expected.view({32, -1}).t()).scalar_type();
   const torch::Tensor under_autocast = cast->normalized_weight();
-  at::autocast::set_cpu_enabled(was_enabled);
-  at::autocast::set_autocast_cpu_dtype(was_dtype);
+  set_autocast(was_enabled, was_dtype);
   at::autocast::clear_cache();
   ASSERT_EQ(product_type, at::kBFloat16) << "autocast was not on: the test would prove nothing";
   EXPECT_EQ(under_autocast.scalar_type(), at::kFloat);
