@@ -22,11 +22,13 @@ torch::Tensor gram_schmidt(torch::Tensor x, const std::vector<torch::Tensor>& ys
 torch::Tensor normalize_rows(const torch::Tensor& x, double eps) { return x / x.norm(2, 1, true).clamp_min(eps); }
 
 // W / sigma where sigma = u W v^T and u, v are the power iteration's vectors, constants for
-// the gradient (as in BigGAN-PyTorch, where they come from under no_grad). Its gradient in closed
-// form, g / sigma - (sum(g * out) / sigma) u^T v, is the one autograd derives for the original's
-// expression up to rounding, in one graph node and seven kernels where autograd walks five nodes
-// (division, squeeze, two products, transpose) and launches nine. With some 370 SN weights used
-// per BigGAN-deep iteration, such dispatches are what a host-bound GPU step pays for.
+// the gradient (as in BigGAN-PyTorch, where they come from under no_grad). The backward is the
+// gradient autograd derives for the original's expression, g / sigma + dL/dsigma u^T v with
+// dL/dsigma = sum(-g * ((W / sigma) / sigma)), bit for bit: the same operations on the same
+// operands (the outer products have one term each, so their order does not matter; a sum of
+// negated terms is the negated sum), in one graph node and seven kernels, where autograd walks
+// five nodes (division, squeeze, two products, transpose) and launches nine. With some 370 SN
+// weights used per BigGAN-deep iteration, such dispatches are what a host-bound GPU step pays for.
 struct DivideBySigma : torch::autograd::Function<DivideBySigma> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weight,
                                const torch::Tensor& sigma, const torch::Tensor& u, const torch::Tensor& v) {
@@ -39,8 +41,8 @@ struct DivideBySigma : torch::autograd::Function<DivideBySigma> {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &out = saved[0], &sigma = saved[1], &u = saved[2], &v = saved[3];
     const torch::Tensor& g = grads[0];
-    const torch::Tensor d_sigma_scaled = (g * out).sum().div_(sigma);  // -dL/dsigma
-    const torch::Tensor through_sigma = torch::mm((u * d_sigma_scaled).t(), v).view(g.sizes());
+    const torch::Tensor minus_d_sigma = (g * (out / sigma)).sum();
+    const torch::Tensor through_sigma = torch::mm((u * minus_d_sigma).t(), v).view(g.sizes());
     return {(g / sigma).sub_(through_sigma), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
