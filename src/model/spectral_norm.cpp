@@ -65,7 +65,9 @@ torch::Tensor SpectralNormState::normalized_weight(const torch::Tensor& weight, 
     // would also cast W anew for each product (a detached W is not in its cache).
     const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
     const torch::Tensor W = weight.detach().view({weight.size(0), -1});
-    for (int itr = 0; itr < options_.num_itrs; ++itr) {
+    // Out of training u is not written back, so a further iteration would repeat the first.
+    const int iterations = training ? options_.num_itrs : 1;
+    for (int itr = 0; itr < iterations; ++itr) {
       us.clear();
       vs.clear();
       sigmas.clear();
