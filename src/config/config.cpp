@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -175,25 +176,49 @@ void assign_key(Config& config, const std::string& section, const std::string& k
   config.origin[full_key] = where;
 }
 
+// A section or key name: a plain scalar. yaml-cpp would turn `? [a, b]` into a bad conversion
+// with no file name.
+std::string key_text(const YAML::Node& key, const std::string& where, const std::string& section) {
+  if (!key.IsScalar())
+    throw ConfigError(where, section,
+                      std::string("a ") + (section.empty() ? "section" : "key") + " name must be plain text, got " +
+                          (key.IsSequence() ? "a list" : key.IsMap() ? "a mapping" : "nothing"));
+  return key.Scalar();
+}
+
 void apply_document(Config& config, const YAML::Node& root, const std::string& source) {
   if (root.IsNull()) return;  // an empty file changes nothing
   if (!root.IsMap())
     throw ConfigError(mark_of(source, root), "",
                       "the top level must be a mapping of sections (data:, model:, train:, ...)");
+  // yaml-cpp accepts a key twice and both entries reach us, while PyYAML keeps only the last
+  // (a repeated section replaces the first one whole): which value counts would depend on the
+  // reader, so a repeat is an error, as the YAML spec has it.
+  std::map<std::string, std::string> first_seen;  // section or section.key -> where
+  const auto once = [&](const std::string& name, const std::string& where, const std::string& what) {
+    const auto [it, fresh] = first_seen.emplace(name, where);
+    if (!fresh)
+      throw ConfigError(where, name, what + " appears twice in this file (first at " + it->second +
+                                         "); keep one, YAML keys must be unique");
+  };
   for (const auto& section_entry : root) {
-    const std::string section = section_entry.first.as<std::string>();
-    const YAML::Node& body = section_entry.second;
     const std::string section_where = mark_of(source, section_entry.first);
+    const std::string section = key_text(section_entry.first, section_where, "");
+    const YAML::Node& body = section_entry.second;
     const auto names = section_names();
     if (std::find(names.begin(), names.end(), section) == names.end())
       throw ConfigError(section_where, section,
                         "unknown section '" + section + "'" + did_you_mean(section, names) +
                             "; sections are: data, model, optim, train, dist, ckpt, eval, sample, log, paths, finetune");
+    once(section, section_where, "section '" + section + "'");
     if (body.IsNull()) continue;
     if (!body.IsMap())
       throw ConfigError(section_where, section, "a section must be a mapping of key: value lines");
     for (const auto& entry : body) {
-      assign_key(config, section, entry.first.as<std::string>(), entry.second, mark_of(source, entry.first));
+      const std::string where = mark_of(source, entry.first);
+      const std::string key = key_text(entry.first, where, section);
+      once(section + "." + key, where, "key '" + key + "'");
+      assign_key(config, section, key, entry.second, where);
     }
   }
 }
@@ -470,14 +495,19 @@ std::vector<std::string> keys_of_section(const std::string& section) {
 }
 
 void apply_yaml_text(Config& config, const std::string& text, const std::string& source) {
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::ParserException& e) {
     throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1), "",
                       "malformed YAML: " + e.msg);
   }
-  apply_document(config, root, source);
+  // A second document (after `---`) would otherwise be read by nobody.
+  if (documents.size() > 1)
+    throw ConfigError(mark_of(source, documents[1]), "",
+                      "a second YAML document (after '---'); a config file is one document, so merge them or "
+                      "give each as its own --config");
+  if (!documents.empty()) apply_document(config, documents.front(), source);
 }
 
 void apply_yaml_file(Config& config, const std::string& path) {
@@ -490,14 +520,15 @@ void apply_yaml_file(Config& config, const std::string& path) {
   buffer << in.rdbuf();
   if (in.bad()) throw ConfigError(path, "", "error while reading config file");
   // An empty file would silently run every default (ImageNet at 128 px): almost surely a mistake.
-  const YAML::Node root = [&] {
+  const bool no_settings = [&] {
     try {
-      return YAML::Load(buffer.str());
+      const auto documents = YAML::LoadAll(buffer.str());
+      return documents.empty() || (documents.size() == 1 && documents.front().IsNull());
     } catch (const YAML::ParserException&) {
-      return YAML::Node(YAML::NodeType::Map);  // apply_yaml_text reports it with line and column
+      return false;  // apply_yaml_text reports it with line and column
     }
   }();
-  if (root.IsNull())
+  if (no_settings)
     throw ConfigError(path, "", "config file has no settings (empty, or only comments); leave --config out to use "
                                 "the defaults on purpose");
   apply_yaml_text(config, buffer.str(), path);
