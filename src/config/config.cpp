@@ -349,7 +349,12 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(m.D_depth, 1, "model.D_depth");
   v.at_least(m.shared_dim, 0, "model.shared_dim");
   v.at_least(m.dim_z, 1, "model.dim_z");
-  v.at_least(m.bottom_width, 1, "model.bottom_width");
+  // Every architecture table doubles a 4x4 map once per G block up to the data's resolution, as
+  // BigGAN-PyTorch's do; another start gives images D cannot be shown beside the real ones.
+  v.require(m.bottom_width == 4, "model.bottom_width",
+            "must be 4, got " + std::to_string(m.bottom_width) +
+                ": G's blocks double a 4x4 map up to the data's resolution (4 x 2^3 = 32 px, 4 x 2^5 = 128 px), "
+                "so another start gives images of the wrong size");
   v.at_least(m.num_G_SVs, 1, "model.num_G_SVs");
   v.at_least(m.num_D_SVs, 1, "model.num_D_SVs");
   v.at_least(m.num_G_SV_itrs, 1, "model.num_G_SV_itrs");

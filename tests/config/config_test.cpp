@@ -414,6 +414,7 @@ const BadCase kBadCases[] = {
     {"inception_flavour", "eval:\n  inception_flavour: tf\n", nullptr, 1, {"test.yaml:2", "eval.inception_flavour", "torchvision, fid"}},
     {"trunc_curves", "sample:\n  sample_trunc_curves: 0.5_1\n", nullptr, 1, {"test.yaml:2", "sample.sample_trunc_curves"}},
     {"logstyle", "log:\n  logstyle: '%3.3e'\n", nullptr, 1, {"test.yaml:2", "log.logstyle"}},
+    {"bottom_width_not_4", "model:\n  bottom_width: 8\n", nullptr, 1, {"test.yaml:2", "model.bottom_width", "must be 4, got 8"}},
     {"hier_dim_z_too_small", "model:\n  G_shared: true\n  hier: true\n  dim_z: 3\n", nullptr, 1,
      {"test.yaml:4", "model.dim_z", "6 chunks"}},
     {"set_unknown_key", "", "train.batch_sise=3", 1, {"--set", "train.batch_sise", "did you mean 'batch_size'"}},
