@@ -24,11 +24,11 @@ int main(int argc, char** argv) {
     const auto* ctx = biggan::distributed::Context::current();
     if (ctx && ctx->world_size() > 1) {
       // One write per message: ranks failing together must not interleave their lines.
-      std::cerr << ("biggan: error on rank " + std::to_string(ctx->rank()) + " (" + ctx->host() + "): " + e.what() + "\n")
+      std::cerr << ("biggan: error on rank " + std::to_string(ctx->rank()) + " (" + ctx->host() + "): " + biggan::user_message(e) + "\n")
                 << std::flush;
       ctx->abort(1);  // MPI_Abort: the other ranks must not wait for this one forever
     }
-    std::cerr << ("biggan: error: " + std::string(e.what()) + "\n") << std::flush;
+    std::cerr << ("biggan: error: " + biggan::user_message(e) + "\n") << std::flush;
     // Skip the libraries' exit handlers: after a failed write HDF5 would try to close its files
     // again at exit and can crash, hiding this message's exit status. Our files are synced.
     std::cout.flush();

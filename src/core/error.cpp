@@ -7,6 +7,13 @@ ConfigError::ConfigError(const std::string& where, const std::string& key, const
       where_(where),
       key_(key) {}
 
+std::string user_message(const std::exception& e) {
+  std::string message = e.what();
+  const auto stack = message.find("\nException raised from ");
+  if (stack != std::string::npos) message.erase(stack);
+  return message;
+}
+
 namespace detail {
 void throw_check_failure(const char* file, int line, const std::string& message) {
   // The source position helps us; the message itself must already help the user.

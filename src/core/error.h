@@ -32,6 +32,11 @@ class UsageError : public Error {
   explicit UsageError(const std::string& message) : Error(message) {}
 };
 
+// An exception's message as a user should read it. LibTorch appends the C++ call stack to its
+// errors ("Exception raised from ... frame #0: ..."), dozens of lines that bury the one that
+// says what went wrong; this drops them.
+std::string user_message(const std::exception& e);
+
 namespace detail {
 [[noreturn]] void throw_check_failure(const char* file, int line, const std::string& message);
 }  // namespace detail

@@ -1,5 +1,6 @@
 // The base layer: atomic files, typo suggestions, error context, the allocator and the fault
 // switch of the reliability tests.
+#include <c10/util/Exception.h>
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
@@ -140,6 +141,18 @@ TEST(Errors, ChecksNameTheirCondition) {
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("arithmetic is broken"), std::string::npos) << e.what();
   }
+}
+
+// LibTorch's own error, thrown the way its kernels throw it: the user sees its first line, not
+// the C++ call stack LibTorch appends.
+TEST(Errors, ALibTorchErrorReachesTheUserWithoutItsCallStack) {
+  try {
+    TORCH_CHECK(1 + 1 == 3, "Sizes of tensors must match except in dimension 0");
+    FAIL();
+  } catch (const std::exception& e) {
+    EXPECT_EQ(user_message(e), "Sizes of tensors must match except in dimension 0");
+  }
+  EXPECT_EQ(user_message(Error("a.h5: truncated\nsecond line")), "a.h5: truncated\nsecond line");
 }
 
 TEST(FaultInjection, ArmsOnlyTheNamedFaultRankAndIteration) {
