@@ -18,6 +18,8 @@ hid_t native_type(torch::ScalarType t) {
     case torch::kDouble: return H5T_NATIVE_DOUBLE;
     case torch::kLong: return H5T_NATIVE_INT64;
     case torch::kInt: return H5T_NATIVE_INT32;
+    case torch::kShort: return H5T_NATIVE_INT16;
+    case torch::kChar: return H5T_NATIVE_INT8;
     case torch::kByte: return H5T_NATIVE_UINT8;
     default: throw Error(std::string("HDF5: unsupported tensor dtype ") + c10::toString(t));
   }
@@ -28,13 +30,19 @@ torch::ScalarType scalar_type_of(hid_t type, const std::string& where) {
   const size_t size = H5Tget_size(type);
   if (cls == H5T_FLOAT) return size == 8 ? torch::kDouble : torch::kFloat;
   if (cls == H5T_INTEGER) {
+    // Every integer type h5py writes from numpy. torch has no uint16/32/64: those read into the
+    // next wider signed type (HDF5 converts on read), uint64 into int64, where values past
+    // 2^63 - 1 would not fit; no label or index comes near.
     const bool is_signed = H5Tget_sign(type) == H5T_SGN_2;
     if (size == 8) return torch::kLong;
-    if (size == 4 && is_signed) return torch::kInt;
-    if (size == 1 && !is_signed) return torch::kByte;
+    if (size == 4) return is_signed ? torch::kInt : torch::kLong;
+    if (size == 2) return is_signed ? torch::kShort : torch::kInt;
+    if (size == 1) return is_signed ? torch::kChar : torch::kByte;
   }
-  throw Error(where + ": unsupported HDF5 element type (class " + std::to_string(cls) + ", " + std::to_string(size) +
-              " bytes)");
+  const std::string kind = cls == H5T_INTEGER ? "integer" : cls == H5T_FLOAT ? "float" : cls == H5T_STRING ? "string"
+                           : cls == H5T_COMPOUND ? "compound" : "non-numeric";
+  throw Error(where + ": unsupported HDF5 element type (" + kind + ", " + std::to_string(size) +
+              " bytes); expected an integer or float of 1 to 8 bytes");
 }
 
 // Quiet HDF5's own error stack printing; we report errors ourselves with the file and path.

@@ -2,6 +2,7 @@
 // ImageFolder source decodes, crops, resizes and skips like the preparation promises.
 #include <gtest/gtest.h>
 
+#include <hdf5.h>
 #include <stb_image_write.h>
 
 #include <filesystem>
@@ -58,6 +59,38 @@ TEST_F(DatasetFile, EveryBadInputNamesTheProblem) {
   expect_error(make("range.hdf5", imgs, torch::tensor({0, 1, 3, 1}, torch::kInt64)), "labels[2] = 3");
   expect_error(good, "config trains at 16 px", 16);
   expect_error(good, "fewer than one global batch", 8, 3, 5);
+}
+
+// Labels as numpy and h5py write them from a user's own script: any integer type (int8 to
+// uint64) reads as the same class indices; a float type is refused.
+TEST_F(DatasetFile, LabelsOfEveryIntegerTypeReadAsTheSameClasses) {
+  const auto imgs = torch::zeros({4, 3, 8, 8}, torch::kUInt8);
+  const std::vector<std::int64_t> classes = {0, 2, 1, 2};
+  const std::pair<const char*, hid_t> types[] = {
+      {"int8", H5T_STD_I8LE},   {"uint8", H5T_STD_U8LE},   {"int16", H5T_STD_I16LE}, {"uint16", H5T_STD_U16LE},
+      {"int32", H5T_STD_I32BE}, {"uint32", H5T_STD_U32LE}, {"int64", H5T_STD_I64LE}, {"uint64", H5T_STD_U64LE},
+      {"float32", H5T_IEEE_F32LE}};
+  for (const auto& [name, file_type] : types) {
+    const std::string path = make(std::string(name) + ".hdf5", imgs, {});
+    {
+      const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+      const hsize_t n = classes.size();
+      const hid_t space = H5Screate_simple(1, &n, nullptr);
+      const hid_t set = H5Dcreate2(file, "labels", file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      ASSERT_GE(H5Dwrite(set, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, classes.data()), 0) << name;
+      H5Dclose(set);
+      H5Sclose(space);
+      H5Fclose(file);
+    }
+    if (std::string(name) == "float32") {
+      expect_error(path, "labels: wrong dtype");
+      continue;
+    }
+    const auto h = inspect_dataset(path);
+    const auto labels = read_labels(path);
+    EXPECT_EQ(labels, classes) << name;
+    EXPECT_NO_THROW(check_dataset_fits(h, labels, 8, 3, 4)) << name;
+  }
 }
 
 void write_png(const fs::path& path, int w, int h, unsigned char value) {
