@@ -467,7 +467,17 @@ void Writer::write(const Contents& c, Slots slots) {
 std::vector<std::string> verify(const std::string& dir) {
   std::vector<std::string> problems;
   const std::string manifest_path = dir + "/manifest.json";
-  if (!fs::exists(manifest_path)) return {"manifest.json is missing (an incomplete save)"};
+  // A path that is no checkpoint at all gets said so, not reported as a damaged save.
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return {"no such folder"};
+  if (!fs::is_directory(dir, ec)) return {"a file, not a checkpoint folder"};
+  if (!fs::exists(manifest_path)) {
+    const auto inside = list(dir);
+    if (!inside.empty())
+      return {"a folder of checkpoints, not one; give one of them (the newest is " +
+              fs::path(inside.front()).filename().string() + ") or the run folder"};
+    return {"manifest.json is missing (an incomplete save)"};
+  }
   json manifest;
   try {
     manifest = json::parse(read_file(manifest_path));

@@ -121,6 +121,29 @@ TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {
   EXPECT_FALSE(fs::exists(dir / ".tmp-itr00000009-123"));
 }
 
+// A path that is no checkpoint (as typed to `eval --checkpoint` or `ckpt verify`) is named as
+// what it is, not as a damaged save.
+TEST_F(Checkpoints, APathThatIsNoCheckpointSaysWhatItIs) {
+  {
+    Writer writer(dir.string(), Retention{5, 0, 0}, /*async=*/false);
+    for (int itr : {3, 7}) writer.save(contents(itr), Slots{itr, -1});
+  }
+  EXPECT_EQ(verify((dir / "absent").string()), std::vector<std::string>{"no such folder"});
+  EXPECT_EQ(verify((dir / "index.json").string()), std::vector<std::string>{"a file, not a checkpoint folder"});
+  const auto folder = verify(dir.string());
+  ASSERT_EQ(folder.size(), 1u);
+  EXPECT_NE(folder[0].find("a folder of checkpoints, not one"), std::string::npos) << folder[0];
+  EXPECT_NE(folder[0].find("the newest is itr00000007"), std::string::npos) << folder[0];
+  try {
+    load((dir / "absent").string());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("absent: not a valid checkpoint:\n  no such folder"), std::string::npos) << e.what();
+  }
+  fs::create_directories(dir / "empty");
+  EXPECT_NE(verify((dir / "empty").string()).at(0).find("incomplete"), std::string::npos);
+}
+
 // Schema 1 (before latents became a function of the counters) stored each rank's latent
 // generator as rng.h5 "noise": such checkpoints still load, without a generator state.
 TEST_F(Checkpoints, SchemaOneCheckpointsStillLoad) {
