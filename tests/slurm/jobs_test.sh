@@ -27,4 +27,22 @@ grep -q "train.global_batch_size" <<<"$out" || { echo "FAIL: the error does not 
 out=$(GPUS_PER_NODE=4 bash "$SRC/jobs/launch_BigGAN_bs256x8.sh")
 grep -q "^global batch 2048 = batch_size x 2 accumulation(s) x 4 rank(s)" <<<"$out" ||
   { echo "FAIL: 4 GPUs should use 2 accumulations"; echo "$out"; exit 1; }
-echo "jobs: $count launch scripts resolve; impossible layouts are refused"
+# train.sbatch refuses settings it cannot act on before it starts anything (a job id is all it
+# needs to get that far).
+scratch=$(mktemp -d /tmp/biggan_jobs.XXXXXX)   # where a script that went too far would write
+trap 'rm -rf "$scratch"' EXIT
+bad_setting() {  # EXPECTED_MESSAGE VAR=VALUE
+  set +e
+  out=$(env SLURM_JOB_ID=1 SLURM_SUBMIT_DIR="$scratch" "$2" bash "$SRC/slurm/train.sbatch" \
+        --config "$SRC/configs/fmnist_demo.yaml" 2>&1)
+  code=$?
+  set -e
+  [[ $code == 2 ]] || { echo "FAIL: $2 exited $code, expected 2"; echo "$out"; exit 1; }
+  grep -q -- "$1" <<<"$out" || { echo "FAIL: $2: no '$1' in:"; echo "$out"; exit 1; }
+  [[ -z $(ls -A "$scratch") ]] || { echo "FAIL: $2: train.sbatch wrote before refusing:"; ls -R "$scratch"; exit 1; }
+}
+bad_setting "BIGGAN_MAX_RESTARTS=abc is not a whole number" BIGGAN_MAX_RESTARTS=abc
+bad_setting "BIGGAN_MAX_STALLED=-1 is not a whole number" BIGGAN_MAX_STALLED=-1
+bad_setting "BIGGAN_REQUEUE=sometimes is not one of auto, requeue, resubmit, none" BIGGAN_REQUEUE=sometimes
+bad_setting "BIGGAN_LAUNCHER=torchrun is not one of srun, mpirun" BIGGAN_LAUNCHER=torchrun
+echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused"
