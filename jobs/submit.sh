@@ -24,6 +24,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 [[ -f $config ]] || { echo "jobs/submit.sh: config file '$config' not found" >&2; exit 2; }
 [[ $nodes =~ ^[1-9][0-9]*$ ]] || { echo "jobs/submit.sh: NODES must be a positive integer, got '$nodes'" >&2; exit 2; }
 [[ $per_node =~ ^[1-9][0-9]*$ ]] || { echo "jobs/submit.sh: GPUS_PER_NODE must be a positive integer, got '$per_node'" >&2; exit 2; }
+# train.sbatch's own BIGGAN_* settings, checked by it now rather than when the job starts.
+BIGGAN_CHECK_SETTINGS=1 bash "$root/slurm/train.sbatch" >&2 || exit 2
 ranks=$((nodes * per_node))
 bin=${BIGGAN_BIN:-$root/build/biggan}
 [[ -x $bin ]] || { echo "jobs/submit.sh: $bin is not built (bash scripts/build.sh, or set BIGGAN_BIN)" >&2; exit 2; }

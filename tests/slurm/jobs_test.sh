@@ -45,4 +45,12 @@ bad_setting "BIGGAN_MAX_RESTARTS=abc is not a whole number" BIGGAN_MAX_RESTARTS=
 bad_setting "BIGGAN_MAX_STALLED=-1 is not a whole number" BIGGAN_MAX_STALLED=-1
 bad_setting "BIGGAN_REQUEUE=sometimes is not one of auto, requeue, resubmit, none" BIGGAN_REQUEUE=sometimes
 bad_setting "BIGGAN_LAUNCHER=torchrun is not one of srun, mpirun" BIGGAN_LAUNCHER=torchrun
+# ... and jobs/submit.sh refuses them before it queues anything.
+set +e
+out=$(BIGGAN_REQUEUE=sometimes bash "$SRC/jobs/launch_fmnist_demo.sh" 2>&1)
+code=$?
+set -e
+[[ $code == 2 ]] || { echo "FAIL: submitting with BIGGAN_REQUEUE=sometimes exited $code, expected 2"; echo "$out"; exit 1; }
+grep -q "BIGGAN_REQUEUE=sometimes is not one of" <<<"$out" || { echo "FAIL: submit did not name the setting"; echo "$out"; exit 1; }
+grep -q "^sbatch " <<<"$out" && { echo "FAIL: submit built an sbatch command despite the bad setting"; echo "$out"; exit 1; }
 echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused"
