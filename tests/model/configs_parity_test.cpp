@@ -1,0 +1,190 @@
+// Our G and D against BigGAN-PyTorch's own on configurations the stored fixtures do not cover:
+// BigGAN-deep at 32, 64 and 128 px, SA-GAN, SN-GAN (D_thin), 256 px, instance norm, myBN,
+// cross-replica BN, no norm, C100 with ir activations, two singular values and a G without SN.
+// tests/model/bp_configs.py makes the reference tensors on the fly with the unmodified
+// repository in ../shared/reference/bp-bench and Debian's python3-torch; the test skips, saying
+// which, where either is missing. Each configuration is loaded from BigGAN-PyTorch's resolved
+// flags, as `biggan generate --biggan-pytorch-state` does, with its state_dict, key for key.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/biggan_pytorch_flags.h"
+#include "config/module_options.h"
+#include "fixture_support.h"
+#include "model/networks.h"
+#include "model/state_dict.h"
+
+namespace biggan::model {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::relative_error;
+
+// Both programs run in float64 here, so an architecture mistake cannot hide in float32 rounding
+// (which train-mode batch statistics of 4 images amplify to 5e-4 in G's gradients through our
+// fused resampling, and to 3.5e-5 in G's output through NHWC convolutions). Measured in float64
+// on a 2-core AMD EPYC Zen 4 (OpenBLAS Cooperlake kernels): at most 8.5e-14 relative over every
+// output, buffer and gradient of every configuration but myBN, which computes its statistics in
+// float32 in both programs (manual_bn casts to float): 6.2e-7 there, in NHWC against NCHW order.
+constexpr double kTolerance = 1e-10;
+constexpr double kFloat32StatisticsTolerance = 1e-5;
+
+const std::string kConfigs[] = {"deep128_ch8",   "deep64_ch16_attn32", "deep32_ch16",     "sagan128_ch8",
+                                "sngan128_ch8",  "biggan256_ch4",      "biggan64_in",     "biggan64_mybn",
+                                "biggan64_cross_replica", "biggan64_nonorm", "c100_ir", "c10_2svs_G_plain"};
+
+class ConfigsParity : public ::testing::TestWithParam<std::string> {
+ protected:
+  // One Python run makes every configuration's reference (about 10 s).
+  static void SetUpTestSuite() {
+    const std::string bench = testing::reference_dir() + "/bp-bench";
+    if (!fs::exists(bench + "/bench_bp.py")) {
+      skip_reason() = bench + " not found (present in CI; a plain clone has no ../shared)";
+      return;
+    }
+    if (std::system("/usr/bin/python3 -c 'import torch, h5py' >/dev/null 2>&1") != 0) {
+      skip_reason() = "/usr/bin/python3 has no torch or h5py (apt-get install python3-torch python3-h5py)";
+      return;
+    }
+    std::string pattern = (fs::temp_directory_path() / "biggan_bp_configs.XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    folder() = pattern;
+    const std::string command = "/usr/bin/python3 " + std::string(BIGGAN_SOURCE_DIR) + "/tests/model/bp_configs.py " +
+                                bench + " " + folder() + " > " + folder() + "/python.log 2>&1";
+    if (std::system(command.c_str()) != 0) {
+      std::ifstream log(folder() + "/python.log");
+      failure() = "BigGAN-PyTorch's side failed: " + command + "\n" +
+                  std::string(std::istreambuf_iterator<char>(log), std::istreambuf_iterator<char>());
+      return;
+    }
+    // The two lists of configurations must agree: one added on the Python side only is never compared.
+    std::size_t made = 0;
+    for (const auto& entry : fs::directory_iterator(folder())) made += entry.is_directory();
+    if (made != std::size(kConfigs))
+      failure() = "bp_configs.py made " + std::to_string(made) + " configurations, this test compares " +
+                  std::to_string(std::size(kConfigs));
+  }
+  static void TearDownTestSuite() {
+    if (!folder().empty()) fs::remove_all(folder());
+    folder().clear();
+  }
+  static std::string& folder() {
+    static std::string path;
+    return path;
+  }
+  static std::string& skip_reason() {
+    static std::string reason;
+    return reason;
+  }
+  static std::string& failure() {
+    static std::string text;
+    return text;
+  }
+
+  void SetUp() override {
+    if (!skip_reason().empty()) GTEST_SKIP() << skip_reason();
+    ASSERT_TRUE(failure().empty()) << failure();
+    torch::set_num_threads(2);  // as the reference ran
+    const std::string dir = folder() + "/" + GetParam();
+    std::ifstream in(dir + "/info.json");
+    info = nlohmann::json::parse(in);
+    auto overrides = config::overrides_from_biggan_pytorch(info.at("config"));
+    overrides.push_back("model.skip_init=true");
+    config = std::make_unique<config::Config>(config::load({}, overrides, 1));
+    file = std::make_unique<io::H5File>(dir + "/reference.h5", io::H5File::Mode::read);
+  }
+  Generator fresh_G() {
+    Generator G(config::generator_options(*config));
+    G->to(torch::kDouble);
+    load_state_dict(*G, file->read_group("init/G"), /*strict=*/true, "init/G");
+    return G;
+  }
+  Discriminator fresh_D() {
+    Discriminator D(config::discriminator_options(*config));
+    D->to(torch::kDouble);
+    load_state_dict(*D, file->read_group("init/D"), /*strict=*/true, "init/D");
+    return D;
+  }
+  // BigGAN-PyTorch's SyncBN, outside a DataParallel replica, adds the class gain to the
+  // normalised input instead of multiplying by it (spec 4.1, its issue #96): a bug we do not
+  // copy, so forwards and gradients differ by design; names, shapes and counts still match.
+  bool copies_a_reference_bug() const { return GetParam() == "biggan64_cross_replica"; }
+  double tolerance() const { return GetParam() == "biggan64_mybn" ? kFloat32StatisticsTolerance : kTolerance; }
+  void expect_state(const torch::nn::Module& net, const std::string& group) {
+    const auto expected = file->read_group(group);
+    const auto ours = state_dict(net);
+    ASSERT_EQ(ours.size(), expected.size()) << group;
+    for (const auto& [key, value] : expected) {
+      ASSERT_TRUE(ours.count(key)) << group << "/" << key;
+      EXPECT_LT(relative_error(ours.at(key), value), tolerance()) << group << "/" << key;
+    }
+  }
+  void expect_gradients(const torch::nn::Module& net, const std::string& group) {
+    const auto expected = file->read_group(group);
+    double scale = 0;
+    for (const auto& [key, value] : expected) scale = std::max(scale, value.abs().max().item<double>());
+    ASSERT_GT(scale, 0) << group;
+    std::size_t compared = 0;
+    for (const auto& p : net.named_parameters()) {
+      const auto it = expected.find(p.key());
+      if (it == expected.end()) {
+        // BigGAN-PyTorch had no gradient here (a parameter not on the path); neither may we.
+        EXPECT_TRUE(!p.value().grad().defined() || p.value().grad().abs().max().item<double>() == 0) << p.key();
+        continue;
+      }
+      ASSERT_TRUE(p.value().grad().defined()) << group << "/" << p.key();
+      const double error =
+          (p.value().grad().to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>() / scale;
+      EXPECT_LT(error, tolerance()) << group << "/" << p.key();
+      ++compared;
+    }
+    EXPECT_EQ(compared, expected.size()) << group;
+  }
+
+  nlohmann::json info;
+  std::unique_ptr<config::Config> config;
+  std::unique_ptr<io::H5File> file;
+};
+
+TEST_P(ConfigsParity, ParameterCounts) {
+  EXPECT_EQ(parameter_count(*fresh_G()), info.at("param_counts").at("G").get<std::int64_t>());
+  EXPECT_EQ(parameter_count(*fresh_D()), info.at("param_counts").at("D").get<std::int64_t>());
+}
+
+TEST_P(ConfigsParity, EvalAndTrainForwardsAndBuffers) {
+  if (copies_a_reference_bug()) GTEST_SKIP() << "BigGAN-PyTorch's SyncBN adds the gain outside DataParallel";
+  torch::NoGradGuard no_grad;
+  auto G = fresh_G();
+  auto D = fresh_D();
+  const torch::Tensor z = file->read("inputs/z"), y = file->read("inputs/y"), x = file->read("inputs/x");
+  G->eval();
+  D->eval();
+  EXPECT_LT(relative_error(G->forward(z, G->shared(y)), file->read("G_eval")), tolerance());
+  EXPECT_LT(relative_error(D->forward(x, y), file->read("D_eval")), tolerance());
+  G->train();
+  D->train();
+  EXPECT_LT(relative_error(G->forward(z, G->shared(y)), file->read("G_train")), tolerance());
+  EXPECT_LT(relative_error(D->forward(x, y), file->read("D_train")), tolerance());
+  expect_state(*G, "after_train/G");
+  expect_state(*D, "after_train/D");
+}
+
+TEST_P(ConfigsParity, GradientsOfDOnG) {
+  if (copies_a_reference_bug()) GTEST_SKIP() << "BigGAN-PyTorch's SyncBN adds the gain outside DataParallel";
+  auto G = fresh_G();
+  auto D = fresh_D();
+  G->train();
+  D->train();
+  const torch::Tensor z = file->read("inputs/z"), y = file->read("inputs/y");
+  D->forward(G->forward(z, G->shared(y)), y).mean().backward();
+  expect_gradients(*G, "grad/G");
+  expect_gradients(*D, "grad/D");
+}
+
+INSTANTIATE_TEST_SUITE_P(BigGANPyTorch, ConfigsParity, ::testing::ValuesIn(kConfigs));
+
+}  // namespace
+}  // namespace biggan::model
