@@ -148,7 +148,9 @@ TEST(SpectralNorm, ValuesAndGradientAreTheOriginalsBitForBit) {
       const auto svs_after = buffers_named(*layer.module, "sv", c.num_svs);
       for (int i = 0; i < c.num_svs; ++i) {
         EXPECT_TRUE(torch::equal(us_after[i], training ? original.us[i] : us_before[i])) << where << ", u" << i;
-        if (training) EXPECT_TRUE(torch::equal(svs_after[i], original.svs[i].detach().reshape({1}))) << where << ", sv" << i;
+        if (training) {
+          EXPECT_TRUE(torch::equal(svs_after[i], original.svs[i].detach().reshape({1}))) << where << ", sv" << i;
+        }
       }
 
       const torch::Tensor g = torch::randn(layer.weight.sizes()) + 50 * original.weight_over_sigma.detach();
