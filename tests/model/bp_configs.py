@@ -16,6 +16,7 @@ every tensor in float64 (both models run in float64):
   G_train, D_train        the same in train mode, then after_train/G and after_train/D: buffers
   grad/G, grad/D          gradients of mean(D(G(z), y)) (both in train mode, from init) on every
                           parameter of G and of D
+and, for the configurations in ITERATIONS, OUT_DIR/NAME/iteration.h5 (see one_iteration).
 """
 import json
 import os
@@ -56,6 +57,20 @@ CONFIGS = {
                          '--num_D_SVs', '2', '--num_D_SV_itrs', '3', '--G_param', 'none', '--SN_eps', '1e-4'],
 }
 BATCH = 4
+# Configurations that also get one whole training iteration (train_fns.GAN_training_function),
+# with these training flags on top: D steps, accumulations, ortho reg in G (shared blacklisted)
+# and in D (nothing blacklisted), split_D, a G batch larger than D's, Adam's betas and eps,
+# learning rates. (Not myBN: its float32 statistics put its updates at float32's spread, which
+# the stored fixtures' iteration test is made for.)
+ITERATIONS = {
+    'deep32_ch16': ['--batch_size', '4', '--num_D_steps', '2', '--num_D_accumulations', '2',
+                           '--num_G_accumulations', '2', '--G_ortho', '1e-2', '--G_lr', '1e-4', '--D_lr', '4e-4',
+                           '--adam_eps', '1e-6'],
+    'sngan128_ch8': ['--batch_size', '4', '--num_D_steps', '3', '--G_B2', '0.9', '--D_B2', '0.9', '--G_lr', '2e-4',
+                     '--D_lr', '2e-4', '--num_G_accumulations', '3', '--G_batch_size', '6'],
+    'c100_ir': ['--batch_size', '4', '--num_D_steps', '1', '--split_D', '--D_ortho', '1e-2', '--G_ortho', '1e-2',
+                '--G_B1', '0.5', '--D_B1', '0.5', '--G_lr', '1e-3', '--D_lr', '1e-3'],
+}
 
 
 def main():
@@ -76,7 +91,7 @@ def main():
             f[f'{group}/{key}'] = value.detach().cpu().numpy()
 
     for name in names or CONFIGS:
-        config = bench_bp.make_config(['--seed', '0'] + CONFIGS[name])
+        config = bench_bp.make_config(['--seed', '0'] + CONFIGS[name] + ITERATIONS.get(name, []))
         model = __import__(config['model'])
         utils.seed_rng(0)
         # In float64 both programs agree to ~1e-12, where float32 rounding, amplified by batch
@@ -118,11 +133,60 @@ def main():
             D(G(z, G.shared(y)), y).mean().backward()
             write_group(f, 'grad/G', {k: p.grad for k, p in G.named_parameters() if p.grad is not None})
             write_group(f, 'grad/D', {k: p.grad for k, p in D.named_parameters() if p.grad is not None})
+        if name in ITERATIONS:
+            G.load_state_dict(init_G)
+            D.load_state_dict(init_D)
+            one_iteration(config, model, G, D, os.path.join(folder, 'iteration.h5'), write_group)
         plain = {k: v for k, v in config.items() if isinstance(v, (bool, int, float, str))}
         counts = {'G': sum(p.numel() for p in G.parameters()), 'D': sum(p.numel() for p in D.parameters())}
         with open(os.path.join(folder, 'info.json'), 'w') as f:
             json.dump({'config': plain, 'param_counts': counts}, f, indent=1, sort_keys=True)
         print(f'{name}: G {counts["G"]} parameters, D {counts["D"]}', flush=True)
+
+
+def one_iteration(config, model, G, D, path, write_group):
+    """train_fns.GAN_training_function once from G's and D's current state (their own Adam, no
+    EMA), with recorded noise, written to `path`:
+      x, y                   the real batch of every D micro-step, concatenated
+      noise/<tag>_z, _y      what z_ and y_ held for each micro-step (D_step<s>_acc<a>, G_acc<a>)
+      returned/<loss>        the function's returned G_loss, D_loss_real, D_loss_fake
+      after/G, after/D       state_dicts after the iteration
+      grad/G, grad/D         gradients left after it: G's step, D's last step"""
+    import h5py
+    import torch
+    import train_fns
+    import utils
+    config = dict(config, ema=False)
+    batch, G_batch = config['batch_size'], config['G_batch_size'] or config['batch_size']
+    n_real = batch * config['num_D_steps'] * config['num_D_accumulations']
+    x = torch.rand(n_real, 3, config['resolution'], config['resolution'], dtype=torch.float64) * 2 - 1
+    y = torch.randint(0, config['n_classes'], (n_real,))
+    z_, y_ = utils.prepare_z_y(G_batch, G.dim_z, config['n_classes'], device='cpu')
+    z_ = z_.to('cpu', torch.float64)
+    tags = [f'D_step{s}_acc{a}' for s in range(config['num_D_steps']) for a in range(config['num_D_accumulations'])]
+    tags += [f'G_acc{a}' for a in range(config['num_G_accumulations'])]
+    noise = {}
+    sample_y = y_.sample_
+
+    def sample_and_record():  # train() samples z_, then y_: record both after y_
+        sample_y()
+        tag = tags[len(noise) // 2]
+        n = batch if tag.startswith('D') else G_batch
+        noise[f'{tag}_z'] = z_[:n].detach().clone()
+        noise[f'{tag}_y'] = y_[:n].detach().clone()
+
+    y_.sample_ = sample_and_record
+    GD = model.G_D(G, D)
+    returned = train_fns.GAN_training_function(G, D, GD, z_, y_, None, {'itr': 1}, config)(x, y)
+    with h5py.File(path, 'w') as f:
+        write_group(f, '', {'x': x, 'y': y})
+        write_group(f, 'noise', noise)
+        for key, value in returned.items():
+            f[f'returned/{key}'] = value
+        write_group(f, 'after/G', G.state_dict())
+        write_group(f, 'after/D', D.state_dict())
+        write_group(f, 'grad/G', {k: p.grad for k, p in G.named_parameters() if p.grad is not None})
+        write_group(f, 'grad/D', {k: p.grad for k, p in D.named_parameters() if p.grad is not None})
 
 
 if __name__ == '__main__':

@@ -1,19 +1,16 @@
 // Our G and D against BigGAN-PyTorch's own on configurations the stored fixtures do not cover:
 // BigGAN-deep at 32, 64 and 128 px, SA-GAN, SN-GAN (D_thin), 256 px, instance norm, myBN,
-// cross-replica BN, no norm, C100 with ir activations, two singular values and a G without SN.
-// tests/model/bp_configs.py makes the reference tensors on the fly with the unmodified
-// repository in ../shared/reference/bp-bench and Debian's python3-torch; the test skips, saying
-// which, where either is missing. Each configuration is loaded from BigGAN-PyTorch's resolved
-// flags, as `biggan generate --biggan-pytorch-state` does, with its state_dict, key for key.
+// cross-replica BN, no norm, C100 with ir activations, two singular values and a G without SN
+// (bp_reference.h). Each configuration is loaded from BigGAN-PyTorch's resolved flags, as
+// `biggan generate --biggan-pytorch-state` does, with its state_dict, key for key.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
-#include "config/biggan_pytorch_flags.h"
 #include "config/module_options.h"
-#include "fixture_support.h"
+#include "bp_reference.h"
 #include "model/networks.h"
 #include "model/state_dict.h"
 
@@ -38,62 +35,17 @@ const std::string kConfigs[] = {"deep128_ch8",   "deep64_ch16_attn32", "deep32_c
 
 class ConfigsParity : public ::testing::TestWithParam<std::string> {
  protected:
-  // One Python run makes every configuration's reference (about 10 s).
-  static void SetUpTestSuite() {
-    const std::string bench = testing::reference_dir() + "/bp-bench";
-    if (!fs::exists(bench + "/bench_bp.py")) {
-      skip_reason() = bench + " not found (present in CI; a plain clone has no ../shared)";
-      return;
-    }
-    if (std::system("/usr/bin/python3 -c 'import torch, h5py' >/dev/null 2>&1") != 0) {
-      skip_reason() = "/usr/bin/python3 has no torch or h5py (apt-get install python3-torch python3-h5py)";
-      return;
-    }
-    std::string pattern = (fs::temp_directory_path() / "biggan_bp_configs.XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    folder() = pattern;
-    const std::string command = "/usr/bin/python3 " + std::string(BIGGAN_SOURCE_DIR) + "/tests/model/bp_configs.py " +
-                                bench + " " + folder() + " > " + folder() + "/python.log 2>&1";
-    if (std::system(command.c_str()) != 0) {
-      std::ifstream log(folder() + "/python.log");
-      failure() = "BigGAN-PyTorch's side failed: " + command + "\n" +
-                  std::string(std::istreambuf_iterator<char>(log), std::istreambuf_iterator<char>());
-      return;
-    }
+  void SetUp() override {
+    BIGGAN_REQUIRE_BP_REFERENCE();
     // The two lists of configurations must agree: one added on the Python side only is never compared.
     std::size_t made = 0;
-    for (const auto& entry : fs::directory_iterator(folder())) made += entry.is_directory();
-    if (made != std::size(kConfigs))
-      failure() = "bp_configs.py made " + std::to_string(made) + " configurations, this test compares " +
-                  std::to_string(std::size(kConfigs));
-  }
-  static void TearDownTestSuite() {
-    if (!folder().empty()) fs::remove_all(folder());
-    folder().clear();
-  }
-  static std::string& folder() {
-    static std::string path;
-    return path;
-  }
-  static std::string& skip_reason() {
-    static std::string reason;
-    return reason;
-  }
-  static std::string& failure() {
-    static std::string text;
-    return text;
-  }
-
-  void SetUp() override {
-    if (!skip_reason().empty()) GTEST_SKIP() << skip_reason();
-    ASSERT_TRUE(failure().empty()) << failure();
+    for (const auto& entry : fs::directory_iterator(testing::bp_reference().folder)) made += entry.is_directory();
+    ASSERT_EQ(made, std::size(kConfigs)) << "bp_configs.py and this test list different configurations";
     torch::set_num_threads(2);  // as the reference ran
-    const std::string dir = folder() + "/" + GetParam();
+    const std::string dir = testing::bp_reference().folder + "/" + GetParam();
     std::ifstream in(dir + "/info.json");
     info = nlohmann::json::parse(in);
-    auto overrides = config::overrides_from_biggan_pytorch(info.at("config"));
-    overrides.push_back("model.skip_init=true");
-    config = std::make_unique<config::Config>(config::load({}, overrides, 1));
+    config = std::make_unique<config::Config>(testing::bp_reference_config(GetParam()));
     file = std::make_unique<io::H5File>(dir + "/reference.h5", io::H5File::Mode::read);
   }
   Generator fresh_G() {
