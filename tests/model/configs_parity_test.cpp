@@ -138,5 +138,41 @@ TEST_P(ConfigsParity, GradientsOfDOnG) {
 
 INSTANTIATE_TEST_SUITE_P(BigGANPyTorch, ConfigsParity, ::testing::ValuesIn(kConfigs));
 
+// The other way: our G and D, holding BigGAN-PyTorch's state, exported as .pth, load into the
+// original's own modules with load_state_dict(strict=True) and give back its tensors bit for bit
+// (tests/model/bp_load_exports.py), for every configuration above.
+class BigGANPyTorchExports : public ::testing::Test {
+ protected:
+  void SetUp() override { BIGGAN_REQUIRE_BP_REFERENCE(); }
+};
+
+TEST_F(BigGANPyTorchExports, LoadIntoItsModulesStrictlyAndBitForBit) {
+  const std::string folder = testing::bp_reference().folder;
+  for (const std::string& name : kConfigs) {
+    const config::Config c = testing::bp_reference_config(name);
+    const io::H5File reference(folder + "/" + name + "/reference.h5", io::H5File::Mode::read);
+    Generator G(config::generator_options(c));
+    Discriminator D(config::discriminator_options(c));
+    G->to(torch::kDouble);
+    D->to(torch::kDouble);
+    load_state_dict(*G, reference.read_group("init/G"), /*strict=*/true, name + " init/G");
+    load_state_dict(*D, reference.read_group("init/D"), /*strict=*/true, name + " init/D");
+    save_weights_file(*G, folder + "/" + name + "/ours_G.pth");
+    save_weights_file(*D, folder + "/" + name + "/ours_D.pth");
+  }
+  const std::string command = "/usr/bin/python3 " + std::string(BIGGAN_SOURCE_DIR) + "/tests/model/bp_load_exports.py " +
+                              testing::reference_dir() + "/bp-bench " + folder + " 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[512];
+  while (fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  const int status = pclose(pipe);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find(std::to_string(std::size(kConfigs)) + " configurations: our G and D exports load strictly"),
+            std::string::npos)
+      << output;
+}
+
 }  // namespace
 }  // namespace biggan::model
