@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     const auto* ctx = biggan::distributed::Context::current();
     if (ctx && ctx->world_size() > 1) {
       // One write per message: ranks failing together must not interleave their lines.
-      std::cerr << ("biggan: error on rank " + std::to_string(ctx->rank()) + " (" + ctx->host() + "): " + biggan::user_message(e) + "\n")
+      std::cerr << ("biggan: error on rank " + std::to_string(ctx->rank()) + " (" + ctx->host() +
+                    "): " + biggan::user_message(e) + "\n")
                 << std::flush;
       ctx->abort(1);  // MPI_Abort: the other ranks must not wait for this one forever
     }
