@@ -24,7 +24,9 @@ using testing::relative_error;
 // In float64 one forward and backward agree to 1e-13 (tests/model/configs_parity_test.cpp);
 // Adam's first step, lr g / (|g| + eps), magnifies a gradient's rounding by lr / eps where
 // |g| is near eps. Measured on a 2-core AMD EPYC Zen 4 (OpenBLAS Cooperlake kernels), the worst
-// loss, gradient, update or buffer of the four configurations: 1.1e-9 (an SN-GAN G update).
+// loss, gradient, update or buffer of the three configurations: 1.1e-9 (an SN-GAN G update);
+// 1.6e-9 with ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=Haswell, 4.3e-10 with
+// ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_CORETYPE=Zen.
 constexpr double kTolerance = 1e-7;
 // A gradient below this share of its network's largest is zero by theory (float64 rounding
 // leaves ~1e-15 there).
