@@ -30,8 +30,17 @@ RunFolder prepare_run_folder(const config::Config& config) {
   if (fs::exists(folder.config_file)) {
     // Compare what defines the run, not the bytes: reload the stored YAML with the same world size.
     config::Config stored;
-    config::apply_yaml_file(stored, folder.config_file);
-    config::resolve(stored, config.derived.world_size);
+    try {
+      config::apply_yaml_file(stored, folder.config_file);
+      config::resolve(stored, config.derived.world_size);
+    } catch (const ConfigError& e) {
+      // Edited by hand or damaged (we write it atomically). Replacing it would hide what the
+      // run was; the checkpoints say it too.
+      throw Error(std::string(e.what()) + "\n" + folder.config_file +
+                  " is this run folder's record of its config and cannot be read; nothing was changed. Each "
+                  "checkpoint's state.json holds the config it was written with (its config_yaml): restore the "
+                  "file from there, or move it aside to start this folder again with the config given now");
+    }
     if (config::run_identity_yaml(stored) != config::run_identity_yaml(config)) {
       const std::string candidate = folder.root + "/config.new.yaml";
       write_file_atomically(candidate, resolved);

@@ -52,6 +52,32 @@ TEST(RunFolder, DifferentConfigInSameFolderIsRefusedAndKept) {
 }
 
 // A run made with one activation layout resumes with another (`auto` on another CPU).
+// A config.yaml that no longer reads (edited by hand, damaged) is named with what to do, and
+// left as it is.
+TEST(RunFolder, AnUnreadableStoredConfigIsNamedAndKept) {
+  const std::string root = ::testing::TempDir() + "/biggan_runs_unreadable";
+  fs::remove_all(root);
+  const auto c = config_in(root, {"paths.experiment_name=x"});
+  const RunFolder f = prepare_run_folder(c);
+  const std::string good = read_file(f.config_file);
+  const std::string damaged[] = {good.substr(0, good.size() / 3) + "\n  G_ch: [\n", good + "model:\n  G_ch: 8\n", ""};
+  for (const auto& text : damaged) {
+    write_file_atomically(f.config_file, text);
+    try {
+      prepare_run_folder(c);
+      ADD_FAILURE() << "no error for:\n" << text.substr(0, 80);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(f.config_file + " is this run folder's record of its config and cannot be read"),
+                std::string::npos) << what;
+      EXPECT_NE(what.find("state.json"), std::string::npos) << what;
+    }
+    EXPECT_EQ(read_file(f.config_file), text);
+    EXPECT_FALSE(fs::exists(f.root + "/config.new.yaml"));
+  }
+  fs::remove_all(root);
+}
+
 TEST(RunFolder, TheActivationLayoutIsNotPartOfTheRun) {
   const std::string root = ::testing::TempDir() + "/biggan_runs_layout_choice";
   fs::remove_all(root);
