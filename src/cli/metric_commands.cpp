@@ -67,6 +67,18 @@ int classifier_command(const Args& args) {
 
 namespace {
 
+// --metric auto: a metric's own file on the command line decides (--classifier, or
+// --inception-weights / --moments), else what training picks its best checkpoints by.
+std::string chosen_metric(const po::variables_map& vm, const config::Config& config) {
+  const std::string metric = vm["metric"].as<std::string>();
+  if (metric == "inception" || metric == "classifier") return metric;
+  if (metric != "auto") throw UsageError("eval --metric: inception | classifier | auto");
+  const bool classifier_given = vm.count("classifier") > 0;
+  const bool inception_given = vm.count("inception-weights") > 0 || vm.count("moments") > 0;
+  if (classifier_given != inception_given) return classifier_given ? "classifier" : "inception";
+  return config.ckpt.which_best == config::BestMetric::classifier ? "classifier" : "inception";
+}
+
 // Batches of exact standing statistics to score with: --standing-stats N, else the run's own
 // setting (eval.accumulate_stats), which is how training scored the checkpoint.
 int standing_batches(const config::Config& config, const po::variables_map& vm) {
@@ -92,7 +104,8 @@ int eval_command(const Args& args) {
       ("checkpoint", po::value<std::string>(), "a checkpoint folder (default: the run's newest valid one)")
       ("classifier", po::value<std::string>(), "classifier file (default: the config's eval.classifier)")
       ("samples", po::value<int>(), "samples to score (default: eval.num_classifier_samples)")
-      ("metric", po::value<std::string>()->default_value("auto"), "inception | classifier | auto (from ckpt.which_best)")
+      ("metric", po::value<std::string>()->default_value("auto"),
+       "inception | classifier | auto (the metric whose file is given, else ckpt.which_best's)")
       ("inception-weights", po::value<std::string>(), "Inception v3 .pth (default: eval.inception_weights)")
       ("moments", po::value<std::string>(), "the dataset's Inception moments (.h5 or BigGAN-PyTorch's .npz)")
       ("which", po::value<std::string>()->default_value("auto"), "G | G_ema | auto (G_ema when the run uses it)")
@@ -114,6 +127,7 @@ int eval_command(const Args& args) {
   config::apply_yaml_file(config, folder.config_file);
   config::resolve(config, ctx.world_size());
   configure_logging(config.log.level);
+  const std::string metric = chosen_metric(*vm, config);
   auto loaded = load_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
                                    (*vm)["which"].as<std::string>());
   model::Generator& G = loaded.G;
@@ -125,9 +139,6 @@ int eval_command(const Args& args) {
   sample::prepare_for_sampling(G, standing, config.eval.G_eval_mode, config.derived.G_batch_size,
                                sample::standing_seed(config.train.seed, trained.itr));
   distributed::Collectives collectives(ctx, torch::kCPU);
-  std::string metric = (*vm)["metric"].as<std::string>();
-  if (metric == "auto") metric = config.ckpt.which_best == config::BestMetric::classifier ? "classifier" : "inception";
-  if (metric != "inception" && metric != "classifier") throw UsageError("eval --metric: inception | classifier | auto");
   if (metric == "inception") {
     auto net = config::configured_inception(
         config, vm->count("inception-weights") ? (*vm)["inception-weights"].as<std::string>() : "");

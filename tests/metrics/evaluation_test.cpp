@@ -149,6 +149,17 @@ TEST_F(InceptionMetricsEndToEnd, EvalScoresACheckpointWithIsAndFid) {
   EXPECT_NE(std::system(mismatch.c_str()), 0);
   const std::string text = read_text(dir_ + "/mismatch.log");
   EXPECT_NE(text.find("computed with the fid Inception"), std::string::npos) << text;
+
+  // --metric auto with only a classifier given scores with the classifier, though the run picks
+  // its best by IS: the missing file is what stops it, named (with IS it would have succeeded).
+  const std::string classifier = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
+                                        "/runs/tiny --samples 20 --classifier " + dir_ +
+                                        "/no_classifier.h5 > classifier.log 2>&1");
+  const int code = std::system(classifier.c_str());
+  EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) == 1) << code;
+  const std::string said = read_text(dir_ + "/classifier.log");
+  EXPECT_NE(said.find("no_classifier.h5"), std::string::npos) << said;
+  EXPECT_EQ(said.find("IS_mean"), std::string::npos) << said;
 }
 
 TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPytorchsLog) {
