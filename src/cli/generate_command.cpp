@@ -87,8 +87,18 @@ int generate_command(const Args& args) {
     for (const char* name : {"z", "y"})
       if (!in.exists(name)) throw Error(input + ": dataset '" + name + "' is missing");
     z = in.read("z").to(torch::kFloat32);
-    y = in.read("y").to(torch::kInt64);
+    y = in.read("y");
   }
+  // Labels stored as floats are taken when they are whole numbers; 2.7 would silently become 2.
+  if (y.is_floating_point()) {
+    const auto fractional = (y != y.round()).nonzero();
+    if (fractional.numel() > 0) {
+      const auto row = fractional[0][0].item<std::int64_t>();
+      throw Error(input + ":y holds labels that are not whole numbers (the first at row " + std::to_string(row) +
+                  ": " + std::to_string(y[row].item<double>()) + ")");
+    }
+  }
+  y = y.to(torch::kInt64);
   if (z.dim() != 2 || z.size(1) != d.dim_z)
     throw Error(input + ":z has shape " + c10::str(z.sizes()) + ", this G needs (N, " + std::to_string(d.dim_z) + ")");
   if (y.dim() != 1 || y.size(0) != z.size(0))
