@@ -103,8 +103,12 @@ int generate_command(const Args& args) {
     throw Error(input + ":z has shape " + c10::str(z.sizes()) + ", this G needs (N, " + std::to_string(d.dim_z) + ")");
   if (y.dim() != 1 || y.size(0) != z.size(0))
     throw Error(input + ":y has shape " + c10::str(y.sizes()) + ", expected (" + std::to_string(z.size(0)) + ",)");
-  if (y.numel() && (y.min().item<std::int64_t>() < 0 || y.max().item<std::int64_t>() >= d.n_classes))
-    throw Error(input + ":y holds labels outside [0, " + std::to_string(d.n_classes) + ")");
+  const auto outside = ((y < 0) | (y >= d.n_classes)).nonzero();
+  if (outside.numel() > 0) {
+    const auto row = outside[0][0].item<std::int64_t>();
+    throw Error(input + ":y holds labels outside [0, " + std::to_string(d.n_classes) + ") (the first at row " +
+                std::to_string(row) + ": " + std::to_string(y[row].item<std::int64_t>()) + ")");
+  }
   if (z.size(0) == 0) throw Error(input + ":z holds no latents (0 rows): nothing to generate");
   const auto bad = (~torch::isfinite(z)).any(1).nonzero();
   if (bad.numel() > 0)

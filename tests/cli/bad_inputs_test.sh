@@ -61,6 +61,8 @@ with h5py.File("zero.h5", "w") as f:
     f["z"] = np.zeros((0, 32), "f4"); f["y"] = np.zeros(0, "i8")
 with h5py.File("fraction.h5", "w") as f:
     f["z"] = np.random.randn(3, 32).astype("f4"); f["y"] = np.array([1.0, 2.5, 3.0], "f4")
+with h5py.File("class_10.h5", "w") as f:
+    f["z"] = np.random.randn(3, 32).astype("f4"); f["y"] = np.array([1, 4, 10], "i8")
 with h5py.File("float_labels.h5", "w") as f:
     f["z"] = np.random.randn(3, 32).astype("f4"); f["y"] = np.array([1.0, 2.0, 3.0], "f4")
 PY
@@ -69,6 +71,7 @@ gen=(generate --config runs/run/config.yaml --weights "$weights" --output out.h5
 expect 1 "nan.h5:z holds NaN or infinite values in 1 of 5 rows \(the first is row 3\)" "$BIN" "${gen[@]}" --input nan.h5
 expect 1 "zero.h5:z holds no latents \(0 rows\)" "$BIN" "${gen[@]}" --input zero.h5
 expect 1 "fraction.h5:y holds labels that are not whole numbers \(the first at row 1: 2.5" "$BIN" "${gen[@]}" --input fraction.h5
+expect 1 "class_10.h5:y holds labels outside \[0, 10\) \(the first at row 2: 10\)" "$BIN" "${gen[@]}" --input class_10.h5
 [[ ! -e out.h5 ]] || { echo "a failed generate left out.h5"; exit 1; }
 "$BIN" "${gen[@]}" --input float_labels.h5 >/dev/null || { echo "whole-number float labels were refused"; exit 1; }
 rm -f out.h5
