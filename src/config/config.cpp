@@ -223,6 +223,23 @@ void apply_document(Config& config, const YAML::Node& root, const std::string& s
   }
 }
 
+// The one YAML document of a config text, parsed once; a null node when the text holds none.
+YAML::Node single_document(const std::string& text, const std::string& source) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1), "",
+                      "malformed YAML: " + e.msg);
+  }
+  // A second document (after `---`) would otherwise be read by nobody.
+  if (documents.size() > 1)
+    throw ConfigError(mark_of(source, documents[1]), "",
+                      "a second YAML document (after '---'); a config file is one document, so merge them or "
+                      "give each as its own --config");
+  return documents.empty() ? YAML::Node() : documents.front();
+}
+
 // Shortest decimal text that reads back to the same double: 1e-05, 0.0001, 0.999.
 std::string format_double(double v) {
   char buf[64];
@@ -500,19 +517,7 @@ std::vector<std::string> keys_of_section(const std::string& section) {
 }
 
 void apply_yaml_text(Config& config, const std::string& text, const std::string& source) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1), "",
-                      "malformed YAML: " + e.msg);
-  }
-  // A second document (after `---`) would otherwise be read by nobody.
-  if (documents.size() > 1)
-    throw ConfigError(mark_of(source, documents[1]), "",
-                      "a second YAML document (after '---'); a config file is one document, so merge them or "
-                      "give each as its own --config");
-  if (!documents.empty()) apply_document(config, documents.front(), source);
+  apply_document(config, single_document(text, source), source);
 }
 
 void apply_yaml_file(Config& config, const std::string& path) {
@@ -524,19 +529,12 @@ void apply_yaml_file(Config& config, const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw ConfigError(path, "", "error while reading config file");
+  const YAML::Node root = single_document(buffer.str(), path);
   // An empty file would silently run every default (ImageNet at 128 px): almost surely a mistake.
-  const bool no_settings = [&] {
-    try {
-      const auto documents = YAML::LoadAll(buffer.str());
-      return documents.empty() || (documents.size() == 1 && documents.front().IsNull());
-    } catch (const YAML::ParserException&) {
-      return false;  // apply_yaml_text reports it with line and column
-    }
-  }();
-  if (no_settings)
+  if (root.IsNull())
     throw ConfigError(path, "", "config file has no settings (empty, or only comments); leave --config out to use "
                                 "the defaults on purpose");
-  apply_yaml_text(config, buffer.str(), path);
+  apply_document(config, root, path);
 }
 
 void apply_override(Config& config, const std::string& assignment) {
