@@ -11,11 +11,13 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "config/biggan_pytorch_flags.h"
 #include "config/config.h"
 #include "fixture_support.h"
+#include "model/state_dict.h"
 
 namespace biggan::testing {
 
@@ -69,6 +71,30 @@ inline config::Config bp_reference_config(const std::string& name) {
   auto overrides = config::overrides_from_biggan_pytorch(nlohmann::json::parse(in).at("config"));
   overrides.push_back("model.skip_init=true");
   return config::load({}, overrides, 1);
+}
+
+// Each tensor of `theirs` against the same key of `ours`, as max |difference| over the largest
+// element of all of `theirs`: a tensor of tiny values (a gradient zero by theory) may differ by
+// more than its own size in rounding, which no user can see. Fails every tensor at or above
+// `tolerance` and any key `ours` lacks; `skip` names tensors left out. Returns the worst.
+inline double expect_close_to_largest(const model::StateDict& ours, const model::StateDict& theirs, double tolerance,
+                                      const std::string& what, const std::set<std::string>& skip = {}) {
+  double scale = 0;
+  for (const auto& [key, value] : theirs) scale = std::max(scale, value.abs().max().item<double>());
+  EXPECT_GT(scale, 0) << what;
+  double worst = 0;
+  for (const auto& [key, value] : theirs) {
+    if (skip.count(key)) continue;
+    if (!ours.count(key)) {
+      ADD_FAILURE() << what << " " << key << ": ours has none";
+      continue;
+    }
+    const double error =
+        (ours.at(key).to(torch::kDouble) - value.to(torch::kDouble)).abs().max().item<double>() / scale;
+    EXPECT_LT(error, tolerance) << what << " " << key;
+    worst = std::max(worst, error);
+  }
+  return worst;
 }
 
 // Skips or fails the calling test (use in SetUp) when the reference could not be made.

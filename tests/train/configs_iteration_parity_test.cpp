@@ -46,22 +46,6 @@ class OneIteration : public ::testing::TestWithParam<std::string> {
     iteration = std::make_unique<io::H5File>(dir + "/iteration.h5", io::H5File::Mode::read);
   }
 
-  // Per tensor, relative to the largest element of that kind in the whole network: a tensor whose
-  // values are all tiny may differ by more than its own size in rounding, which no user can see.
-  // `skip`: tensors not compared (see expect_after).
-  void expect_close(const model::StateDict& ours, const model::StateDict& theirs, const std::string& what,
-                    const std::set<std::string>& skip = {}) {
-    double scale = 0;
-    for (const auto& [key, value] : theirs) scale = std::max(scale, value.abs().max().item<double>());
-    ASSERT_GT(scale, 0) << what;
-    for (const auto& [key, value] : theirs) {
-      if (skip.count(key)) continue;
-      ASSERT_TRUE(ours.count(key)) << what << " " << key;
-      const double error = (ours.at(key).to(torch::kDouble) - value.to(torch::kDouble)).abs().max().item<double>();
-      EXPECT_LT(error / scale, kTolerance) << what << " " << key;
-      worst = std::max(worst, error / scale);
-    }
-  }
   // Parameters after the iteration as updates from the state before it (the update is what an
   // iteration computes); buffers (u, sv, running statistics) as they are, tensor by tensor.
   // A parameter whose gradient is zero by theory (G's conv biases before a BN) has a rounding-
@@ -91,7 +75,8 @@ class OneIteration : public ::testing::TestWithParam<std::string> {
       EXPECT_LT(error, kTolerance) << name << " buffer " << key;
       worst = std::max(worst, error);
     }
-    expect_close(our_updates, their_updates, name + " update", undecided);
+    worst = std::max(worst, testing::expect_close_to_largest(our_updates, their_updates, kTolerance, name + " update",
+                                                             undecided));
     skipped += undecided.size();
   }
   model::StateDict gradients(const torch::nn::Module& net) {
@@ -130,8 +115,10 @@ TEST_P(OneIteration, LossesGradientsParametersAndBuffersAreBigGANPyTorchs) {
     EXPECT_LT(error, kTolerance) << name << ": ours " << ours << ", theirs " << theirs;
     worst = std::max(worst, error);
   }
-  expect_close(gradients(*gan.G), iteration->read_group("grad/G"), "G gradient");
-  expect_close(gradients(*gan.D), iteration->read_group("grad/D"), "D gradient");
+  worst = std::max(worst, testing::expect_close_to_largest(gradients(*gan.G), iteration->read_group("grad/G"),
+                                                           kTolerance, "G gradient"));
+  worst = std::max(worst, testing::expect_close_to_largest(gradients(*gan.D), iteration->read_group("grad/D"),
+                                                           kTolerance, "D gradient"));
   expect_after(*gan.G, "G");
   expect_after(*gan.D, "D");
   std::cout << GetParam() << ": worst relative difference " << worst << ", " << skipped
