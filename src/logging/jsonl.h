@@ -24,8 +24,19 @@ class JsonlWriter {
   std::ofstream out_;
 };
 
-// A resumed run continues from iteration `itr`: drop what the interrupted run logged after
-// it (and a torn last line), so the log reads as one uninterrupted run. Rewritten atomically.
-void keep_lines_up_to(const std::string& path, std::int64_t itr);
+// What a start took out of one log and moved to its archive.
+struct Superseded {
+  std::int64_t later = 0;    // whole lines of iterations after the one the run resumes from
+  std::int64_t damaged = 0;  // lines that are not a JSON object (a torn last line) or whose "itr" is no integer
+  std::string archive;       // where they went (empty when nothing moved)
+};
+
+// A resumed run continues from iteration `itr`, so the lines the interrupted run logged after
+// it, and any damaged line, leave `path`: it then reads as one uninterrupted run, and a line the
+// next append would glue to a torn one cannot make it unreadable. Nothing is deleted: they are
+// appended to `archive` (created with its folder) and synced before `path` is rewritten
+// atomically. A kill between the two leaves a line in both files, never in neither. Lines without
+// an "itr" (events) stay; itr = INT64_MAX moves damaged lines only.
+Superseded supersede_lines_after(const std::string& path, std::int64_t itr, const std::string& archive);
 
 }  // namespace biggan::logging

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -329,15 +331,32 @@ Evaluation load_evaluation(const Trainer& t) {
   return e;
 }
 
+constexpr std::int64_t kEveryIteration = std::numeric_limits<std::int64_t>::max();
+
+// Moves what an interrupted run logged after iteration `itr` (and damaged lines) out of
+// logs/<name> into logs/superseded/<name>, saying so. Returns how many lines moved.
+std::int64_t supersede_log_lines(const std::string& logs, const std::string& name, std::int64_t itr) {
+  const auto moved = logging::supersede_lines_after(logs + "/" + name, itr, logs + "/superseded/" + name);
+  if (moved.later > 0)
+    logging::info(name + ": " + std::to_string(moved.later) + " lines logged after iteration " + std::to_string(itr) +
+                  " by the interrupted run moved to " + moved.archive);
+  if (moved.damaged > 0)
+    logging::warn(name + ": " + std::to_string(moved.damaged) +
+                  " damaged lines (not a JSON object, or torn by a kill) moved to " + moved.archive);
+  return moved.later + moved.damaged;
+}
+
 // Rank 0: the checkpoint writer, the logs (cut back to the resumed iteration) and the progress.
 void open_outputs(Trainer& t) {
   if (!t.ctx.is_root()) return;
   const auto& c = t.config;
   const auto& logs = t.folder.logs;
   t.writer = std::make_unique<ckpt::Writer>(t.folder.checkpoints, retention(c.ckpt), c.ckpt.async_save);
-  const std::string bp_log = logs + "/" + c.derived.experiment_name + "_log.jsonl";
-  for (const auto& path : {logs + "/metrics.jsonl", logs + "/sv.jsonl", logs + "/eval.jsonl", bp_log})
-    logging::keep_lines_up_to(path, t.state.itr);
+  const std::string bp_log_name = c.derived.experiment_name + "_log.jsonl";
+  std::int64_t superseded = 0;
+  for (const std::string name : {"metrics.jsonl", "sv.jsonl", "eval.jsonl", "events.jsonl", bp_log_name.c_str()})
+    superseded += supersede_log_lines(logs, name, name == "events.jsonl" ? kEveryIteration : t.state.itr);
+  const std::string bp_log = logs + "/" + bp_log_name;
   if (t.evaluation.inception) t.logs.biggan_pytorch = logging::JsonlWriter(bp_log);
   t.logs.eval = logging::JsonlWriter(logs + "/eval.jsonl");
   t.logs.metrics = logging::JsonlWriter(logs + "/metrics.jsonl");
@@ -349,7 +368,8 @@ void open_outputs(Trainer& t) {
                        {"blas", core::blas_description()}, {"isa", core::onednn_isa_name()},
                        {"activations", t.gan->G->uses_nhwc(t.device) ? "NHWC" : "NCHW"},
                        {"checkpoint", t.resumed_from}, {"host", t.ctx.host()},
-                       {"init_from", t.resumed_from.empty() ? c.finetune.init_from : std::string()}});
+                       {"init_from", t.resumed_from.empty() ? c.finetune.init_from : std::string()},
+                       {"superseded_lines", superseded}});
   if (!t.resumed_from.empty())
     logging::info("resumed from " + t.resumed_from + " at iteration " + std::to_string(t.state.itr));
   t.progress = std::make_unique<logging::Progress>("train", t.total, c.log.pbar, t.state.itr, 30.0, c.log.print_every);

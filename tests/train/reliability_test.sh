@@ -5,7 +5,8 @@
 #                     PID and host; after a SIGKILL the stale lock is taken over with a warning
 #   stop_reason       SIGUSR2 to rank 1 only: rank 0 logs that rank's signal as the stop reason
 #   ema_kill_resume   SIGKILL of both ranks after a save and its sample sheets; the resumed run
-#                     ends h5diff-equal to an uninterrupted one, G_ema included
+#                     ends h5diff-equal to an uninterrupted one, G_ema included; what the killed
+#                     run logged after the checkpoint, and a torn event line, go to logs/superseded/
 #   damaged_same_name a damaged itr10 and the same command again: itr10 is written anew, the
 #                     damaged folder kept beside it
 #   one_rank_fails    rank 1 alone cannot read the checkpoint rank 0 chose: the job ends within
@@ -109,8 +110,25 @@ ema_kill_resume)
   kill -9 "$(rank_pid 0)" "$(rank_pid 1)" 2>/dev/null || true
   wait "$launcher" 2>/dev/null || true
   [[ $(valid_checkpoints | tail -n 1) == itr00000021 ]] || fail "expected itr21 as the newest checkpoint: $(valid_checkpoints)"
+  cp "$run/logs/metrics.jsonl" "$WORK/killed_metrics.jsonl"
+  printf '{"time":17,"event":"sto' >>"$run/logs/events.jsonl"  # as a kill in the middle of a line leaves it
   mpirun -np 2 "$BIN" "${args[@]}" >"$WORK/resumed.log" 2>&1 || { cat "$WORK/resumed.log"; fail "resume failed"; }
   expect_in "$WORK/resumed.log" "resumed from .*itr00000021" "resume message"
+  expect_in "$WORK/resumed.log" "metrics.jsonl: [0-9]+ lines logged after iteration 21 by the interrupted run moved to .*superseded/metrics.jsonl" "superseded lines message"
+  expect_in "$WORK/resumed.log" "events.jsonl: 1 damaged lines .* moved to" "torn event line message"
+  # Nothing the killed run logged is lost: its lines after itr21 are kept byte for byte, the torn
+  # event line too, and the live logs read as one run.
+  /usr/bin/python3 - "$WORK/killed_metrics.jsonl" "$run/logs" <<'PY' || fail "superseded log lines"
+import json, sys
+killed, logs = open(sys.argv[1]).read().splitlines(), sys.argv[2]
+later = [l for l in killed if json.loads(l)["itr"] > 21]
+assert len(later) >= 3, later
+assert open(logs + "/superseded/metrics.jsonl").read().splitlines() == later, "archive != the killed run's later lines"
+itrs = [json.loads(l)["itr"] for l in open(logs + "/metrics.jsonl")]
+assert itrs == list(range(1, 41)), itrs
+assert open(logs + "/superseded/events.jsonl").read() == '{"time":17,"event":"sto\n'
+PY
+  "$BIN" logs summary "$run" >"$WORK/summary.txt" 2>&1 || { cat "$WORK/summary.txt"; fail "logs summary after the resume"; }
   for f in G.h5 D.h5 G_ema.h5 G_optim.h5 D_optim.h5; do
     h5diff -q "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" ||
       { h5diff -r "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" | head -5
