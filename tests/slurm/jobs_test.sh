@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every jobs/launch_*.sh resolves its config for its default node and GPU counts and builds an
 # sbatch command on slurm/train.sbatch (DRY_RUN=1: nothing is queued, no Slurm needed); a layout
-# that cannot keep the global batch is refused before submission, naming the key.
+# that cannot keep the global batch is refused before submission, naming the key; train.sbatch
+# refuses bad settings and keeps its events whole after a line torn by a killed trainer.
 #   jobs_test.sh BIGGAN SOURCE_DIR
 set -euo pipefail
 BIN=$(realpath "$1") SRC=$(realpath "$2")
@@ -53,4 +54,25 @@ set -e
 [[ $code == 2 ]] || { echo "FAIL: submitting with BIGGAN_REQUEUE=sometimes exited $code, expected 2"; echo "$out"; exit 1; }
 grep -q "BIGGAN_REQUEUE=sometimes is not one of" <<<"$out" || { echo "FAIL: submit did not name the setting"; echo "$out"; exit 1; }
 grep -q "^sbatch " <<<"$out" && { echo "FAIL: submit built an sbatch command despite the bad setting"; echo "$out"; exit 1; }
-echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused"
+# A trainer killed in the middle of an events.jsonl line: train.sbatch's own events start on a
+# line of their own (here the restart limit's, which needs no Slurm), the torn text left for the
+# trainer to move to logs/superseded/.
+run_dir=$scratch/runs/torn
+mkdir -p "$run_dir/logs"
+printf '{"time":1,"event":"resume","itr":7}\n{"time":2,"ev' >"$run_dir/logs/events.jsonl"
+set +e
+out=$(env SLURM_JOB_ID=1 SLURM_RESTART_COUNT=3 BIGGAN_MAX_RESTARTS=2 SLURM_SUBMIT_DIR="$scratch" bash "$SRC/slurm/train.sbatch" \
+      --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" --set paths.experiment_name=torn 2>&1)
+code=$?
+set -e
+[[ $code == 1 ]] || { echo "FAIL: the restart limit exited $code, expected 1"; echo "$out"; exit 1; }
+/usr/bin/python3 - "$run_dir/logs/events.jsonl" <<'PY' || { echo "FAIL: train.sbatch's events after a torn line"; cat "$run_dir/logs/events.jsonl"; exit 1; }
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")
+assert lines[:2] == ['{"time":1,"event":"resume","itr":7}', '{"time":2,"ev'], lines
+events = [json.loads(l) for l in lines[2:] if l]
+assert [e["event"] for e in events] == ["job_start", "restart_limit"], events
+assert all(e["itr"] == 7 for e in events), events
+PY
+echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused;"
+echo "train.sbatch's events stay whole after a torn line"
