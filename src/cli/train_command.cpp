@@ -1,13 +1,16 @@
 // `biggan train`: resolves the config, prepares the run folder and trains (resuming by default).
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "core/fault_injection.h"
 #include "distributed/context.h"
 #include "logging/log.h"
 #include "run/run_folder.h"
+#include "train/stop.h"
 #include "train/trainer.h"
 
 namespace biggan::cli {
@@ -68,7 +71,9 @@ int train_command(const Args& args) {
   const auto vm = parse_command(spec, options, args);
   if (!vm) return 0;
 
+  train::hold_stop_signals();  // before MPI starts: a stop request during the start-up is kept
   auto& ctx = distributed::process_context();
+  if (fault_armed("stop_signal_during_start", ctx.rank())) std::raise(SIGUSR2);
   configure_logging();
   int world_size = ctx.world_size();
   if (vm->count("world-size")) {

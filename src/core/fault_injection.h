@@ -3,6 +3,7 @@
 // BIGGAN_TEST_FAULT="<name>@<rank>[@<iteration>]" arms one; unset (always, outside tests): none.
 //   unreadable_checkpoint@1     rank 1 cannot read the checkpoint rank 0 chose
 //   perturb_parameter@1@5       rank 1 changes one G parameter after iteration 5
+//   stop_signal_during_start@1  rank 1 gets SIGUSR2 while it starts up, before any training
 #pragma once
 
 #include <cstdint>

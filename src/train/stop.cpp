@@ -28,14 +28,35 @@ int signal_number(config::StopSignal signal) {
   throw Error("install_stop_signals: invalid StopSignal " + std::to_string(static_cast<int>(signal)));
 }
 
-}  // namespace
+// The stop signals whose default action ends a process; TERM and INT are left to end a start-up.
+constexpr int kHeldSignals[] = {SIGUSR1, SIGUSR2, SIGHUP};
 
-void install_stop_signals(config::StopSignal signal) {
+void set_handler(int s, void (*handler)(int)) {
   struct sigaction action {};
-  action.sa_handler = on_stop_signal;
+  action.sa_handler = handler;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (const int s : {signal_number(signal), SIGTERM, SIGINT}) sigaction(s, &action, nullptr);
+  sigaction(s, &action, nullptr);
+}
+
+}  // namespace
+
+void hold_stop_signals() {
+  for (const int s : kHeldSignals) set_handler(s, on_stop_signal);
+}
+
+void install_stop_signals(config::StopSignal signal) {
+  const int stop = signal_number(signal);
+  for (const int s : {stop, SIGTERM, SIGINT}) set_handler(s, on_stop_signal);
+  for (const int s : kHeldSignals) {
+    if (s == stop) continue;
+    set_handler(s, SIG_DFL);
+    // Held during the start-up but not this run's stop signal: it acts now as it would have then.
+    if (g_signal == s) {
+      g_signal = 0;
+      std::raise(s);
+    }
+  }
 }
 
 bool stop_requested() { return g_signal != 0; }

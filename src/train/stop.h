@@ -12,8 +12,15 @@ namespace biggan::train {
 // "Stopped cleanly; requeue me." The Slurm script keys on it (slurm/README.md).
 constexpr int kRequeueExitCode = 3;
 
-// Installs handlers for `signal` (ckpt.stop_signal), SIGTERM and SIGINT. Further signals while stopping only set
-// the flag again.
+// From the start of `biggan train` until install_stop_signals, the stop signals whose default
+// action ends a process (SIGUSR1, SIGUSR2, SIGHUP) are caught and remembered: a stop request that
+// reaches ranks still starting up (Slurm's script passes one on as soon as the step is launched)
+// is then honoured at the first iteration boundary, instead of killing them with an exit status
+// the script takes for a failure. SIGTERM and SIGINT still end a start-up at once.
+void hold_stop_signals();
+// Installs handlers for `signal` (ckpt.stop_signal), SIGTERM and SIGINT, and gives the other held
+// signals their default action back; one of those that arrived while held acts now. Further
+// signals while stopping only set the flag again.
 void install_stop_signals(config::StopSignal signal);
 bool stop_requested();
 int stop_signal_number();  // the last signal received; 0: none

@@ -2,7 +2,8 @@
 # Every jobs/launch_*.sh resolves its config for its default node and GPU counts and builds an
 # sbatch command on slurm/train.sbatch (DRY_RUN=1: nothing is queued, no Slurm needed); a layout
 # that cannot keep the global batch is refused before submission, naming the key; train.sbatch
-# refuses bad settings and keeps its events whole after a line torn by a killed trainer.
+# refuses bad settings, keeps its events whole after a line torn by a killed trainer, and takes a
+# stop signal before or while the step starts for a clean stop.
 #   jobs_test.sh BIGGAN SOURCE_DIR
 set -euo pipefail
 BIN=$(realpath "$1") SRC=$(realpath "$2")
@@ -74,5 +75,46 @@ events = [json.loads(l) for l in lines[2:] if l]
 assert [e["event"] for e in events] == ["job_start", "restart_limit"], events
 assert all(e["itr"] == 7 for e in events), events
 PY
+# The stop signal early in a job (Slurm sends it to the batch shell only): while the config is
+# resolved it must not kill train.sbatch, and the step is then not started at all; while the
+# ranks start, one that dies of it before it can catch it is a clean stop, not a failure. Either
+# way the job asks for a requeue (exit 3; BIGGAN_REQUEUE=none keeps scontrol out of it).
+# A stand-in for biggan sends the signal at the chosen moment.
+cat >"$scratch/biggan" <<EOF
+#!/usr/bin/env bash
+signal_sbatch() {
+  while [[ ! -s $scratch/sbatch.pid ]]; do sleep 0.05; done
+  kill -USR2 \$(cat $scratch/sbatch.pid)
+}
+case " \$* " in
+  *" --print-run-dir "*) [[ \$WHEN == resolve ]] && signal_sbatch ;;
+  *" --print-config "*) ;;
+  *) echo "rank started" >>$scratch/ranks.txt
+     [[ \$WHEN == start ]] && { signal_sbatch; sleep 30; } ;;
+esac
+exec "$BIN" "\$@"
+EOF
+chmod +x "$scratch/biggan"
+early_stop() {  # WHEN EXPECTED_MESSAGE
+  rm -f "$scratch/sbatch.pid" "$scratch/ranks.txt"
+  rm -rf "$scratch/runs/early"
+  set +e
+  env WHEN="$1" BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=none SLURM_JOB_ID=1 \
+    SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 bash "$SRC/slurm/train.sbatch" \
+    --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" --set paths.experiment_name=early \
+    >"$scratch/early.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$scratch/sbatch.pid"
+  wait "$pid"
+  local code=$?
+  set -e
+  [[ $code == 3 ]] || { echo "FAIL: a stop signal at '$1' exited $code, expected 3"; cat "$scratch/early.log"; exit 1; }
+  grep -q -- "$2" "$scratch/early.log" || { echo "FAIL: at '$1': no '$2' in:"; cat "$scratch/early.log"; exit 1; }
+  grep -q '"event":"stopped"' "$scratch/runs/early/logs/events.jsonl" ||
+    { echo "FAIL: at '$1': no stopped event"; cat "$scratch/runs/early/logs/events.jsonl"; exit 1; }
+}
+early_stop resolve "got USR2 before the training step started: not starting it"
+[[ ! -e $scratch/ranks.txt ]] || { echo "FAIL: the step was started after a stop signal"; exit 1; }
+early_stop start "the step ended by USR2 while its ranks were starting: nothing was lost"
 echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused;"
-echo "train.sbatch's events stay whole after a torn line"
+echo "train.sbatch's events stay whole after a torn line; an early stop signal asks for a requeue"

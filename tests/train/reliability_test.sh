@@ -4,6 +4,8 @@
 #   lock              a second `biggan train` into a run folder in use fails naming the holder's
 #                     PID and host; after a SIGKILL the stale lock is taken over with a warning
 #   stop_reason       SIGUSR2 to rank 1 only: rank 0 logs that rank's signal as the stop reason
+#   early_stop_signal SIGUSR2 to rank 1 while it starts up: the job stops after iteration 1 with
+#                     exit code 3 and a checkpoint, instead of dying of the signal
 #   ema_kill_resume   SIGKILL of both ranks after a save and its sample sheets; the resumed run
 #                     ends h5diff-equal to an uninterrupted one, G_ema included; what the killed
 #                     run logged after the checkpoint, and a torn event line, go to logs/superseded/
@@ -88,6 +90,15 @@ stop_reason)
   # log.rank_files: every rank has its own file; rank 0's holds what it printed.
   [[ -f $run/logs/rank1.log ]] || fail "log.rank_files: no rank1.log"
   expect_in "$run/logs/rank0.log" "rank 0 info: stopped at iteration [0-9]+ \(signal 12\)" "rank 0's own log file"
+  ;;
+early_stop_signal)
+  # The stop signal reaches rank 1 while it starts up: kept, not fatal; the job stops at the first
+  # iteration boundary with a checkpoint and asks for a requeue.
+  mpirun -np 2 -x BIGGAN_TEST_FAULT=stop_signal_during_start@1 "$BIN" "${train[@]}" --set train.total_iterations=100 \
+    >"$WORK/run.log" 2>&1 && code=0 || code=$?
+  [[ $code == 3 ]] || { cat "$WORK/run.log"; fail "exit $code, expected 3"; }
+  expect_in "$WORK/run.log" "stopped at iteration 1 \(signal 12\)" "stop message"
+  [[ $(valid_checkpoints) == itr00000001 ]] || fail "expected a checkpoint at itr1: $(valid_checkpoints)"
   ;;
 backend)
   # dist.backend: nccl cannot be had on a CPU build; the error names the key.
