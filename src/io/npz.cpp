@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "io/zip_records.h"
 
 namespace biggan::io {
 
@@ -126,33 +127,12 @@ void write_npz(const std::string& path, const std::map<std::string, torch::Tenso
 }
 
 std::map<std::string, torch::Tensor> read_npz(const std::string& path) {
-  int code = 0;
-  zip_t* archive = zip_open(path.c_str(), ZIP_RDONLY, &code);
-  if (!archive) throw Error(path + ": not a readable .npz file (libzip error " + std::to_string(code) + ")");
   std::map<std::string, torch::Tensor> out;
-  const zip_int64_t entries = zip_get_num_entries(archive, 0);
-  for (zip_int64_t i = 0; i < entries; ++i) {
-    zip_stat_t st;
-    if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &st) != 0) continue;
-    std::string name = st.name;
-    const std::string where = path + ":" + name;
-    std::string bytes(static_cast<std::size_t>(st.size), '\0');
-    zip_file_t* file = zip_fopen_index(archive, static_cast<zip_uint64_t>(i), 0);
-    const bool ok = file && zip_fread(file, bytes.data(), st.size) == static_cast<zip_int64_t>(st.size);
-    if (file) zip_fclose(file);
-    if (!ok) {
-      zip_discard(archive);
-      throw Error(where + ": cannot read");
-    }
+  for_each_zip_record(path, [&](const std::string& record, const std::string& bytes) {
+    std::string name = record;
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) name.resize(name.size() - 4);
-    try {
-      out[name] = parse_npy(bytes, where);
-    } catch (...) {
-      zip_discard(archive);
-      throw;
-    }
-  }
-  zip_discard(archive);
+    out[name] = parse_npy(bytes, path + ":" + record);
+  });
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "io/zip_records.h"
 
 namespace biggan::io {
 
@@ -389,6 +390,7 @@ std::string PyValue::describe() const {
 PyRef read_pth(const std::string& path) {
   const std::string contents = read_file(path);
   if (contents.size() >= 4 && contents.compare(0, 4, "PK\x03\x04") == 0) {
+    check_zip_records(path);
     try {
       return read_zip(path);
     } catch (const Error&) {

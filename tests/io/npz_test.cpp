@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "io/npz.h"
 
@@ -70,6 +71,21 @@ TEST(Npz, BadFilesAreNamed) {
     EXPECT_NE(std::string(e.what()).find("bad.npz"), std::string::npos);
   }
   EXPECT_THROW(parse_npy(std::string("\x93NUMPY\x01\x00", 8), "x.npy"), Error);  // header cut off
+  // A flipped byte inside an array (reference moments, say) is a CRC error naming the array.
+  const std::string path = tmp.path + "/moments.npz";
+  write_npz(path, {{"mu", torch::full({512}, 0.25, torch::kFloat64)}});
+  std::string bytes = read_file(path);
+  const double quarter = 0.25;
+  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&quarter), sizeof quarter), bytes.size() / 2);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 7] = static_cast<char>(bytes[at + 7] ^ 0x01);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    read_npz(path);
+    FAIL() << "a flipped byte loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": record mu.npy fails its CRC-32 check"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

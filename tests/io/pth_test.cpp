@@ -163,6 +163,37 @@ TEST(Pth, DamagedFilesAreClearErrors) {
   fs::remove_all(dir);
 }
 
+// PyTorch's own reader does not check a zip record's CRC-32: a flipped byte in a tensor would
+// load as a silently different weight. Ours names the file and the record.
+TEST(Pth, AFlippedByteInATensorIsACrcError) {
+  const fs::path dir = temp_dir("flipped");
+  const std::string path = (dir / "G.pth").string();
+  write_pth_state_dict(path, {{"weight", torch::arange(4096, torch::kFloat32)}, {"bias", torch::ones({8})}});
+  ASSERT_EQ(read_pth_state_dict(path).size(), 2u);
+  std::string bytes = read_file(path);
+  const float marker = 2048.0f;  // an element in the middle of "weight"'s storage
+  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&marker), sizeof marker));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = static_cast<char>(bytes[at + 1] ^ 0x10);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  try {
+    read_pth_state_dict(path);
+    ADD_FAILURE() << "a flipped byte loaded";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path + ": record "), std::string::npos) << what;
+    EXPECT_NE(what.find("/data/0 fails its CRC-32 check"), std::string::npos) << what;
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 30);
+  try {
+    read_pth_state_dict(path);
+    ADD_FAILURE() << "a truncated file loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": damaged or truncated"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 // Python's torch.load reads our export as the same tensors, and files Python writes in both
 // formats (including an OrderedDict state_dict) read back in C++. Needs Debian's python3-torch.
 TEST(Pth, PythonRoundTrip) {
