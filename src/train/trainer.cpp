@@ -11,6 +11,7 @@
 
 #include "ckpt/checkpoint.h"
 #include "config/module_options.h"
+#include "core/atomic_file.h"
 #include "core/blas.h"
 #include "core/cpu_isa.h"
 #include "core/error.h"
@@ -256,6 +257,38 @@ void keep_global_batch(Trainer& t, const ckpt::TrainingState& resumed) {
                   " accumulations keep the global batch of " + std::to_string(t.config.derived.global_batch_size));
 }
 
+// Rank 0, resuming: the config the checkpoint was written with against this one. In the run's own
+// folder the folder's config.yaml decides (run::prepare_run_folder refuses a changed run); when
+// that file is gone it is restored from the checkpoint first, so the same check still applies.
+// Another run's checkpoint (--resume-from, a branch) may differ on purpose: what differs is
+// listed, so a deliberate change is on record and an accidental one is seen.
+void check_against_written_config(const Trainer& t, const ckpt::TrainingState& resumed) {
+  if (!t.ctx.is_root() || resumed.config_yaml.empty()) return;  // imported weights carry no config of ours
+  config::Config written;
+  try {
+    config::apply_yaml_text(written, resumed.config_yaml, t.resumed_from + "/state.json config_yaml");
+    config::resolve(written, resumed.world_size);
+  } catch (const ConfigError& e) {
+    logging::warn("the config " + t.resumed_from + " was written with cannot be compared with this one: " + e.what());
+    return;
+  }
+  std::error_code ec;
+  if (fs::equivalent(fs::path(t.resumed_from).parent_path(), t.folder.checkpoints, ec)) {
+    if (!fs::exists(t.folder.config_file)) {
+      write_file_atomically(t.folder.config_file, config::to_yaml(written, /*with_derived=*/false));
+      logging::warn(t.folder.config_file + " was missing; restored from " + t.resumed_from +
+                    "/state.json, the config this run was trained with");
+    }
+    return;
+  }
+  std::string changed;
+  for (const auto& d : config::run_identity_differences(written, t.config))
+    if (d.rfind("paths.", 0) != 0) changed += "\n  " + d;
+  if (!changed.empty())
+    logging::warn("resuming " + t.resumed_from + ", another run's checkpoint, with settings other than it was trained "
+                  "with (as written -> now):" + changed);
+}
+
 std::unique_ptr<data::Loader> make_loader(const config::Config& c, const torch::Device& device, MPI_Comm comm) {
   data::LoaderOptions o;
   o.path = c.derived.dataset_path;
@@ -404,6 +437,7 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
   if (!t->resumed_from.empty()) {
     resumed = load_chosen_checkpoint(t->resumed_from, ctx);
     keep_global_batch(*t, resumed->state);
+    check_against_written_config(*t, resumed->state);
     if (!init_from.empty() && ctx.is_root())
       logging::info("this fine-tuning run resumes from its own checkpoint " + t->resumed_from +
                     "; finetune.init_from " + init_from + " is not read again");

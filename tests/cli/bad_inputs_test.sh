@@ -45,6 +45,18 @@ expect 1 "already holds a run with a different config .*changed: model.G_ch: 8 -
 [[ $(cat runs/run/config.yaml) == "$before" ]] || { echo "config.yaml was changed"; exit 1; }
 expect 1 "--resume-from runs/run/checkpoints/itr00000099: no such checkpoint folder" \
   "$BIN" "${train[@]}" --set paths.experiment_name=run --resume-from runs/run/checkpoints/itr00000099
+# With config.yaml gone, the checkpoint's own config restores it, and the same refusal follows.
+rm runs/run/config.yaml
+expect 1 "config.yaml was missing; restored from .*itr00000002/state.json" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4 --set optim.D_lr=1e-4
+expect 1 "already holds a run with a different config .*changed: optim.D_lr: 0.0002 -> 0.0001" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4 --set optim.D_lr=1e-4
+[[ $(cat runs/run/config.yaml) == "$before" ]] || { echo "config.yaml was not restored as it was"; diff <(echo "$before") runs/run/config.yaml; exit 1; }
+# Another run's checkpoint may be resumed with other settings (a branch), but they are listed.
+"$BIN" "${train[@]}" --set paths.experiment_name=branch --set train.total_iterations=4 --set optim.G_lr=1e-4 \
+  --resume-from runs/run/checkpoints/itr00000002 >branch.log 2>&1 || { cat branch.log; echo "the branch failed"; exit 1; }
+grep -A1 "another run's checkpoint, with settings other than it was trained with" branch.log | grep -q "optim.G_lr: 0.0002 -> 0.0001" ||
+  { cat branch.log; echo "the branch's changed setting was not listed"; exit 1; }
 
 # Resuming on a number of ranks that cannot keep the global batch says what would.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
