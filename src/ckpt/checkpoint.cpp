@@ -596,9 +596,42 @@ std::string set_aside_damaged(const std::string& checkpoint_dir) {
   return target;
 }
 
+std::optional<std::vector<std::string>> indexed_roles(const std::string& checkpoint_dir) {
+  const fs::path path(checkpoint_dir);
+  const std::string dir = path.parent_path().string();
+  if (!fs::exists(dir + "/index.json")) return std::vector<std::string>{};
+  for (const auto& e : read_index(dir))
+    if (e.name == path.filename().string()) return e.roles;
+  return std::nullopt;
+}
+
+namespace {
+
+// An index.json that no longer reads (we write it atomically: damaged on disk or by hand) would
+// stop every start of a self-requeueing job. It is kept aside instead, and the run goes on as
+// with no index: the checkpoint it resumes from gets its roles from its manifest, and the
+// others, no longer indexed, are kept (no ring removes a checkpoint it does not list).
+void set_aside_damaged_index(const std::string& checkpoints_dir, const std::function<void(const std::string&)>& warn) {
+  if (!fs::is_directory(checkpoints_dir)) return;
+  try {
+    read_index(checkpoints_dir);
+  } catch (const NewerSchemaError&) {
+    throw;  // a newer build's index: refuse the run, change nothing
+  } catch (const Error& e) {
+    const std::string index = checkpoints_dir + "/index.json";
+    const std::string kept = aside_name(index, "damaged");
+    fs::rename(index, kept);
+    fsync_directory(checkpoints_dir);
+    warn(std::string(e.what()) + "; kept as " + kept +
+         ". The checkpoints stay; those the index listed are no longer part of the copies and best rings");
+  }
+}
+
+}  // namespace
+
 std::string choose_resume_checkpoint(const std::string& checkpoints_dir,
                                      const std::function<void(const std::string&)>& warn) {
-  if (fs::is_directory(checkpoints_dir)) read_index(checkpoints_dir);  // a newer index refuses the run
+  set_aside_damaged_index(checkpoints_dir, warn);
   for (const auto& dir : list(checkpoints_dir)) {
     const auto problems = verify(dir);  // NewerSchemaError goes up: refuse, delete nothing
     if (problems.empty()) {

@@ -156,10 +156,14 @@ Contents load(const std::string& checkpoint_dir);
 // The newest valid checkpoint; damaged ones are reported through `warn` and skipped.
 std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
                                         const std::function<void(const std::string&)>& warn);
+// The roles index.json gives a checkpoint ("latest", "copy0", "best1", ...): empty when the
+// folder has no index, nullopt when the index does not list it. Throws Error naming index.json
+// when it cannot be read.
+std::optional<std::vector<std::string>> indexed_roles(const std::string& checkpoint_dir);
 // The path of the newest valid checkpoint ("" when none) for a run to resume from. Damaged ones
 // are reported through `warn` and set aside (set_aside_damaged), so that no role of the copies
-// or best rings stays on them. A newer-schema checkpoint or index throws NewerSchemaError.
-// Rank 0 decides this for every rank.
+// or best rings stays on them; a damaged index.json is set aside too (its checkpoints stay). A
+// newer-schema checkpoint or index throws NewerSchemaError. Rank 0 decides this for every rank.
 std::string choose_resume_checkpoint(const std::string& checkpoints_dir,
                                      const std::function<void(const std::string&)>& warn);
 

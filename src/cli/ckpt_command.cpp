@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "ckpt/checkpoint.h"
@@ -33,18 +34,18 @@ std::vector<std::string> checkpoints_of(const std::string& path) {
   throw Error(path + ": no such run folder or checkpoint");
 }
 
-std::string roles_of(const std::string& checkpoint) {
-  const std::string index = fs::path(checkpoint).parent_path().string() + "/index.json";
-  if (!fs::exists(index)) return "";
-  const auto j = nlohmann::json::parse(read_file(index));
-  const std::string name = fs::path(checkpoint).filename().string();
-  for (const auto& e : j.at("checkpoints"))
-    if (e.at("name") == name) {
-      std::string roles;
-      for (const auto& r : e.at("roles")) roles += (roles.empty() ? "" : ",") + r.get<std::string>();
-      return roles;
-    }
-  return "(unreferenced)";
+// The roles column of `ckpt list`; an unreadable index is counted in `index_problems` (named once).
+std::string roles_of(const std::string& checkpoint, std::set<std::string>& index_problems) {
+  try {
+    const auto roles = ckpt::indexed_roles(checkpoint);
+    if (!roles) return "(unreferenced)";
+    std::string text;
+    for (const auto& r : *roles) text += (text.empty() ? "" : ",") + r;
+    return text;
+  } catch (const Error& e) {
+    index_problems.insert(e.what());
+    return "(index unreadable)";
+  }
 }
 
 std::uintmax_t folder_bytes(const std::string& dir) {
@@ -101,6 +102,7 @@ int ckpt_command(const Args& args) {
   if (action == "list" || action == "verify") {
     if (paths.empty()) throw UsageError("ckpt " + action + ": give at least one run folder or checkpoint");
     int damaged = 0, empty = 0;
+    std::set<std::string> index_problems;
     for (const auto& path : paths) {
       const auto found = checkpoints_of(path);
       if (found.empty()) {
@@ -113,13 +115,16 @@ int ckpt_command(const Args& args) {
         damaged += problems.empty() ? 0 : 1;
         if (action == "list") {
           std::cout << c << "  " << (problems.empty() ? "valid" : "DAMAGED") << "  " << folder_bytes(c) / 1024 << " KiB  "
-                    << roles_of(c) << "\n";
+                    << roles_of(c, index_problems) << "\n";
         } else {
           std::cout << c << ": " << (problems.empty() ? "ok" : "DAMAGED") << "\n";
           for (const auto& p : problems) std::cout << "  " << p << "\n";
         }
       }
     }
+    // A damaged index is listed around, not fatal: `train` sets it aside at its next start.
+    for (const auto& problem : index_problems) std::cerr << "biggan: " << problem << "\n";
+    if (!index_problems.empty()) return 1;
     return action == "verify" && (damaged > 0 || empty > 0) ? 1 : 0;
   }
   if (action == "inspect") {

@@ -261,6 +261,39 @@ TEST_F(Checkpoints, ChoosingTheResumeCheckpointSetsDamagedOnesAside) {
   EXPECT_EQ(read_file((dir / "latest").string()), "itr00000010\n");
 }
 
+// A damaged index.json would stop every start of a requeueing job: it is set aside with a warning,
+// the run resumes from the newest valid checkpoint, and no checkpoint is deleted, neither then
+// nor by the saves that follow (the rings forget the ones the old index listed).
+TEST_F(Checkpoints, ADamagedIndexIsSetAsideAndNoCheckpointIsLost) {
+  {
+    Writer writer(dir.string(), Retention{2, 0, 0}, false);
+    for (int itr : {5, 10}) writer.save(contents(itr), Slots{itr / 5 - 1, -1});
+  }
+  write_file_atomically((dir / "index.json").string(), "{\"checkpoints\": [{\"name\": ");
+  try {
+    indexed_roles(ckpt(10));
+    ADD_FAILURE() << "a damaged index read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "index.json").string() + ": not valid JSON"), std::string::npos) << e.what();
+  }
+  std::vector<std::string> warnings;
+  EXPECT_EQ(choose_resume_checkpoint(dir.string(), [&](const std::string& w) { warnings.push_back(w); }), ckpt(10));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("index.json: not valid JSON"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("kept as " + (dir / "index.json.damaged-").string()), std::string::npos) << warnings[0];
+  ASSERT_EQ(entries_named(dir, "index.json.damaged-").size(), 1u);
+  EXPECT_EQ(read_file((dir / entries_named(dir, "index.json.damaged-")[0]).string()), "{\"checkpoints\": [{\"name\": ");
+  EXPECT_EQ(indexed_roles(ckpt(10)), (std::vector<std::string>{"latest", "copy1"}));  // from its manifest
+  EXPECT_FALSE(indexed_roles(ckpt(5)).has_value());
+  {
+    Writer writer(dir.string(), Retention{2, 0, 0}, false);
+    for (int itr : {15, 20, 25}) writer.save(contents(itr), Slots{(itr / 5 - 1) % 2, -1});
+  }
+  EXPECT_TRUE(verify(ckpt(5)).empty()) << "a checkpoint the damaged index listed was deleted";
+  EXPECT_TRUE(fs::exists(ckpt(20)));
+  EXPECT_TRUE(fs::exists(ckpt(25)));
+}
+
 // Files of a newer schema are refused with both versions named; nothing is skipped or deleted.
 TEST_F(Checkpoints, NewerSchemaIsRefusedAndNothingIsDeleted) {
   const auto expect_refused = [&](const std::string& what, const std::function<void()>& f) {

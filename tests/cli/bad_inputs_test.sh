@@ -52,15 +52,27 @@ expect 1 "config.yaml was missing; restored from .*itr00000002/state.json" \
 expect 1 "already holds a run with a different config .*changed: optim.D_lr: 0.0002 -> 0.0001" \
   "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4 --set optim.D_lr=1e-4
 [[ $(cat runs/run/config.yaml) == "$before" ]] || { echo "config.yaml was not restored as it was"; diff <(echo "$before") runs/run/config.yaml; exit 1; }
+# `ckpt list`: newest first, validity, size and roles. A damaged index.json is named (exit 1) with
+# every checkpoint still listed; the next `train` keeps it aside and resumes.
+"$BIN" ckpt list runs/run >list.out || { cat list.out; echo "ckpt list failed"; exit 1; }
+grep -Eq "^runs/run/checkpoints/itr00000002  valid  [0-9]+ KiB  latest,copy0$" list.out || { cat list.out; echo "ckpt list's line"; exit 1; }
+printf '{"checkpoints": [' >runs/run/checkpoints/index.json
+expect 1 "runs/run/checkpoints/index.json: not valid JSON" "$BIN" ckpt list runs/run
+"$BIN" ckpt list runs/run >list.out 2>/dev/null || true
+grep -q "itr00000002  valid  .*(index unreadable)" list.out || { cat list.out; echo "list lost a checkpoint"; exit 1; }
+"$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=3 >index.log 2>&1 ||
+  { cat index.log; echo "train did not resume past a damaged index"; exit 1; }
+grep -q "index.json: not valid JSON .*kept as runs/run/checkpoints/index.json.damaged-" index.log || { cat index.log; echo "no set-aside warning"; exit 1; }
+"$BIN" ckpt list runs/run | grep -q "itr00000003  valid  .*latest" || { "$BIN" ckpt list runs/run; echo "no itr3"; exit 1; }
 # Another run's checkpoint may be resumed with other settings (a branch), but they are listed.
 "$BIN" "${train[@]}" --set paths.experiment_name=branch --set train.total_iterations=4 --set optim.G_lr=1e-4 \
-  --resume-from runs/run/checkpoints/itr00000002 >branch.log 2>&1 || { cat branch.log; echo "the branch failed"; exit 1; }
+  --resume-from runs/run/checkpoints/itr00000003 >branch.log 2>&1 || { cat branch.log; echo "the branch failed"; exit 1; }
 grep -A1 "another run's checkpoint, with settings other than it was trained with" branch.log | grep -q "optim.G_lr: 0.0002 -> 0.0001" ||
   { cat branch.log; echo "the branch's changed setting was not listed"; exit 1; }
 
 # Resuming on a number of ranks that cannot keep the global batch says what would.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-expect 1 "resuming runs/run/checkpoints/itr00000002 \(written by 1 rank\(s\), global batch 8\) on 3 ranks: .*run it on 1 rank\(s\)" \
+expect 1 "resuming runs/run/checkpoints/itr00000003 \(written by 1 rank\(s\), global batch 8\) on 3 ranks: .*run it on 1 rank\(s\)" \
   mpirun -np 3 "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4
 
 # generate: latents that cannot give images, inputs that are not there, a model not named.
