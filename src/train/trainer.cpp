@@ -379,7 +379,8 @@ std::int64_t supersede_log_lines(const std::string& logs, const std::string& nam
   return moved.later + moved.damaged;
 }
 
-// Rank 0: the checkpoint writer, the logs (cut back to the resumed iteration) and the progress.
+// Rank 0: the checkpoint writer, the logs (what followed the resumed iteration moved aside) and
+// the progress.
 void open_outputs(Trainer& t) {
   if (!t.ctx.is_root()) return;
   const auto& c = t.config;
