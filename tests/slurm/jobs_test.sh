@@ -90,7 +90,13 @@ case " \$* " in
   *" --print-run-dir "*) [[ \$WHEN == resolve ]] && signal_sbatch ;;
   *" --print-config "*) ;;
   *) echo "rank started" >>$scratch/ranks.txt
-     [[ \$WHEN == start ]] && { signal_sbatch; sleep 30; } ;;
+     [[ \$WHEN == start ]] && { signal_sbatch; sleep 30; }
+     # As srun does with a signal that comes before its tasks run: the first one is lost.
+     if [[ \$WHEN == lost ]]; then
+       trap 'trap - USR2' USR2
+       [[ \$OMPI_COMM_WORLD_RANK == 0 ]] && signal_sbatch  # one signal to the script in all
+       for _ in \$(seq 60); do sleep 0.5; done
+     fi ;;
 esac
 exec "$BIN" "\$@"
 EOF
@@ -116,5 +122,6 @@ early_stop() {  # WHEN EXPECTED_MESSAGE
 early_stop resolve "got USR2 before the training step started: not starting it"
 [[ ! -e $scratch/ranks.txt ]] || { echo "FAIL: the step was started after a stop signal"; exit 1; }
 early_stop start "the step ended by USR2 while its ranks were starting: nothing was lost"
+early_stop lost "the step ended by USR2 while its ranks were starting: nothing was lost"
 echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused;"
 echo "train.sbatch's events stay whole after a torn line; an early stop signal asks for a requeue"

@@ -5,6 +5,7 @@
 #   crash        a run that fails at start exits with its code and is not requeued
 #   preempt      an outside `scontrol requeue`: checkpoint on TERM, same job id comes back, finishes
 #   warn         the warning signal (USR2 to the batch shell): checkpoint, self-requeue, finishes
+#   early_warn   the same signal as soon as the batch script runs: a clean stop and requeue, finishes
 #   follow_up    the same with BIGGAN_REQUEUE=resubmit: a follow-up job (afterany) finishes the run
 #   limit        a job that stops without progress at every start ends at the restart limit
 #   two_nodes    -N 2, one task per node, preempted and resumed
@@ -16,7 +17,7 @@ set -euo pipefail
 BIN=$(realpath "$1") SRC=$(realpath "$2")
 shift 2
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(finish crash preempt warn follow_up limit two_nodes)
+((${#scenarios[@]})) || scenarios=(finish crash preempt warn early_warn follow_up limit two_nodes)
 PATH=$PATH:/usr/sbin
 for tool in slurmctld slurmd munged sbatch; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (apt-get install slurm-wlm munge)"; exit 77; }
@@ -140,6 +141,22 @@ for scenario in "${scenarios[@]}"; do
       expect_event warn '"event":"requeue"'
       expect_event warn "\"event\":\"job_start\".*\"job_id\":\"$j\",\"restart_count\":1"
       same_weights warn
+      ;;
+    early_warn)
+      # The warning as soon as the batch script runs: while it resolves the config, or while the
+      # ranks start. Either way a clean stop and a requeue, never a failure that ends the chain.
+      j=$(submit early_warn -N 1 --ntasks-per-node=2 --)
+      events=$WORK/runs/early_warn/logs/events.jsonl
+      for _ in $(seq 600); do [[ -f $events ]] && grep -q '"event":"job_start"' "$events" && break; sleep 0.05; done
+      scancel --signal=USR2 --batch "$j"
+      wait_job "$j" || fail "job $j did not complete after an early warning"
+      [[ $(job_field "$j" Restarts) == 1 ]] || fail "Restarts=$(job_field "$j" Restarts), expected 1"
+      expect_event early_warn '"event":"requeue"'
+      expect_event early_warn '"event":"finished"'
+      grep -Eq "got USR2 before the training step started|stopped at iteration [0-9]+ \(signal 12\)|ended by USR2 while its ranks were starting" \
+        "$WORK/early_warn.out" || fail "early_warn.out does not say how the early warning was taken"
+      echo "  taken as: $(grep -Eo "got USR2 before the training step started|stopped at iteration [0-9]+ \(signal 12\)|ended by USR2 while its ranks were starting" "$WORK/early_warn.out" | head -1)"
+      same_weights early_warn
       ;;
     follow_up)
       j=$(BIGGAN_REQUEUE=resubmit submit follow_up -N 1 --ntasks-per-node=2 --)
