@@ -1,6 +1,8 @@
 #include "io/h5_tensors.h"
 
 #include <hdf5.h>
+
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <filesystem>
@@ -132,6 +134,36 @@ bool H5File::exists(const std::string& path) const {
   return true;
 }
 
+namespace {
+
+// Every tensor we write carries HDF5's Fletcher-32 checksum, which each read verifies: a flipped
+// byte in an Inception moments file or a classifier would otherwise change an FID or an
+// accuracy without a word (checkpoints have their own CRC-32s as well). The filter needs a chunked
+// layout: slabs of whole rows of about 1 MiB, HDF5's default chunk cache, so that reading a few
+// rows of a large array (exported samples) reads and checks only the chunks that hold them.
+hid_t checksummed_layout(const std::vector<hsize_t>& dims, std::size_t nbytes) {
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (dims.empty() || nbytes == 0) return dcpl;  // scalars and empty tensors stay contiguous
+  std::vector<hsize_t> chunk(dims);
+  const std::size_t target = std::size_t{1} << 20;
+  if (nbytes > target) chunk[0] = std::max<hsize_t>(1, dims[0] * target / nbytes);
+  if (nbytes / dims[0] * chunk[0] >= (std::size_t{1} << 32)) return dcpl;  // one row above HDF5's chunk limit
+  H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+  H5Pset_fletcher32(dcpl);
+  return dcpl;
+}
+
+bool has_fletcher32(hid_t ds) {
+  const hid_t dcpl = H5Dget_create_plist(ds);
+  unsigned flags = 0;
+  size_t n = 0;
+  const bool found = H5Pget_filter_by_id2(dcpl, H5Z_FILTER_FLETCHER32, &flags, &n, nullptr, 0, nullptr, nullptr) >= 0;
+  H5Pclose(dcpl);
+  return found;
+}
+
+}  // namespace
+
 torch::Tensor H5File::read(const std::string& path) const { return read_rows(path, 0, -1); }
 
 torch::Tensor H5File::read_rows(const std::string& path, std::int64_t first, std::int64_t count) const {
@@ -184,7 +216,9 @@ torch::Tensor H5File::read_rows(const std::string& path, std::int64_t first, std
       H5Sclose(memory);
     }
   }
+  const bool checksummed = rc < 0 && has_fletcher32(ds);
   close_all();
+  if (checksummed) throw Error(where + ": fails its Fletcher-32 checksum: the file is damaged");
   if (rc < 0) throw Error(where + ": read failed");
   return t;
 }
@@ -223,10 +257,12 @@ void H5File::write(const std::string& path, const torch::Tensor& tensor_in) {
   H5Pset_create_intermediate_group(lcpl, 1);
   const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   const hid_t type = native_type(t.scalar_type());
-  const hid_t ds = H5Dcreate2(id_, path.c_str(), type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t dcpl = checksummed_layout(dims, t.nbytes());
+  const hid_t ds = H5Dcreate2(id_, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT);
   herr_t rc = ds < 0 ? -1 : 0;
   if (ds >= 0 && t.numel() > 0) rc = H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr());
   if (ds >= 0) H5Dclose(ds);
+  H5Pclose(dcpl);
   H5Sclose(space);
   H5Pclose(lcpl);
   if (rc < 0) throw Error(where + ": cannot write dataset (disk full, or the name exists?)");

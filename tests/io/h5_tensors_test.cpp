@@ -1,0 +1,68 @@
+// HDF5 tensors as H5File writes and reads them.
+#include <gtest/gtest.h>
+
+#include <hdf5.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "core/error.h"
+#include "io/h5_tensors.h"
+#include "../temp_folder.h"
+
+namespace biggan::io {
+namespace {
+
+class H5Tensors : public testing::TempFolderTest {};
+
+// Every tensor H5File writes (moments, classifiers, samples, checkpoints) carries a Fletcher-32
+// checksum: a flipped byte in its data is an error naming the dataset, not a different number.
+// Rows of a large array sit in ~1 MiB chunks, so reading a few rows checks only their chunks.
+TEST_F(H5Tensors, AFlippedByteInAWrittenTensorIsAChecksumError) {
+  const std::string path = (dir / "moments.h5").string();
+  const auto mu = torch::full({2048}, 0.5, torch::kFloat64);
+  const auto rows = torch::arange(3 * 300000, torch::kFloat32).reshape({300000, 3});  // 3.6 MB
+  {
+    H5File f(path, H5File::Mode::create);
+    f.write("mu", mu);
+    f.write("rows", rows);
+  }
+  {  // the layout: "rows" in slabs of whole rows of at most 1 MiB
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    const hid_t ds = H5Dopen2(file, "rows", H5P_DEFAULT);
+    const hid_t dcpl = H5Dget_create_plist(ds);
+    hsize_t chunk[2] = {0, 0};
+    EXPECT_EQ(H5Pget_chunk(dcpl, 2, chunk), 2);
+    EXPECT_EQ(chunk[1], 3u);
+    EXPECT_GT(chunk[0], 0u);
+    EXPECT_LE(chunk[0] * 3 * sizeof(float), std::size_t{1} << 20);
+    H5Pclose(dcpl);
+    H5Dclose(ds);
+    H5Fclose(file);
+  }
+  {
+    H5File f(path, H5File::Mode::read);
+    EXPECT_TRUE(torch::equal(f.read("mu"), mu));
+    EXPECT_TRUE(torch::equal(f.read_rows("rows", 299990, 10), rows.slice(0, 299990)));
+  }
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const double half = 0.5;
+  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&half), sizeof half));
+  ASSERT_NE(at, std::string::npos);
+  file.seekp(static_cast<std::streamoff>(at));
+  file.put(static_cast<char>(bytes[at] ^ 0x01));  // 0.5 becomes 0.5 + 2^-53: plausible, and wrong
+  file.close();
+  H5File f(path, H5File::Mode::read);
+  try {
+    f.read("mu");
+    ADD_FAILURE() << "a flipped byte read back";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":mu: fails its Fletcher-32 checksum"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(torch::equal(f.read_rows("rows", 0, 5), rows.slice(0, 0, 5)));  // other datasets read on
+}
+
+}  // namespace
+}  // namespace biggan::io
