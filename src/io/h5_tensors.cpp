@@ -93,7 +93,7 @@ std::recursive_mutex& hdf5_mutex() {
   return mutex;
 }
 
-H5File::H5File(const std::string& path, Mode mode) : path_(path) {
+H5File::H5File(const std::string& path, Mode mode, Checksums checksums) : path_(path), checksums_(checksums) {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
   if (mode == Mode::create)
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -257,7 +257,8 @@ void H5File::write(const std::string& path, const torch::Tensor& tensor_in) {
   H5Pset_create_intermediate_group(lcpl, 1);
   const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   const hid_t type = native_type(t.scalar_type());
-  const hid_t dcpl = checksummed_layout(dims, t.nbytes());
+  const hid_t dcpl = checksums_ == Checksums::per_dataset ? checksummed_layout(dims, t.nbytes())
+                                                           : H5Pcreate(H5P_DATASET_CREATE);
   const hid_t ds = H5Dcreate2(id_, path.c_str(), type, space, lcpl, dcpl, H5P_DEFAULT);
   herr_t rc = ds < 0 ? -1 : 0;
   if (ds >= 0 && t.numel() > 0) rc = H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr());

@@ -16,7 +16,7 @@ namespace {
 
 class H5Tensors : public testing::TempFolderTest {};
 
-// Every tensor H5File writes (moments, classifiers, samples, checkpoints) carries a Fletcher-32
+// Every tensor H5File writes (moments, classifiers, samples; checkpoints opt out) carries a Fletcher-32
 // checksum: a flipped byte in its data is an error naming the dataset, not a different number.
 // Rows of a large array sit in ~1 MiB chunks, so reading a few rows checks only their chunks.
 TEST_F(H5Tensors, AFlippedByteInAWrittenTensorIsAChecksumError) {
@@ -62,6 +62,24 @@ TEST_F(H5Tensors, AFlippedByteInAWrittenTensorIsAChecksumError) {
     EXPECT_NE(std::string(e.what()).find(path + ":mu: fails its Fletcher-32 checksum"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(torch::equal(f.read_rows("rows", 0, 5), rows.slice(0, 0, 5)));  // other datasets read on
+}
+
+// A checkpoint's files opt out (their manifest's CRC-32s cover them): contiguous, no filter.
+TEST_F(H5Tensors, FilesCoveredByAnotherChecksumStayContiguous) {
+  const std::string path = (dir / "G.h5").string();
+  {
+    H5File f(path, H5File::Mode::create, H5File::Checksums::covered_elsewhere);
+    f.write("w", torch::ones({600, 600}));
+  }
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t ds = H5Dopen2(file, "w", H5P_DEFAULT);
+  const hid_t dcpl = H5Dget_create_plist(ds);
+  EXPECT_EQ(H5Pget_layout(dcpl), H5D_CONTIGUOUS);
+  EXPECT_EQ(H5Pget_nfilters(dcpl), 0);
+  H5Pclose(dcpl);
+  H5Dclose(ds);
+  H5Fclose(file);
+  EXPECT_TRUE(torch::equal(H5File(path, H5File::Mode::read).read("w"), torch::ones({600, 600})));
 }
 
 }  // namespace
