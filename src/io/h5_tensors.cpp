@@ -138,9 +138,9 @@ namespace {
 
 // Every tensor we write carries HDF5's Fletcher-32 checksum, which each read verifies: a flipped
 // byte in an Inception moments file or a classifier would otherwise change an FID or an
-// accuracy without a word (a checkpoint opts out: its manifest CRC-32s cover it). The filter needs a chunked
-// layout: slabs of whole rows of about 1 MiB, HDF5's default chunk cache, so that reading a few
-// rows of a large array (exported samples) reads and checks only the chunks that hold them.
+// accuracy without a word (a checkpoint opts out: its manifest's CRC-32s cover it). The filter
+// needs a chunked layout: slabs of whole rows of about 1 MiB, HDF5's default chunk cache, so that
+// reading a few rows of a large array (exported samples) reads and checks only their chunks.
 hid_t checksummed_layout(const std::vector<hsize_t>& dims, std::size_t nbytes) {
   const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
   if (dims.empty() || nbytes == 0) return dcpl;  // scalars and empty tensors stay contiguous
