@@ -388,8 +388,7 @@ std::string PyValue::describe() const {
 }
 
 PyRef read_pth(const std::string& path) {
-  const std::string contents = read_file(path);
-  if (contents.size() >= 4 && contents.compare(0, 4, "PK\x03\x04") == 0) {
+  if (starts_as_zip(path)) {
     check_zip_records(path);
     try {
       return read_zip(path);
@@ -400,7 +399,7 @@ PyRef read_pth(const std::string& path) {
       throw Error(path + ": unreadable zip archive: " + what.substr(0, what.find('\n')));
     }
   }
-  return read_legacy(path, contents);
+  return read_legacy(path, read_file(path));
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> read_pth_state_dict(const std::string& path) {

@@ -19,13 +19,13 @@ struct FileCloser {
   void operator()(zip_file_t* file) const { zip_fclose(file); }
 };
 
+}  // namespace
+
 bool starts_as_zip(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
   return in.read(magic, 4) && std::memcmp(magic, "PK\x03\x04", 4) == 0;
 }
-
-}  // namespace
 
 void for_each_zip_record(const std::string& path, const std::function<void(const std::string&, const std::string&)>& use) {
   int code = 0;

@@ -16,4 +16,7 @@ void for_each_zip_record(const std::string& path, const std::function<void(const
 // The same check without keeping the bytes.
 void check_zip_records(const std::string& path);
 
+// Whether the file at `path` begins with a zip archive's first local header ("PK\3\4").
+bool starts_as_zip(const std::string& path);
+
 }  // namespace biggan::io

@@ -3,13 +3,12 @@
 
 #include <hdf5.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 
+#include "../damage.h"
+#include "../temp_folder.h"
 #include "core/error.h"
 #include "io/h5_tensors.h"
-#include "../temp_folder.h"
 
 namespace biggan::io {
 namespace {
@@ -46,14 +45,7 @@ TEST_F(H5Tensors, AFlippedByteInAWrittenTensorIsAChecksumError) {
     EXPECT_TRUE(torch::equal(f.read("mu"), mu));
     EXPECT_TRUE(torch::equal(f.read_rows("rows", 299990, 10), rows.slice(0, 299990)));
   }
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const double half = 0.5;
-  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&half), sizeof half));
-  ASSERT_NE(at, std::string::npos);
-  file.seekp(static_cast<std::streamoff>(at));
-  file.put(static_cast<char>(bytes[at] ^ 0x01));  // 0.5 becomes 0.5 + 2^-53: plausible, and wrong
-  file.close();
+  ASSERT_TRUE(testing::flip_stored_value(path, 0.5, 0, 0x01));  // 0.5 + 2^-53: plausible, and wrong
   H5File f(path, H5File::Mode::read);
   try {
     f.read("mu");

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/atomic_file.h"
+#include "../damage.h"
 #include "core/error.h"
 #include "io/npz.h"
 
@@ -74,12 +74,7 @@ TEST(Npz, BadFilesAreNamed) {
   // A flipped byte inside an array (reference moments, say) is a CRC error naming the array.
   const std::string path = tmp.path + "/moments.npz";
   write_npz(path, {{"mu", torch::full({512}, 0.25, torch::kFloat64)}});
-  std::string bytes = read_file(path);
-  const double quarter = 0.25;
-  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&quarter), sizeof quarter), bytes.size() / 2);
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 7] = static_cast<char>(bytes[at + 7] ^ 0x01);
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  ASSERT_TRUE(testing::flip_stored_value(path, 0.25, 7, 0x01, fs::file_size(path) / 2));
   try {
     read_npz(path);
     FAIL() << "a flipped byte loaded";

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "config/module_options.h"
+#include "../damage.h"
 #include "../model/fixture_support.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -170,12 +171,8 @@ TEST(Pth, AFlippedByteInATensorIsACrcError) {
   const std::string path = (dir / "G.pth").string();
   write_pth_state_dict(path, {{"weight", torch::arange(4096, torch::kFloat32)}, {"bias", torch::ones({8})}});
   ASSERT_EQ(read_pth_state_dict(path).size(), 2u);
-  std::string bytes = read_file(path);
-  const float marker = 2048.0f;  // an element in the middle of "weight"'s storage
-  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&marker), sizeof marker));
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 1] = static_cast<char>(bytes[at + 1] ^ 0x10);
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  ASSERT_TRUE(testing::flip_stored_value(path, 2048.0f, 1, 0x10));  // an element in the middle of "weight"
+  const std::string bytes = read_file(path);
   try {
     read_pth_state_dict(path);
     ADD_FAILURE() << "a flipped byte loaded";
