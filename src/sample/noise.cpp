@@ -1,28 +1,32 @@
 #include "sample/noise.h"
 
+#include <cmath>
 #include <vector>
 
 #include "core/error.h"
 
 namespace biggan::sample {
 
-torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double truncation, at::Generator& gen) {
-  if (truncation < 0) throw Error("truncation must be >= 0 (0: off), got " + std::to_string(truncation));
-  torch::Tensor z = torch::randn({n, dim_z}, gen);
-  if (truncation > 0) {
-    // Rejection sampling; at threshold t a draw is kept with probability erf(t / sqrt 2), so even
-    // t = 0.05 needs about 25 rounds for every entry to land.
-    for (int round = 0; round < 100000; ++round) {
-      const torch::Tensor outside = z.abs() > truncation;
-      const std::int64_t redraw = outside.sum().item<std::int64_t>();
-      if (redraw == 0) break;
-      z.masked_scatter_(outside, torch::randn({redraw}, gen));
-    }
-  }
-  return z * z_var;
-}
-
 namespace {
+
+// Rejection keeps a draw with probability erf(t / sqrt 2): 1 in 125 at t = 0.01, 8 in 100,000 at
+// t = 1e-4 and none at all once t underflows in float32, so below this threshold z comes from
+// the truncated normal's inverse CDF instead.
+constexpr double kRejectionFloor = 0.01;
+constexpr int kRejectionRounds = 100000;
+
+// Every entry of z outside [-t, t] redrawn from the normal truncated to it, through its inverse
+// CDF: s uniform on (-erf(t / sqrt 2), erf(t / sqrt 2)), z = sqrt 2 erfinv(s), in float64 so that
+// a tiny t keeps its digits.
+void redraw_outside_by_inverse_cdf(torch::Tensor& z, double truncation, at::Generator& gen) {
+  const torch::Tensor outside = z.abs() > truncation;
+  const std::int64_t redraw = outside.sum().item<std::int64_t>();
+  if (redraw == 0) return;
+  const double mass = std::erf(truncation / std::sqrt(2.0));
+  const torch::Tensor s = (torch::rand({redraw}, gen, torch::kFloat64) * 2 - 1) * mass;
+  const torch::Tensor inside = (torch::erfinv(s) * std::sqrt(2.0)).clamp(-truncation, truncation);
+  z.masked_scatter_(outside, inside.to(z.scalar_type()));
+}
 
 std::uint64_t mix(std::uint64_t h, std::uint64_t v) {  // splitmix64 step
   h += 0x9e3779b97f4a7c15ULL + v;
@@ -32,6 +36,22 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t v) {  // splitmix64 step
 }
 
 }  // namespace
+
+torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double truncation, at::Generator& gen) {
+  if (truncation < 0) throw Error("truncation must be >= 0 (0: off), got " + std::to_string(truncation));
+  torch::Tensor z = torch::randn({n, dim_z}, gen);
+  if (truncation > 0) {
+    // Rejection sampling where it lands: at t = 0.05 about 25 rounds for every entry.
+    for (int round = 0; truncation >= kRejectionFloor && round < kRejectionRounds; ++round) {
+      const torch::Tensor outside = z.abs() > truncation;
+      const std::int64_t redraw = outside.sum().item<std::int64_t>();
+      if (redraw == 0) break;
+      z.masked_scatter_(outside, torch::randn({redraw}, gen));
+    }
+    redraw_outside_by_inverse_cdf(z, truncation, gen);
+  }
+  return z * z_var;
+}
 
 Latents keyed_latents(LatentPurpose purpose, std::uint64_t seed, std::int64_t first, std::int64_t n, std::int64_t dim_z,
                       std::int64_t n_classes, double z_var, double truncation) {

@@ -19,6 +19,32 @@ TEST(Noise, TruncationBoundsEveryEntryAndZVarScales) {
   EXPECT_THROW(sample_z(1, 1, 1.0, -1.0, c), Error);
 }
 
+// Rejection keeps a draw with probability erf(t / sqrt 2): 8e-5 at t = 1e-4, where 100,000
+// rounds used to leave some entries untruncated, and never at a subnormal t, where they all
+// stayed N(0, 1) after 100,000 rounds over the whole tensor.
+TEST(Noise, ATinyTruncationStillBoundsEveryEntryAndFillsTheInterval) {
+  for (const double t : {1e-4, 1e-320}) {
+    auto gen = at::detail::createCPUGenerator(8);
+    const auto z = sample_z(1000, 16, 1.0, t, gen);
+    EXPECT_LE(z.abs().max().item<float>(), static_cast<float>(t)) << "t " << t;
+    if (t < 1e-300) continue;
+    // Nearly uniform on [-t, t]: mean |z| is t / 2, and both signs occur.
+    EXPECT_NEAR(z.abs().mean().item<double>(), t / 2, t / 50) << "t " << t;
+    EXPECT_NEAR(z.mean().item<double>(), 0.0, t / 50) << "t " << t;
+  }
+  // Above the threshold the draws stay rejection sampling's, as before.
+  auto a = at::detail::createCPUGenerator(9), b = at::detail::createCPUGenerator(9);
+  const auto z = sample_z(50, 8, 1.0, 0.5, a);
+  auto reference = torch::randn({50, 8}, b);
+  for (int round = 0; round < 1000; ++round) {
+    const auto outside = reference.abs() > 0.5;
+    const auto redraw = outside.sum().item<std::int64_t>();
+    if (redraw == 0) break;
+    reference.masked_scatter_(outside, torch::randn({redraw}, b));
+  }
+  EXPECT_TRUE(torch::equal(z, reference));
+}
+
 TEST(Export, Uint8RoundsInsteadOfTruncating) {
   const auto x = torch::tensor({-1.0f, -0.999f, 0.0f, 0.5f, 1.0f, 1.5f}).view({1, 1, 2, 3});
   const auto u = to_uint8(x).flatten();
