@@ -449,6 +449,8 @@ void validate_sections(const Config& c, const Validator& v) {
   if (c.ckpt.which_best == BestMetric::FID && c.eval.no_fid && c.eval.test_every > 0)
     v.fail("ckpt.which_best", "which_best: FID needs the FID, but eval.no_fid is true; choose IS or compute the FID");
   v.at_least(c.eval.num_standing_accumulations, 1, "eval.num_standing_accumulations");
+  // Two samples at least: the Frechet distance needs a covariance of the classifier's features.
+  v.at_least(c.eval.num_classifier_samples, 2, "eval.num_classifier_samples");
 
   // sample
   const auto& s = c.sample;

@@ -411,6 +411,8 @@ const BadCase kBadCases[] = {
     {"which_best", "ckpt:\n  which_best: KID\n", nullptr, 1, {"test.yaml:2", "ckpt.which_best", "IS, FID"}},
     {"best_fid_without_fid", "ckpt:\n  which_best: FID\neval:\n  no_fid: true\n", nullptr, 1,
      {"ckpt.which_best", "eval.no_fid"}},
+    {"classifier_samples", "eval:\n  num_classifier_samples: 0\n", nullptr, 1,
+     {"test.yaml:2", "eval.num_classifier_samples", ">= 2"}},
     {"inception_flavour", "eval:\n  inception_flavour: tf\n", nullptr, 1, {"test.yaml:2", "eval.inception_flavour", "torchvision, fid"}},
     {"trunc_curves", "sample:\n  sample_trunc_curves: 0.5_1\n", nullptr, 1, {"test.yaml:2", "sample.sample_trunc_curves"}},
     {"logstyle", "log:\n  logstyle: '%3.3e'\n", nullptr, 1, {"test.yaml:2", "log.logstyle"}},
