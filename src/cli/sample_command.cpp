@@ -1,6 +1,5 @@
 // `biggan sample`: BigGAN-PyTorch's sample.py across ranks: class sheets, interpolations, a
 // random sheet, samples as .npz and HDF5, IS/FID, and truncation curves written to files.
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -23,35 +22,7 @@
 namespace biggan::cli {
 
 namespace {
-
 namespace fs = std::filesystem;
-
-// "start_step_end" -> start, start + step, ... up to end (inclusive, with rounding slack).
-std::vector<double> curve_values(const std::string& spec) {
-  std::vector<double> parts;
-  std::size_t begin = 0;
-  try {
-    while (begin <= spec.size()) {
-      const std::size_t end = spec.find('_', begin);
-      parts.push_back(std::stod(spec.substr(begin, end == std::string::npos ? std::string::npos : end - begin)));
-      if (end == std::string::npos) break;
-      begin = end + 1;
-    }
-  } catch (const std::exception&) {
-    parts.clear();
-  }
-  if (parts.size() != 3 || !(parts[1] > 0) || parts[2] < parts[0])
-    throw ConfigError("--set", "sample.sample_trunc_curves",
-                      "'" + spec + "' is not start_step_end with step > 0 and end >= start, e.g. 0.05_0.05_1.0");
-  std::vector<double> values;
-  for (int i = 0;; ++i) {
-    const double v = parts[0] + i * parts[1];
-    if (v > parts[2] + 1e-9) break;
-    values.push_back(std::round(v * 1e9) / 1e9);
-  }
-  return values;
-}
-
 }  // namespace
 
 int sample_command(const Args& args) {
@@ -88,7 +59,7 @@ int sample_command(const Args& args) {
   const auto& s = config.sample;
   const std::string curve_kind = (*vm)["curve-kind"].as<std::string>();
   if (curve_kind != "truncation" && curve_kind != "z_var") throw UsageError("sample --curve-kind: truncation | z_var");
-  const std::vector<double> curve = s.sample_trunc_curves.empty() ? std::vector<double>{} : curve_values(s.sample_trunc_curves);
+  const std::vector<double>& curve = config.derived.truncation_curve;
   if (!s.sample_sheets && !s.sample_interps && !s.sample_random && !s.sample_npz && !s.sample_inception_metrics &&
       curve.empty())
     throw UsageError("sample: nothing to do; choose outputs with --set sample.sample_sheets=true, sample_interps, "

@@ -350,6 +350,34 @@ class Validator {
   const Config& c_;
 };
 
+// "start_step_end" -> start, start + step, ... up to end (inclusive, with rounding slack). Each
+// value is a whole IS/FID evaluation, so a step that makes thousands of them is a typo.
+std::vector<double> truncation_curve_values(const Config& c, const Validator& v) {
+  const std::string& spec = c.sample.sample_trunc_curves;
+  if (spec.empty()) return {};
+  constexpr int kMaxValues = 1000;
+  double start = 0, step = 0, end = 0;
+  char extra = 0;
+  const int n = std::sscanf(spec.c_str(), "%lf_%lf_%lf%c", &start, &step, &end, &extra);
+  if (n != 3 || !(step > 0) || !(start > 0) || !(end >= start) || !std::isfinite(end))
+    v.fail("sample.sample_trunc_curves",
+           "expected start_step_end with 0 < start <= end and step > 0 (e.g. 0.05_0.05_1.0), got '" + spec + "'");
+  if ((end - start) / step >= kMaxValues) {
+    char count[32];
+    std::snprintf(count, sizeof count, "%.4g", std::floor((end - start) / step) + 1);
+    v.fail("sample.sample_trunc_curves", "'" + spec + "' makes " + count +
+                                             " values, each a full IS/FID evaluation; at most " +
+                                             std::to_string(kMaxValues) + " (e.g. 0.05_0.05_1.0 makes 20)");
+  }
+  std::vector<double> values;
+  for (int i = 0;; ++i) {
+    const double value = start + i * step;
+    if (value > end + 1e-9) break;
+    values.push_back(std::round(value * 1e9) / 1e9);
+  }
+  return values;
+}
+
 void validate_sections(const Config& c, const Validator& v) {
   // data
   v.at_least(c.data.resolution, 0, "data.resolution");
@@ -461,16 +489,6 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(s.samples_per_class, 1, "sample.samples_per_class");
   v.at_least(s.interp_rows, 1, "sample.interp_rows");
   v.at_least(s.interp_midpoints, 0, "sample.interp_midpoints");
-  if (!s.sample_trunc_curves.empty()) {
-    double start = 0, step = 0, end = 0;
-    char extra = 0;
-    const int n = std::sscanf(s.sample_trunc_curves.c_str(), "%lf_%lf_%lf%c", &start, &step, &end, &extra);
-    if (n != 3 || !(step > 0) || !(start > 0) || end < start)
-      v.fail("sample.sample_trunc_curves",
-             "expected start_step_end with 0 < start <= end and step > 0 (e.g. 0.05_0.05_1.0), got '" +
-                 s.sample_trunc_curves + "'");
-  }
-
   // log
   v.at_least(c.log.sv_log_interval, 0, "log.sv_log_interval");
   v.at_least(c.log.print_every, 0, "log.print_every");
@@ -664,6 +682,7 @@ void resolve(Config& c, int world_size) {
   };
   d.G_attn = parse_attn("model.G_attn", c.model.G_attn, G_block_resolutions(d.resolution), "G");
   d.D_attn = parse_attn("model.D_attn", c.model.D_attn, D_block_resolutions(d.resolution), "D");
+  d.truncation_curve = truncation_curve_values(c, v);
 
   // Batch accounting: global = micro-batch x accumulations x ranks.
   d.num_D_accumulations = c.train.num_D_accumulations;

@@ -36,6 +36,7 @@ struct Derived {
   int z_chunk_size = 0;
   std::vector<int> G_attn;           // attention resolutions, parsed
   std::vector<int> D_attn;
+  std::vector<double> truncation_curve;  // sample.sample_trunc_curves' values, start to end
   std::string experiment_name;
   std::string run_dir;               // <runs_root>/<experiment_name>
 };

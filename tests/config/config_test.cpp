@@ -310,6 +310,15 @@ TEST(ConfigDerived, HierRoundsDimZAndWarns) {
   EXPECT_NE(c.warnings[0].find("126"), std::string::npos);
 }
 
+TEST(ConfigDerived, TruncationCurveRunsFromStartToEndInclusive) {
+  const Config c = resolved("sample:\n  sample_trunc_curves: 0.05_0.05_1.0\n");
+  ASSERT_EQ(c.derived.truncation_curve.size(), 20u);
+  EXPECT_EQ(c.derived.truncation_curve.front(), 0.05);
+  EXPECT_EQ(c.derived.truncation_curve[2], 0.15);  // rounded: 0.05 + 2 x 0.05 is 0.15000000000000002
+  EXPECT_EQ(c.derived.truncation_curve.back(), 1.0);
+  EXPECT_TRUE(resolved("").derived.truncation_curve.empty());
+}
+
 TEST(ConfigDerived, BaseRootMovesDataAndRuns) {
   const Config c = resolved("paths:\n  base_root: /scratch/me\n");
   EXPECT_EQ(c.derived.dataset_path, "/scratch/me/data/ILSVRC128.hdf5");
@@ -415,6 +424,10 @@ const BadCase kBadCases[] = {
      {"test.yaml:2", "eval.num_classifier_samples", ">= 2"}},
     {"inception_flavour", "eval:\n  inception_flavour: tf\n", nullptr, 1, {"test.yaml:2", "eval.inception_flavour", "torchvision, fid"}},
     {"trunc_curves", "sample:\n  sample_trunc_curves: 0.5_1\n", nullptr, 1, {"test.yaml:2", "sample.sample_trunc_curves"}},
+    {"trunc_curves_too_many", "sample:\n  sample_trunc_curves: 1e-9_1e-9_1\n", nullptr, 1,
+     {"test.yaml:2", "sample.sample_trunc_curves", "makes 1e+09 values", "at most 1000"}},
+    {"trunc_curves_infinite_end", "sample:\n  sample_trunc_curves: 0.5_0.5_inf\n", nullptr, 1,
+     {"test.yaml:2", "sample.sample_trunc_curves", "0 < start <= end"}},
     {"logstyle", "log:\n  logstyle: '%3.3e'\n", nullptr, 1, {"test.yaml:2", "log.logstyle"}},
     {"bottom_width_not_4", "model:\n  bottom_width: 8\n", nullptr, 1, {"test.yaml:2", "model.bottom_width", "must be 4, got 8"}},
     {"hier_dim_z_too_small", "model:\n  G_shared: true\n  hier: true\n  dim_z: 3\n", nullptr, 1,
