@@ -34,7 +34,7 @@ class UsageError : public Error {
 
 // An exception's message as a user should read it. LibTorch appends the C++ call stack to its
 // errors ("Exception raised from ... frame #0: ..."), dozens of lines that bury the one that
-// says what went wrong; this drops them.
+// says what went wrong; this drops them. An allocation that failed gets what to change.
 std::string user_message(const std::exception& e);
 
 namespace detail {

@@ -23,6 +23,17 @@ expect 1 "junk/FMNIST32.hdf5: cannot open the dataset file: not an HDF5 file" \
 expect 1 "data/FMNIST32.hdf5: 10000 images, fewer than the 12000 real images one iteration takes \(12000 per rank" \
   "$BIN" "${train[@]}" --set paths.experiment_name=big --set train.batch_size=6000
 
+# Out of memory: a micro-batch too large for the 3 GB of address space the run may take fails in
+# LibTorch's allocator; the message is its first line (no backtrace) and what to change.
+status=0
+out=$( (ulimit -v 3000000; "$BIN" "${train[@]}" --set paths.experiment_name=oom --set train.batch_size=4096 \
+        --set model.G_ch=32 --set model.D_ch=32) 2>&1) || status=$?
+[[ $status == 1 ]] || { echo "$out"; echo "FAIL: an out-of-memory run exited $status, expected 1"; exit 1; }
+grep -q "DefaultCPUAllocator: can't allocate memory" <<<"$out" &&
+  grep -q "^Out of memory. Training: a smaller train.batch_size needs less" <<<"$out" &&
+  ! grep -q "frame #" <<<"$out" || { echo "$out"; echo "FAIL: the out-of-memory message"; exit 1; }
+echo "out of memory: the allocator's line and what to change, no backtrace"
+
 # Compression: an LZF file without the LZF plugin is refused before training, naming the fix;
 # so is writing one; an unknown --compression names the choices.
 "$BIN" prepare-data --source fmnist --split test --output lzf/FMNIST32.hdf5 --compression lzf --progress none >/dev/null

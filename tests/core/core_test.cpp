@@ -2,6 +2,7 @@
 // switch of the reliability tests.
 #include <c10/util/Exception.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -153,6 +154,22 @@ TEST(Errors, ALibTorchErrorReachesTheUserWithoutItsCallStack) {
     EXPECT_EQ(user_message(e), "Sizes of tensors must match except in dimension 0");
   }
   EXPECT_EQ(user_message(Error("a.h5: truncated\nsecond line")), "a.h5: truncated\nsecond line");
+}
+
+// An allocation that fails in LibTorch's CPU allocator (an enforce failure, whose message carries
+// a bare backtrace) reaches the user as one line and what to change, as does std::bad_alloc.
+TEST(Errors, AFailedAllocationSaysWhatToChangeWithoutABacktrace) {
+  try {
+    const auto huge = torch::empty({std::int64_t{1} << 50}, torch::kFloat32);  // 4 PiB
+    FAIL() << "allocated " << huge.numel() << " floats";
+  } catch (const std::exception& e) {
+    const std::string message = user_message(e);
+    EXPECT_NE(message.find("can't allocate memory"), std::string::npos) << message;
+    EXPECT_EQ(message.find("frame #"), std::string::npos) << message;
+    EXPECT_NE(message.find("\nOut of memory. Training: a smaller train.batch_size"), std::string::npos) << message;
+  }
+  EXPECT_NE(user_message(std::bad_alloc()).find("Out of memory."), std::string::npos);
+  EXPECT_EQ(user_message(Error("a.h5: truncated")).find("Out of memory."), std::string::npos);
 }
 
 TEST(FaultInjection, ArmsOnlyTheNamedFaultRankAndIteration) {

@@ -92,6 +92,8 @@ case " \$* " in
   *) echo "rank started" >>$scratch/ranks.txt
      [[ \$WHEN == start ]] && { signal_sbatch; sleep 30; }
      # As srun does with a signal that comes before its tasks run: the first one is lost.
+     # As the kernel's OOM killer does: rank 1 dies of SIGKILL, and cannot say why.
+     [[ \$WHEN == killed && \$OMPI_COMM_WORLD_RANK == 1 ]] && kill -9 \$\$
      if [[ \$WHEN == lost ]]; then
        trap 'trap - USR2' USR2
        [[ \$OMPI_COMM_WORLD_RANK == 0 ]] && signal_sbatch  # one signal to the script in all
@@ -123,5 +125,20 @@ early_stop resolve "got USR2 before the training step started: not starting it"
 [[ ! -e $scratch/ranks.txt ]] || { echo "FAIL: the step was started after a stop signal"; exit 1; }
 early_stop start "the step ended by USR2 while its ranks were starting: nothing was lost"
 early_stop lost "the step ended by USR2 while its ranks were starting: nothing was lost"
+# A rank killed outright (exit 137): a failure, no requeue, and the likely cause named.
+rm -rf "$scratch/runs/killed"
+set +e
+env WHEN=killed BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=none SLURM_JOB_ID=1 \
+  SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 bash "$SRC/slurm/train.sbatch" \
+  --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" --set paths.experiment_name=killed \
+  >"$scratch/killed.log" 2>&1
+code=$?
+set -e
+[[ $code == 137 ]] || { echo "FAIL: a killed rank exited $code, expected 137"; cat "$scratch/killed.log"; exit 1; }
+grep -q "exit code 137: a rank was killed (SIGKILL), most often by the kernel for going over the job's memory" \
+  "$scratch/killed.log" || { echo "FAIL: no out-of-memory hint for exit 137"; cat "$scratch/killed.log"; exit 1; }
+grep -q '"event":"failed"' "$scratch/runs/killed/logs/events.jsonl" ||
+  { echo "FAIL: no failed event"; cat "$scratch/runs/killed/logs/events.jsonl"; exit 1; }
 echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused;"
-echo "train.sbatch's events stay whole after a torn line; an early stop signal asks for a requeue"
+echo "train.sbatch's events stay whole after a torn line; an early stop signal asks for a requeue;"
+echo "a rank killed outright is a failure that names the likely cause"
