@@ -1,6 +1,7 @@
 #include "train/diffaugment.h"
 
 #include "core/error.h"
+#include "train/device_copy.h"
 
 namespace biggan::train {
 
@@ -20,12 +21,9 @@ std::int64_t integer_in(std::uint64_t bits, std::int64_t low, std::int64_t high)
 std::int64_t translation_limit(std::int64_t side) { return static_cast<std::int64_t>(static_cast<double>(side) * 0.125 + 0.5); }
 std::int64_t cutout_size(std::int64_t side) { return static_cast<std::int64_t>(static_cast<double>(side) * 0.5 + 0.5); }
 
-// CPU draws to x's device (and dtype, for factors); for a CUDA batch through pinned memory, so
-// the copy is queued behind the GPU's work instead of waiting for it.
+// CPU draws to x's device (and dtype, for factors).
 torch::Tensor on_device_of(const torch::Tensor& cpu, const torch::Tensor& x, bool cast) {
-  const auto type = cast ? x.scalar_type() : cpu.scalar_type();
-  if (!x.is_cuda()) return cpu.to(type);
-  return cpu.pin_memory().to(x.device(), type, /*non_blocking=*/true);
+  return to_device(cpu, x.device(), cast ? x.scalar_type() : cpu.scalar_type());
 }
 
 torch::Tensor factor(const torch::Tensor& draws, const torch::Tensor& x) {

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "model/state_dict.h"
 #include "optim/adam.h"
+#include "train/device_copy.h"
 
 namespace biggan::train {
 
@@ -160,8 +161,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
     for (int acc = 0; acc < d.num_D_accumulations; ++acc) {
       const MicroStep micro{MicroStep::Phase::D, step, acc};
       auto [z, y_fake] = noise(micro, d.G_batch_size);
-      z = z.narrow(0, 0, bs).to(device, x.scalar_type());
-      y_fake = y_fake.narrow(0, 0, bs).to(device);
+      z = to_device(z.narrow(0, 0, bs), device, x.scalar_type());
+      y_fake = to_device(y_fake.narrow(0, 0, bs), device, y_fake.scalar_type());
       torch::Tensor G_z;
       {
         torch::NoGradGuard no_grad;
@@ -206,8 +207,8 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   for (int acc = 0; acc < d.num_G_accumulations; ++acc) {
     const MicroStep micro{MicroStep::Phase::G, 0, acc};
     auto [z, y_fake] = noise(micro, d.G_batch_size);
-    z = z.to(device, x.scalar_type());
-    y_fake = y_fake.to(device);
+    z = to_device(z, device, x.scalar_type());
+    y_fake = to_device(y_fake, device, y_fake.scalar_type());
     torch::Tensor G_z;
     {
       Autocast autocast(G_bf16);
