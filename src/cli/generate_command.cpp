@@ -63,6 +63,11 @@ int generate_command(const Args& args) {
   if (!vm) return 0;
   for (const char* required : {"weights", "input", "output"})
     if (!vm->count(required)) throw UsageError(std::string("generate: --") + required + " is required");
+  std::vector<NamedPath> inputs{{"--input", (*vm)["input"].as<std::string>()},
+                                 {"--weights", (*vm)["weights"].as<std::string>()}};
+  if (vm->count("biggan-pytorch-state"))
+    inputs.push_back({"--biggan-pytorch-state", (*vm)["biggan-pytorch-state"].as<std::string>()});
+  refuse_output_over_inputs("--output", (*vm)["output"].as<std::string>(), inputs);
   const std::string mode = (*vm)["mode"].as<std::string>();
   if (mode != "eval" && mode != "train") throw UsageError("--mode must be eval or train, got '" + mode + "'");
   const int standing = (*vm)["standing-stats"].as<int>();

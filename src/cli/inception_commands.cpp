@@ -37,11 +37,15 @@ int inception_moments_command(const Args& args) {
   torch::set_num_threads(config.dist.intra_op_threads);
   const int batch = (*vm)["batch-size"].as<int>();
   if (batch < 1) throw UsageError("inception-moments: --batch-size must be >= 1");
-  auto net = config::configured_inception(config, vm->count("weights") ? (*vm)["weights"].as<std::string>() : "");
-  net->to(distributed::rank_device(ctx));
+  const std::string weights = vm->count("weights") ? (*vm)["weights"].as<std::string>() : config.eval.inception_weights;
   const std::string output = vm->count("output") ? (*vm)["output"].as<std::string>() : config::inception_moments_path(config);
   std::string npz;
   if (!vm->count("no-npz")) npz = std::filesystem::path(output).replace_extension(".npz").string();
+  const std::vector<NamedPath> inputs{{"the dataset", config.derived.dataset_path}, {"the Inception weights", weights}};
+  refuse_output_over_inputs(vm->count("output") ? "--output" : "the moments file", output, inputs);
+  if (!npz.empty()) refuse_output_over_inputs("the .npz beside it,", npz, inputs);
+  auto net = config::configured_inception(config, weights);
+  net->to(distributed::rank_device(ctx));
   distributed::Collectives collectives(ctx, torch::kCPU);
   const auto moments = metrics::compute_dataset_moments(net, config.derived.dataset_path, batch, collectives, true);
   if (ctx.is_root()) {

@@ -55,6 +55,7 @@ int classifier_command(const Args& args) {
   t.train_path = (*vm)["train"].as<std::string>();
   t.test_path = (*vm)["test"].as<std::string>();
   t.output = (*vm)["output"].as<std::string>();
+  refuse_output_over_inputs("--output", t.output, {{"--train", t.train_path}, {"--test", t.test_path}});
   t.epochs = (*vm)["epochs"].as<int>();
   t.batch_size = (*vm)["batch-size"].as<int>();
   t.lr = (*vm)["lr"].as<double>();

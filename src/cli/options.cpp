@@ -3,6 +3,7 @@
 #include "distributed/context.h"
 #include "logging/log.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "core/error.h"
@@ -51,6 +52,16 @@ po::options_description config_options() {
       ("base-root", po::value<std::string>(),
        "like BigGAN-PyTorch's --base_root: data in DIR/data, runs in DIR/runs (same as --set paths.base_root=DIR)");
   return d;
+}
+
+void refuse_output_over_inputs(const std::string& output_name, const std::string& output,
+                               const std::vector<NamedPath>& inputs) {
+  for (const auto& input : inputs) {
+    std::error_code error;  // a path that is not there is no input to lose
+    if (!input.path.empty() && std::filesystem::equivalent(output, input.path, error))
+      throw UsageError(output_name + " " + output + " is the same file as " + input.name + " " + input.path +
+                       ": writing there would replace it; choose another path");
+  }
 }
 
 config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported,

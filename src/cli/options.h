@@ -36,6 +36,17 @@ po::options_description config_options();
 config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported = {},
                            const std::vector<std::string>& base_files = {});
 
+// An input of the command, named as a message should name it ("--input", "the dataset").
+struct NamedPath {
+  std::string name;
+  std::string path;
+};
+// Refuses (UsageError) an output that is one of the command's inputs, through any spelling of
+// its path or a link: writing the output would replace that input (a dataset that took hours
+// to prepare, the latents, the weights) once the command has finished.
+void refuse_output_over_inputs(const std::string& output_name, const std::string& output,
+                               const std::vector<NamedPath>& inputs);
+
 // Rank-aware logging for a command, at `level` (info until a config says otherwise, then its
 // log.level). `rank_file`: every rank's own log file ("" for none; log.rank_files).
 void configure_logging(logging::Level level = logging::Level::info, const std::string& rank_file = "");

@@ -115,6 +115,20 @@ expect 1 "junk/FMNIST32.hdf5: cannot open HDF5 file: not an HDF5 file" "$BIN" "$
 expect 2 "generate: give --config FILE .* or --biggan-pytorch-state FILE" \
   "$BIN" generate --weights "$weights" --input nan.h5 --output out.h5
 [[ ! -e out.h5 ]] || { echo "a failed generate left out.h5"; exit 1; }
+# An output that is one of the command's inputs (by another spelling or a link) is refused
+# before anything is computed, and the input stays as it was.
+cp float_labels.h5 latents.h5 && ln -s latents.h5 latents_link.h5
+sum_before=$(md5sum latents.h5 data/FMNIST32.hdf5)
+expect 2 "--output latents_link.h5 is the same file as --input ./latents.h5: writing there would replace it" \
+  "$BIN" generate --config runs/run/config.yaml --weights "$weights" --input ./latents.h5 --output latents_link.h5
+expect 2 "--output $weights is the same file as --weights $weights" \
+  "$BIN" generate --config runs/run/config.yaml --weights "$weights" --input latents.h5 --output "$weights"
+expect 2 "--output data/../data/FMNIST32.hdf5 is the same file as the dataset data/FMNIST32.hdf5" \
+  "$BIN" inception-moments --config "$SRC/tests/configs/tiny_fmnist.yaml" --set data.data_root=data \
+  --output data/../data/FMNIST32.hdf5
+expect 2 "--output data/FMNIST32.hdf5 is the same file as --train data/FMNIST32.hdf5" \
+  "$BIN" classifier train --train data/FMNIST32.hdf5 --test data/FMNIST32.hdf5 --output data/FMNIST32.hdf5
+[[ $(md5sum latents.h5 data/FMNIST32.hdf5) == "$sum_before" ]] || { echo "a refused output changed its input"; exit 1; }
 
 # Logs: a loss that is text is an error with file and line, like a malformed line.
 cp -r runs/run runs/textloss
