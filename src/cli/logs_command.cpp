@@ -31,6 +31,23 @@ std::string output_folder(const po::variables_map& vm, const std::vector<analysi
   throw UsageError(std::string("logs ") + action + ": give --output DIR when there is more than one run");
 }
 
+// The files a run's logs are read from: the path itself, or the files in its folder and in its
+// logs/ folder (ours: logs/metrics.jsonl and the rest; BigGAN-PyTorch's logs/<exp>/*.log).
+std::vector<NamedPath> log_files(const std::vector<std::string>& run_paths) {
+  std::vector<NamedPath> files;
+  for (const auto& run : run_paths) {
+    std::error_code error;
+    if (!fs::is_directory(run, error)) {
+      files.push_back({"the run file", run});
+      continue;
+    }
+    for (const auto& folder : {fs::path(run), fs::path(run) / "logs"})
+      for (const auto& entry : fs::directory_iterator(folder, error))
+        if (entry.is_regular_file(error)) files.push_back({"the run file", entry.path().string()});
+  }
+  return files;
+}
+
 }  // namespace
 
 int logs_command(const Args& args) {
@@ -79,7 +96,11 @@ int logs_command(const Args& args) {
   if (action == "export") {
     if (!vm->count("csv")) throw UsageError("logs export: choose the format with --csv");
     const std::string csv = analysis::to_csv(runs);
-    if (vm->count("output")) write_file_atomically((*vm)["output"].as<std::string>(), csv);
+    if (vm->count("output")) {
+      const std::string output = (*vm)["output"].as<std::string>();
+      refuse_output_over_inputs("logs export --output", output, log_files((*vm)["paths"].as<std::vector<std::string>>()));
+      write_file_atomically(output, csv);
+    }
     else std::cout << csv;
     return 0;
   }

@@ -50,6 +50,13 @@ grep -Eq 'FID \(min\) 70.25 @ 20' <<<"$compare" || fail "best FID of the BigGAN-
 [[ $(head -n 1 "$WORK/all.csv") == "run,source,itr,time,images_seen,metric,value" ]] || fail "CSV header"
 (($(grep -c '^tiny,train,' "$WORK/all.csv") >= 300)) || fail "CSV rows"
 grep -q '^BigGAN_C10,eval,20,1600000100,,FID,70.25$' "$WORK/all.csv" || fail "CSV BigGAN-PyTorch row"
+# An --output that is one of the logs read (a slip of the tab key) is refused, the log kept.
+for log in "$run/logs/metrics.jsonl" "$bp/BigGAN_C10/G_loss.log" "$bp/BigGAN_C10_log.jsonl"; do
+  before=$(md5sum <"$log")
+  bash "$SRC/tests/cli/expect_error.sh" 2 "--output $log is the same file as the run file" \
+    "$BIN" logs export --csv "$run" "$bp/BigGAN_C10" "$bp/BigGAN_C10_log.jsonl" --output "$log" || exit 1
+  [[ $(md5sum <"$log") == "$before" ]] || fail "a refused export changed $log"
+done
 
 if ! command -v gnuplot >/dev/null; then echo "SKIP: gnuplot not installed; figures and report untested"; exit 77; fi
 "$BIN" logs plot "$run" >"$WORK/figures.txt"
