@@ -37,13 +37,9 @@ std::vector<NamedPath> log_files(const std::vector<std::string>& run_paths) {
   std::vector<NamedPath> files;
   for (const auto& run : run_paths) {
     std::error_code error;
-    if (!fs::is_directory(run, error)) {
-      files.push_back({"the run file", run});
-      continue;
-    }
+    if (!fs::is_directory(run, error)) files.push_back({"the run file", run});
     for (const auto& folder : {fs::path(run), fs::path(run) / "logs"})
-      for (const auto& entry : fs::directory_iterator(folder, error))
-        if (entry.is_regular_file(error)) files.push_back({"the run file", entry.path().string()});
+      for (auto& file : files_in(folder.string(), "the run file")) files.push_back(std::move(file));
   }
   return files;
 }

@@ -82,6 +82,55 @@ std::string chosen_metric(const po::variables_map& vm, const config::Config& con
 
 // Batches of exact standing statistics to score with: --standing-stats N, else the run's own
 // setting (eval.accumulate_stats), which is how training scored the checkpoint.
+// IS and FID of G on eval.num_inception_images samples (or --samples).
+nlohmann::json inception_score(model::Generator& G, const config::Config& config, const po::variables_map& vm,
+                               distributed::Collectives& collectives) {
+  auto net = config::configured_inception(config, vm.count("inception-weights") ? vm["inception-weights"].as<std::string>() : "");
+  net->to(distributed::rank_device(distributed::process_context()));
+  const auto data = config::reference_moments(config, vm.count("moments") ? vm["moments"].as<std::string>() : "");
+  auto so = config::evaluation_options(config, static_cast<std::uint64_t>(vm["seed"].as<int>()));
+  if (vm.count("samples")) so.num_images = vm["samples"].as<int>();
+  if (so.num_images < 10) throw UsageError("eval --samples must be >= 10 (the Inception Score uses 10 splits)");
+  const auto m = metrics::evaluate_generator(G, net, data ? &*data : nullptr, so, collectives);
+  nlohmann::json out{{"flavour", metrics::to_string(net->flavour())}};
+  out.update(metrics::to_json(m));
+  return out;
+}
+
+// The demo's metric: the classifier's accuracy on class-balanced samples, and the Frechet
+// distance of its features.
+nlohmann::json classifier_score(model::Generator& G, const config::Config& config, const po::variables_map& vm,
+                                distributed::Collectives& collectives) {
+  const auto classifier = metrics::load_classifier(vm.count("classifier") ? vm["classifier"].as<std::string>()
+                                                                          : config::classifier_path(config));
+  const int samples = vm.count("samples") ? vm["samples"].as<int>() : config.eval.num_classifier_samples;
+  if (samples < 2) throw UsageError("eval --samples must be >= 2");
+  const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,
+                                              static_cast<std::uint64_t>(vm["seed"].as<int>()), collectives);
+  return {{"accuracy", score.accuracy}, {"frechet", score.frechet}, {"samples", score.samples},
+          {"classifier_test_accuracy", classifier.test_accuracy}};
+}
+
+// --summary: the score with the run's training state and its sample sheets at that iteration.
+nlohmann::json run_summary(const nlohmann::json& score, const std::string& run_dir, const run::RunFolder& folder,
+                           const ckpt::TrainingState& trained) {
+  nlohmann::json summary = score;
+  summary["run"] = run_dir;
+  summary["iterations"] = trained.itr;
+  summary["images_seen"] = trained.sampler.samples_seen;
+  summary["epochs"] = trained.epoch;
+  summary["training_seconds"] = trained.seconds_trained;
+  summary["ranks"] = trained.world_size;
+  summary["global_batch_size"] = trained.global_batch_size;
+  std::vector<std::string> sheets;
+  const std::string sample_dir = folder.samples + "/" + std::to_string(trained.itr);
+  if (fs::is_directory(sample_dir))
+    for (const auto& f : fs::directory_iterator(sample_dir)) sheets.push_back(f.path().string());
+  std::sort(sheets.begin(), sheets.end());
+  summary["sample_sheets"] = sheets;
+  return summary;
+}
+
 int standing_batches(const config::Config& config, const po::variables_map& vm) {
   if (!vm.count("standing-stats")) return config.derived.standing_batches;
   const int n = vm["standing-stats"].as<int>();
@@ -131,60 +180,29 @@ int eval_command(const Args& args) {
   const std::string metric = chosen_metric(*vm, config);
   auto loaded = load_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
                                    (*vm)["which"].as<std::string>());
+  if (vm->count("summary")) {
+    std::vector<NamedPath> inputs = files_in(loaded.checkpoint, "a file of the checkpoint");
+    inputs.push_back({"the run's config", folder.config_file});
+    for (const char* file : {"classifier", "moments", "inception-weights"})
+      if (vm->count(file)) inputs.push_back({std::string("--") + file, (*vm)[file].as<std::string>()});
+    refuse_output_over_inputs("eval --summary", (*vm)["summary"].as<std::string>(), inputs);
+  }
   model::Generator& G = loaded.G;
-  const std::string& checkpoint = loaded.checkpoint;
-  const bool use_ema = loaded.ema;
   const ckpt::TrainingState& trained = loaded.state;
   const int standing = standing_batches(config, *vm);
   // Training's seed for this iteration's standing statistics, so that the score is training's.
   sample::prepare_for_sampling(G, standing, config.eval.G_eval_mode, config.derived.G_batch_size,
                                sample::standing_seed(config.train.seed, trained.itr));
   distributed::Collectives collectives(ctx, torch::kCPU);
-  if (metric == "inception") {
-    auto net = config::configured_inception(
-        config, vm->count("inception-weights") ? (*vm)["inception-weights"].as<std::string>() : "");
-    net->to(distributed::rank_device(distributed::process_context()));
-    const auto data = config::reference_moments(config, vm->count("moments") ? (*vm)["moments"].as<std::string>() : "");
-    auto so = config::evaluation_options(config, static_cast<std::uint64_t>((*vm)["seed"].as<int>()));
-    if (vm->count("samples")) so.num_images = (*vm)["samples"].as<int>();
-    if (so.num_images < 10) throw UsageError("eval --samples must be >= 10 (the Inception Score uses 10 splits)");
-    const auto m = metrics::evaluate_generator(G, net, data ? &*data : nullptr, so, collectives);
-    nlohmann::json out{{"itr", trained.itr},
-                       {"checkpoint", checkpoint},
-                       {"generator", use_ema ? "G_ema" : "G"},
-                       {"standing_stats", standing},
-                       {"flavour", metrics::to_string(net->flavour())}};
-    out.update(metrics::to_json(m));
-    logging::print0(out.dump() + "\n");
-    return 0;
-  }
-  const auto classifier = metrics::load_classifier(vm->count("classifier") ? (*vm)["classifier"].as<std::string>()
-                                                                           : config::classifier_path(config));
-  const int samples = vm->count("samples") ? (*vm)["samples"].as<int>() : config.eval.num_classifier_samples;
-  if (samples < 2) throw UsageError("eval --samples must be >= 2");
-  const auto score = metrics::score_generator(G, classifier, samples, config.train.batch_size,
-                                              static_cast<std::uint64_t>((*vm)["seed"].as<int>()), collectives);
-  nlohmann::json out{{"itr", trained.itr}, {"checkpoint", checkpoint}, {"generator", use_ema ? "G_ema" : "G"},
-                     {"standing_stats", standing}, {"accuracy", score.accuracy}, {"frechet", score.frechet},
-                     {"samples", score.samples}, {"classifier_test_accuracy", classifier.test_accuracy}};
+  nlohmann::json out{{"itr", trained.itr},
+                     {"checkpoint", loaded.checkpoint},
+                     {"generator", loaded.ema ? "G_ema" : "G"},
+                     {"standing_stats", standing}};
+  out.update(metric == "inception" ? inception_score(G, config, *vm, collectives)
+                                   : classifier_score(G, config, *vm, collectives));
   logging::print0(out.dump() + "\n");
-  if (vm->count("summary") && ctx.is_root()) {
-    nlohmann::json summary = out;
-    summary["run"] = run_dir;
-    summary["iterations"] = trained.itr;
-    summary["images_seen"] = trained.sampler.samples_seen;
-    summary["epochs"] = trained.epoch;
-    summary["training_seconds"] = trained.seconds_trained;
-    summary["ranks"] = trained.world_size;
-    summary["global_batch_size"] = trained.global_batch_size;
-    std::vector<std::string> sheets;
-    const std::string sample_dir = folder.samples + "/" + std::to_string(trained.itr);
-    if (fs::is_directory(sample_dir))
-      for (const auto& f : fs::directory_iterator(sample_dir)) sheets.push_back(f.path().string());
-    std::sort(sheets.begin(), sheets.end());
-    summary["sample_sheets"] = sheets;
-    write_file_atomically((*vm)["summary"].as<std::string>(), summary.dump(2) + "\n");
-  }
+  if (vm->count("summary") && ctx.is_root())
+    write_file_atomically((*vm)["summary"].as<std::string>(), run_summary(out, run_dir, folder, trained).dump(2) + "\n");
   return 0;
 }
 

@@ -64,6 +64,14 @@ void refuse_output_over_inputs(const std::string& output_name, const std::string
   }
 }
 
+std::vector<NamedPath> files_in(const std::string& folder, const std::string& name) {
+  std::vector<NamedPath> files;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error))
+    if (entry.is_regular_file(error)) files.push_back({name, entry.path().string()});
+  return files;
+}
+
 config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported,
                            const std::vector<std::string>& base_files) {
   std::vector<std::string> files = base_files, sets = imported;

@@ -47,6 +47,9 @@ struct NamedPath {
 void refuse_output_over_inputs(const std::string& output_name, const std::string& output,
                                const std::vector<NamedPath>& inputs);
 
+// The regular files directly inside `folder` (none where it is no folder), each called `name`.
+std::vector<NamedPath> files_in(const std::string& folder, const std::string& name);
+
 // Rank-aware logging for a command, at `level` (info until a config says otherwise, then its
 // log.level). `rank_file`: every rank's own log file ("" for none; log.rank_files).
 void configure_logging(logging::Level level = logging::Level::info, const std::string& rank_file = "");

@@ -139,6 +139,25 @@ TEST_F(InceptionMetricsEndToEnd, EvalScoresACheckpointWithIsAndFid) {
   EXPECT_GT(j.at("FID").get<double>(), 0.0);
   EXPECT_EQ(j.at("flavour"), "torchvision");
 
+  // --summary with the Inception metric too (it used to be written for the classifier's only),
+  // and never over one of eval's inputs.
+  const std::string summarised = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
+                                        "/runs/tiny --metric inception --samples 20 --inception-weights " + dir_ +
+                                        "/inception.pth --summary " + dir_ + "/summary.json > /dev/null");
+  ASSERT_EQ(std::system(summarised.c_str()), 0) << summarised;
+  const auto summary = nlohmann::json::parse(read_text(dir_ + "/summary.json"));
+  EXPECT_EQ(summary.at("iterations"), 2);
+  EXPECT_EQ(summary.at("IS_mean"), j.at("IS_mean"));
+  const std::string over_state = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
+                                        "/runs/tiny --metric inception --samples 20 --inception-weights " + dir_ +
+                                        "/inception.pth --summary " + dir_ +
+                                        "/runs/tiny/checkpoints/itr00000002/state.json > over.log 2>&1");
+  const int over_code = std::system(over_state.c_str());
+  EXPECT_TRUE(WIFEXITED(over_code) && WEXITSTATUS(over_code) == 2) << over_code;
+  EXPECT_NE(read_text(dir_ + "/over.log").find("is the same file as a file of the checkpoint"), std::string::npos)
+      << read_text(dir_ + "/over.log");
+  EXPECT_TRUE(nlohmann::json::parse(read_text(dir_ + "/runs/tiny/checkpoints/itr00000002/state.json")).contains("itr"));
+
   // Moments of the other flavour are refused by name.
   DatasetMoments other = load_dataset_moments(dir_ + "/data/FMNIST_inception_moments.h5");
   other.flavour = InceptionFlavour::fid;
