@@ -80,8 +80,6 @@ std::string chosen_metric(const po::variables_map& vm, const config::Config& con
   return config.ckpt.which_best == config::BestMetric::classifier ? "classifier" : "inception";
 }
 
-// Batches of exact standing statistics to score with: --standing-stats N, else the run's own
-// setting (eval.accumulate_stats), which is how training scored the checkpoint.
 // IS and FID of G on eval.num_inception_images samples (or --samples).
 nlohmann::json inception_score(model::Generator& G, const config::Config& config, const po::variables_map& vm,
                                distributed::Collectives& collectives) {
@@ -131,6 +129,8 @@ nlohmann::json run_summary(const nlohmann::json& score, const std::string& run_d
   return summary;
 }
 
+// Batches of exact standing statistics to score with: --standing-stats N, else the run's own
+// setting (eval.accumulate_stats), which is how training scored the checkpoint.
 int standing_batches(const config::Config& config, const po::variables_map& vm) {
   if (!vm.count("standing-stats")) return config.derived.standing_batches;
   const int n = vm["standing-stats"].as<int>();

@@ -489,6 +489,7 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(s.samples_per_class, 1, "sample.samples_per_class");
   v.at_least(s.interp_rows, 1, "sample.interp_rows");
   v.at_least(s.interp_midpoints, 0, "sample.interp_midpoints");
+
   // log
   v.at_least(c.log.sv_log_interval, 0, "log.sv_log_interval");
   v.at_least(c.log.print_every, 0, "log.print_every");

@@ -7,7 +7,8 @@
 namespace biggan::sample {
 
 // (n, dim_z) float32: N(0, 1) scaled by z_var; with truncation > 0, a standard normal truncated
-// to [-truncation, truncation] (as scipy's truncnorm in BigGAN-PyTorch's notebooks), then scaled:
+// to [-truncation, truncation] (the truncation trick as StudioGAN's scipy truncnorm draws it; the
+// original has none), then scaled:
 // entries outside are redrawn until they fall inside, or below truncation 0.01, where that
 // would take thousands of rounds, drawn through the truncated normal's inverse CDF.
 torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double truncation, at::Generator& gen);
