@@ -6,11 +6,11 @@
 
 namespace biggan::sample {
 
-// (n, dim_z) float32: N(0, 1) scaled by z_var; with truncation > 0, a standard normal truncated
-// to [-truncation, truncation] (the truncation trick as StudioGAN's scipy truncnorm draws it; the
-// original has none), then scaled:
-// entries outside are redrawn until they fall inside, or below truncation 0.01, where that
-// would take thousands of rounds, drawn through the truncated normal's inverse CDF.
+// (n, dim_z) float32: N(0, 1) scaled by z_var. With truncation > 0, a standard normal truncated
+// to [-truncation, truncation] (the truncation trick as StudioGAN draws it with scipy's
+// truncnorm; the original has none), then scaled: entries outside are redrawn until they fall
+// inside, or below truncation 0.01, where that takes thousands of rounds, drawn through the
+// truncated normal's inverse CDF.
 torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double truncation, at::Generator& gen);
 
 // What a keyed latent is for: each purpose its own stream, so that evaluating never draws the
