@@ -91,9 +91,9 @@ case " \$* " in
   *" --print-config "*) ;;
   *) echo "rank started" >>$scratch/ranks.txt
      [[ \$WHEN == start ]] && { signal_sbatch; sleep 30; }
-     # As srun does with a signal that comes before its tasks run: the first one is lost.
      # As the kernel's OOM killer does: rank 1 dies of SIGKILL, and cannot say why.
      [[ \$WHEN == killed && \$OMPI_COMM_WORLD_RANK == 1 ]] && kill -9 \$\$
+     # As srun does with a signal that comes before its tasks run: the first one is lost.
      if [[ \$WHEN == lost ]]; then
        trap 'trap - USR2' USR2
        [[ \$OMPI_COMM_WORLD_RANK == 0 ]] && signal_sbatch  # one signal to the script in all
