@@ -10,6 +10,12 @@
 
 namespace biggan::io {
 
+bool starts_as_zip(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::memcmp(magic, "PK\x03\x04", 4) == 0;
+}
+
 namespace {
 
 struct ArchiveCloser {
@@ -19,15 +25,9 @@ struct FileCloser {
   void operator()(zip_file_t* file) const { zip_fclose(file); }
 };
 
-}  // namespace
-
-bool starts_as_zip(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::memcmp(magic, "PK\x03\x04", 4) == 0;
-}
-
-void for_each_zip_record(const std::string& path, const std::function<void(const std::string&, const std::string&)>& use) {
+// Reads every record to its end (the read that checks its CRC-32); hands its bytes to `use`, or
+// with none keeps nothing, so that checking a large .pth does not copy its tensors.
+void read_records(const std::string& path, const std::function<void(const std::string&, const std::string&)>* use) {
   int code = 0;
   std::unique_ptr<zip_t, ArchiveCloser> archive(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
   if (!archive) {
@@ -50,7 +50,7 @@ void for_each_zip_record(const std::string& path, const std::function<void(const
     std::unique_ptr<zip_file_t, FileCloser> file(zip_fopen_index(archive.get(), index, 0));
     if (!file) throw Error(path + ": record " + name + " cannot be opened (" + zip_strerror(archive.get()) + ")");
     std::string bytes;
-    bytes.reserve((st.valid & ZIP_STAT_SIZE) ? static_cast<std::size_t>(st.size) : 0);
+    if (use) bytes.reserve((st.valid & ZIP_STAT_SIZE) ? static_cast<std::size_t>(st.size) : 0);
     char chunk[1 << 16];
     for (;;) {
       // The read that returns 0 (the record's end) is the one that checks the CRC-32.
@@ -62,14 +62,18 @@ void for_each_zip_record(const std::string& path, const std::function<void(const
                          : " cannot be read (" + std::string(zip_file_strerror(file.get())) + ")"));
       }
       if (n == 0) break;
-      bytes.append(chunk, static_cast<std::size_t>(n));
+      if (use) bytes.append(chunk, static_cast<std::size_t>(n));
     }
-    use(name, bytes);
+    if (use) (*use)(name, bytes);
   }
 }
 
-void check_zip_records(const std::string& path) {
-  for_each_zip_record(path, [](const std::string&, const std::string&) {});
+}  // namespace
+
+void for_each_zip_record(const std::string& path, const std::function<void(const std::string&, const std::string&)>& use) {
+  read_records(path, &use);
 }
+
+void check_zip_records(const std::string& path) { read_records(path, nullptr); }
 
 }  // namespace biggan::io

@@ -42,13 +42,14 @@ torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double 
   torch::Tensor z = torch::randn({n, dim_z}, gen);
   if (truncation > 0) {
     // Rejection sampling where it lands: at t = 0.05 about 25 rounds for every entry.
-    for (int round = 0; truncation >= kRejectionFloor && round < kRejectionRounds; ++round) {
+    bool all_inside = false;
+    for (int round = 0; truncation >= kRejectionFloor && round < kRejectionRounds && !all_inside; ++round) {
       const torch::Tensor outside = z.abs() > truncation;
       const std::int64_t redraw = outside.sum().item<std::int64_t>();
-      if (redraw == 0) break;
-      z.masked_scatter_(outside, torch::randn({redraw}, gen));
+      all_inside = redraw == 0;
+      if (!all_inside) z.masked_scatter_(outside, torch::randn({redraw}, gen));
     }
-    redraw_outside_by_inverse_cdf(z, truncation, gen);
+    if (!all_inside) redraw_outside_by_inverse_cdf(z, truncation, gen);
   }
   return z * z_var;
 }
