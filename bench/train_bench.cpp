@@ -23,6 +23,9 @@
 //   C: as B with 2 D and 2 G accumulations of 4
 //   I128: configs/biggan128_bs256x8.yaml (ch 96) without accumulation, 1 D step: the GPU case
 //   I128deep: configs/biggandeep128_bs256x8.yaml (ch 128, depth 2) without accumulation
+// Peak memory (CUDA caching allocator's allocated bytes on a GPU, RSS on the CPU): peak_memory_GiB
+// over the whole run, timed_peak_memory_GiB over the timed iterations only (null where it cannot
+// be restarted).
 // The FLOPs reported are model/flops.h's count of one iteration: "model" in BigGAN-PyTorch's op
 // order (the basis of the utilisation figure), "executed" what runs with fused resampling.
 #include <sys/resource.h>
@@ -31,6 +34,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <cmath>
 #include <limits>
@@ -128,6 +132,23 @@ double peak_memory_GiB(const torch::Device& device) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) * 1024 / (1 << 30);
+}
+
+// Starts the peak over from the memory in use now, so that the timed iterations' peak leaves out
+// what only the warm-ups allocate (on a GPU, cuDNN's autotuner tries each convolution's
+// algorithms with their workspaces in the first iteration). On the CPU, Linux resets the peak
+// RSS on writing 5 to clear_refs; false where that is refused.
+bool restart_peak_memory(const torch::Device& device) {
+#ifdef BIGGAN_WITH_CUDA
+  if (device.is_cuda()) {
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+    return true;
+  }
+#endif
+  (void)device;
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  clear_refs << "5" << std::flush;
+  return static_cast<bool>(clear_refs);
 }
 
 namespace profiler = torch::autograd::profiler;
@@ -264,7 +285,13 @@ int main(int argc, char** argv) {
                                              d.num_G_accumulations, 0, indices};
     std::vector<double> times;
     std::map<std::string, OperatorTime> operators;
+    double warmup_peak_GiB = 0;
+    bool timed_peak_known = warmup == 0;
     for (int i = 0; i < iterations + warmup; ++i) {  // 2 warm-ups by default, as the reference figures
+      if (i == warmup && warmup > 0) {
+        warmup_peak_GiB = peak_memory_GiB(device);
+        timed_peak_known = restart_peak_memory(device);
+      }
       ctx.barrier();
       std::optional<profiler::TLSLegacyProfilerGuard> recording;
       if (profile_top > 0 && i >= warmup)
@@ -279,6 +306,7 @@ int main(int argc, char** argv) {
       synchronize(device);
       if (i >= warmup) times.push_back(std::chrono::duration<double>(Clock::now() - t).count());
     }
+    const double timed_peak_GiB = peak_memory_GiB(device);
     std::sort(times.begin(), times.end());
     const double median = (times[(times.size() - 1) / 2] + times[times.size() / 2]) / 2;
     const auto G_macs = biggan::model::generator_forward_macs(biggan::config::generator_options(config));
@@ -298,7 +326,9 @@ int main(int argc, char** argv) {
                        {"batch_size", config.train.batch_size},
                        {"device", device.str()},
                        {"real_images_per_second", real_images * ctx.world_size() / median},
-                       {"peak_memory_GiB", peak_memory_GiB(device)},
+                       // The whole run's, warm-ups included, as BigGAN-PyTorch's bench_bp.py reports.
+                       {"peak_memory_GiB", std::max(warmup_peak_GiB, timed_peak_GiB)},
+                       {"timed_peak_memory_GiB", timed_peak_known ? nlohmann::json(timed_peak_GiB) : nlohmann::json()},
                        {"model_tflops_per_iteration", model_flops / 1e12},
                        {"executed_tflops_per_iteration", executed_flops / 1e12},
                        {"model_tflops_per_second", model_flops / median / 1e12},

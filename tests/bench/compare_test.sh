@@ -36,11 +36,11 @@ gpu_refusal "'A:8' in CASES is not CASE:BATCH with CASE I128 or I128deep" CASES=
 # is set against the default run of its own case, and the NCCL checks pass through.
 rows=$(mktemp)
 cat >"$rows" <<'JSON'
-{"impl": "biggan-pytorch", "case": "I128", "batch_size": 64, "median_seconds": 0.254, "real_images_per_second": 252.0}
-{"impl": "ours", "label": "default", "case": "I128", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.191, "real_images_per_second": 335.0}
+{"impl": "biggan-pytorch", "case": "I128", "batch_size": 64, "median_seconds": 0.254, "real_images_per_second": 252.0, "peak_memory_GiB": 24.7}
+{"impl": "ours", "label": "default", "case": "I128", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.191, "real_images_per_second": 335.0, "peak_memory_GiB": 51.8, "timed_peak_memory_GiB": 20.0}
 {"impl": "ours", "label": "default", "case": "I128", "batch_size": 64, "precision": {"G": "bf16", "D": "bf16"}, "median_seconds": 0.152, "real_images_per_second": 421.0, "model_flops_utilization": 0.146}
-{"impl": "ours", "label": "adam_per_tensor", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.36, "real_images_per_second": 177.8}
-{"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3}
+{"impl": "ours", "label": "adam_per_tensor", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.36, "real_images_per_second": 177.8, "peak_memory_GiB": 30.0, "timed_peak_memory_GiB": null}
+{"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3, "peak_memory_GiB": 20.0, "timed_peak_memory_GiB": 16.0}
 {"impl": "biggan-pytorch", "label": "profile", "case": "I128deep", "batch_size": 64, "median_seconds": 0.52, "real_images_per_second": 123.0, "profile_totals": {"host_ms_per_iteration": 480.0, "operator_calls_per_iteration": 40000.0, "longest_call_operator": "aten::item", "longest_call_ms": 12.0}, "profile": [{"operator": "aten::mm", "self_ms_per_iteration": 30.0, "calls_per_iteration": 2000.0, "share": 0.06}]}
 {"impl": "biggan-pytorch", "case": "I128deep", "batch_size": 64, "median_seconds": 0.371, "real_images_per_second": 172.5}
 {"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0, "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}]}
@@ -57,8 +57,15 @@ assert abs(i128["bf16_vs_their_fp32"] - 421 / 252) < 1e-9 and not i128["bf16_tar
 assert i128["bf16_mfu"] == 0.146 and not i128["bf16_mfu_target_35pct_met"], i128
 assert abs(deep["fp32_images_per_second_ratio"] - 213.3 / 172.5) < 1e-9 and deep["fp32_target_1.2x_met"], deep
 assert "bf16_vs_their_fp32" not in deep, deep  # no bf16 row for it
+# Peak memory per run, BigGAN-PyTorch's whole-run figure beside ours; a run without a figure has none.
+assert i128["memory_GiB"] == {"biggan-pytorch_fp32": {"peak_memory_GiB": 24.7},
+                              "ours_fp32": {"peak_memory_GiB": 51.8, "timed_peak_memory_GiB": 20.0},
+                              "ours_bf16": {}}, i128
+assert deep["memory_GiB"] == {"biggan-pytorch_fp32": {}, "ours_fp32": {"peak_memory_GiB": 20.0, "timed_peak_memory_GiB": 16.0}}, deep
+# A lever's peak against its default's; a figure the lever lacks (null) is left out.
 assert out["levers_fp32"] == [{"lever": "adam_per_tensor", "case": "I128deep", "batch": 64, "median_seconds": 0.36,
-                               "vs_default": 0.36 / 0.30}], out["levers_fp32"]
+                               "vs_default": 0.36 / 0.30, "peak_memory_GiB": 30.0,
+                               "peak_memory_vs_default": 30.0 / 20.0}], out["levers_fp32"]
 assert out["nccl_checks"] == [{"check": "nccl_1rank", "ranks": 1, "ok": True}], out
 # A profiled run is neither a lever nor the default, ours or BigGAN-PyTorch's (which came before
 # its default row above and must not be taken for it): each is reported with its host share.
@@ -115,6 +122,7 @@ assert abs(d['model_tflops_per_iteration'] - 0.6847) < 0.001, d
 assert abs(d['executed_tflops_per_iteration'] - 0.4465) < 0.001, d
 assert abs(d['model_flops_utilization'] - d['model_tflops_per_second'] / 2) < 1e-9, d
 assert 0.5 < d['peak_memory_GiB'] < 24, d
+assert d['timed_peak_memory_GiB'] == d['peak_memory_GiB'], d  # no warm-ups: the timed iteration is the run
 # The profile: the top 5 operators, and the host's time in all of them, which on the CPU is
 # nearly the whole iteration (0.997 of it, measured on a Zen 4).
 assert len(d['profile']) == 5 and d['profile'][0]['self_ms_per_iteration'] >= d['profile'][4]['self_ms_per_iteration'], d
@@ -123,6 +131,15 @@ assert 0.5 < totals['host_ms_per_iteration'] / 1000 / d['median_seconds'] < 1.05
 assert totals['operator_calls_per_iteration'] > 1000, totals
 assert 0 < totals['longest_call_ms'] <= d['profile'][0]['self_ms_per_iteration'] and totals['longest_call_operator'], totals
 print('I128 on CPU:', d['median_seconds'], 's,', d['model_tflops_per_iteration'], 'TFLOP')
+PY
+# With a warm-up, the timed iterations' peak is taken apart from the whole run's (on a GPU it
+# leaves out cuDNN's autotuning in the first iteration) and cannot exceed it.
+"$build/biggan_bench_train" --case B --batch 2 --iterations 1 --warmup 1 --threads 2 \
+  >"$bench_json" 2>/dev/null || fail "biggan_bench_train --case B --warmup 1 failed"
+/usr/bin/python3 - "$bench_json" <<'PY' || fail "the timed peak is not within the run's"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert 0.2 < d['timed_peak_memory_GiB'] <= d['peak_memory_GiB'] < 24, d
 PY
 rm -f "$bench_json"
 BIGGAN_SHARED=/nonexistent expect_refusal "/nonexistent/reference/bp-bench/bench_bp.py not found"
