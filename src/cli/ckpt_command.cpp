@@ -184,7 +184,11 @@ int ckpt_command(const Args& args) {
       throw Error("ckpt import: run folder " + config.derived.run_dir + " already has checkpoints (newest " +
                   fs::path(existing.front()).filename().string() +
                   "); an import starts a run, so give it a new folder with --set paths.experiment_name=NAME");
-    const auto folder = run::prepare_run_folder(config);
+    const auto prepared = run::prepare_run_folder(config, run::OtherRun::take_over_unused);
+    const auto& folder = prepared.folder;
+    if (!prepared.superseded_config.empty())
+      std::cout << "run folder " << folder.root << " held nothing of the config it recorded (changed: "
+                << prepared.changes << "); that config is kept as " << prepared.superseded_config << "\n";
     ckpt::Writer writer(folder.checkpoints, ckpt::Retention{config.ckpt.num_save_copies, config.ckpt.num_best_copies,
                                                            config.ckpt.keep_every},
                         /*async=*/false);

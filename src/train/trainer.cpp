@@ -418,6 +418,16 @@ FixedLatents fixed_latents(const config::Config& c) {
   return f;
 }
 
+// A start that failed before its first iteration left a config.yaml and nothing else; the
+// corrected command took the folder over (this process holds run.lock).
+void report_superseded_config(const run::PreparedRunFolder& prepared) {
+  if (prepared.superseded_config.empty()) return;
+  logging::warn("run folder " + prepared.folder.root +
+                " held no checkpoint, sample or logged iteration of the config it recorded (changed: " +
+                prepared.changes + "); that config is kept as " + prepared.superseded_config +
+                " and this run starts in the folder");
+}
+
 std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const ResumeOptions& options) {
   auto& ctx = distributed::process_context();
   torch::set_num_threads(config.dist.intra_op_threads);
@@ -447,7 +457,7 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
     pretrained = ckpt::read_pretrained(ctx.broadcast(ctx.is_root() ? ckpt::resolve_pretrained(init_from) : std::string()));
     check_architecture(*pretrained, t->config);  // before the run folder exists
   }
-  if (ctx.is_root()) run::prepare_run_folder(t->config);
+  if (ctx.is_root()) report_superseded_config(run::prepare_run_folder(t->config, run::OtherRun::take_over_unused));
   ctx.barrier();
 
   build_networks(*t, resumed, pretrained);

@@ -2,7 +2,8 @@
 # `biggan ckpt` from the outside, on BigGAN-PyTorch's own weights folders (zip and legacy):
 # import into a new run, inspect, export, and the exported .pth files hold the same tensors as
 # the originals (read by Python's torch); our own export imports again; an import into a run
-# that has checkpoints is refused and changes nothing; verify of a folder with none fails.
+# that has checkpoints is refused and changes nothing, one into a folder that holds only another
+# config takes it over; verify of a folder with none fails.
 #   ckpt_cli_test.sh BIGGAN SOURCE_DIR
 set -euo pipefail
 BIN=$1 SRC=$2
@@ -43,6 +44,18 @@ for format in zip legacy; do
     { cat "$WORK/again.log"; fail "$format: refusal message"; }
   [[ $(cat "$ckpt/manifest.json") == "$crc_before" ]] || fail "$format: the refused import changed the checkpoint"
   "$BIN" ckpt verify "$ckpt" >/dev/null || fail "$format: the refused import damaged the checkpoint"
+
+  # A folder that another config was prepared in (a dry run) and that holds nothing else is taken
+  # over by the import; its config is kept.
+  "$BIN" train --dry-run --set "paths.runs_root=$runs" --set paths.experiment_name=taken --set data.dataset=C10 \
+    >/dev/null 2>&1 || fail "$format: the dry run failed"
+  cp "$runs/taken/config.yaml" "$WORK/taken_config.yaml"
+  "$BIN" ckpt import "$FIXTURES/$format" --set "paths.runs_root=$runs" --set paths.experiment_name=taken \
+    >"$WORK/taken.log" 2>&1 || { cat "$WORK/taken.log"; fail "$format: import into a folder without results failed"; }
+  grep -q "run folder $runs/taken held nothing of the config it recorded (changed: .*); that config is kept as $runs/taken/config.superseded.yaml" \
+    "$WORK/taken.log" || { cat "$WORK/taken.log"; fail "$format: the takeover was not reported"; }
+  cmp -s "$runs/taken/config.superseded.yaml" "$WORK/taken_config.yaml" || fail "$format: the old config was not kept"
+  "$BIN" ckpt verify "$runs/taken/checkpoints/itr00000001" >/dev/null || fail "$format: the import after a takeover"
 
   "$BIN" ckpt export "$runs/imported" "$WORK/$format/out" >/dev/null || fail "$format: export failed"
   /usr/bin/python3 - "$FIXTURES/$format" "$WORK/$format/out" <<'PY' || fail "$format: the export differs from the original"
