@@ -4,10 +4,19 @@
 
 namespace biggan {
 
+namespace {
+
+// "file:line: key: message"; a key that no file or --set gave (where "default", Config::where)
+// reads "key (not set): message", not as if a file named "default" had set it.
+std::string config_error_text(const std::string& where, const std::string& key, const std::string& message) {
+  if (where == "default" && !key.empty()) return key + " (not set): " + message;
+  return (where.empty() ? std::string() : where + ": ") + (key.empty() ? std::string() : key + ": ") + message;
+}
+
+}  // namespace
+
 ConfigError::ConfigError(const std::string& where, const std::string& key, const std::string& message)
-    : Error((where.empty() ? std::string() : where + ": ") + (key.empty() ? std::string() : key + ": ") + message),
-      where_(where),
-      key_(key) {}
+    : Error(config_error_text(where, key, message)), where_(where), key_(key) {}
 
 namespace {
 

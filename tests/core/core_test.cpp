@@ -133,6 +133,10 @@ TEST(Errors, ConfigErrorsCarryWhereAndKey) {
   const std::string what = e.what();
   for (const char* part : {"configs/a.yaml:3", "train.batch_size", "must be >= 1, got 0"})
     EXPECT_NE(what.find(part), std::string::npos) << what;
+  // A value that no file or --set gave is named as such, not as if a file "default" had set it.
+  const ConfigError unset("default", "data.resolution", "dataset 'custom' needs data.resolution");
+  EXPECT_EQ(std::string(unset.what()), "data.resolution (not set): dataset 'custom' needs data.resolution");
+  EXPECT_EQ(unset.where(), "default");
 }
 
 TEST(Errors, ChecksNameTheirCondition) {
