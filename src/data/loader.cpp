@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 
 #include "core/error.h"
 #include "io/h5_tensors.h"
@@ -93,7 +94,10 @@ Loader::~Loader() {
   if (thread_.joinable()) thread_.join();
   const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
   if (imgs_ >= 0) H5Dclose(imgs_);
-  if (file_ >= 0) H5Fclose(file_);
+  // Closing a file opened through MPI-IO is collective. A rank that unwinds an error of its own
+  // would wait in the close for ranks that are elsewhere (in an allreduce, a barrier), for ever;
+  // it is on its way to main()'s MPI_Abort, which ends every rank, so the file stays open.
+  if (file_ >= 0 && std::uncaught_exceptions() == 0) H5Fclose(file_);
 }
 
 void Loader::restore(const IndexOrderState& state) {

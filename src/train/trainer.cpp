@@ -304,8 +304,8 @@ std::unique_ptr<data::Loader> make_loader(const config::Config& c, const torch::
   return std::make_unique<data::Loader>(o, comm);
 }
 
-// Networks, optimizers and the loader: fresh (or from pretrained weights), or as the checkpoint
-// left them.
+// Networks, optimizers and the loader's position: fresh (or from pretrained weights), or as the
+// checkpoint left them.
 void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed,
                     const std::optional<ckpt::Pretrained>& pretrained) {
   const auto& c = t.config;
@@ -322,7 +322,6 @@ void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed,
     });
   }
   if (pretrained) start_from_pretrained(gan, *pretrained, c);
-  t.loader = make_loader(c, t.device, t.ctx.comm());
   if (resumed) {
     const std::string& from = t.resumed_from;
     t.state = resumed->state;
@@ -349,16 +348,16 @@ void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed,
   if (gan.G_ema) distributed::broadcast_state(*gan.G_ema, *t.collectives);
 }
 
-Evaluation load_evaluation(const Trainer& t) {
-  const auto& c = t.config;
+Evaluation load_evaluation(const config::Config& c, std::int64_t start_itr, std::int64_t total,
+                           const torch::Device& device) {
   Evaluation e;
-  e.enabled = c.eval.test_every > 0 && t.total / c.eval.test_every > t.state.itr / c.eval.test_every;
+  e.enabled = c.eval.test_every > 0 && total / c.eval.test_every > start_itr / c.eval.test_every;
   if (!e.enabled) return e;
   if (c.ckpt.which_best == config::BestMetric::classifier) {
     e.classifier = metrics::load_classifier(config::classifier_path(c));
   } else {
     e.inception = config::configured_inception(c);
-    (*e.inception)->to(t.device);
+    (*e.inception)->to(device);
     e.data_moments = config::reference_moments(c);
   }
   return e;
@@ -457,15 +456,20 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
     pretrained = ckpt::read_pretrained(ctx.broadcast(ctx.is_root() ? ckpt::resolve_pretrained(init_from) : std::string()));
     check_architecture(*pretrained, t->config);  // before the run folder exists
   }
-  if (ctx.is_root()) report_superseded_config(run::prepare_run_folder(t->config, run::OtherRun::take_over_unused));
+  // The inputs (the dataset against the config's resolution and classes, the classifier or the
+  // Inception weights and reference moments) are read before the run folder records the config
+  // and before the networks are built: a wrong file is named at once, and nothing is written.
+  // After the resume's accumulations are known (keep_global_batch).
+  const auto& c = t->config;
+  t->loader = make_loader(c, device, ctx.comm());
+  t->total = c.train.total_iterations > 0 ? c.train.total_iterations : c.train.num_epochs * t->loader->batches_per_epoch();
+  t->evaluation = load_evaluation(c, resumed ? resumed->state.itr : 0, t->total, device);
+  if (ctx.is_root()) report_superseded_config(run::prepare_run_folder(c, run::OtherRun::take_over_unused));
   ctx.barrier();
 
   build_networks(*t, resumed, pretrained);
   resumed.reset();
   pretrained.reset();
-  const auto& c = t->config;
-  t->total = c.train.total_iterations > 0 ? c.train.total_iterations : c.train.num_epochs * t->loader->batches_per_epoch();
-  t->evaluation = load_evaluation(*t);
   open_outputs(*t);
   t->fixed = fixed_latents(c);
   return t;

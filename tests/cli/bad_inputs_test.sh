@@ -54,25 +54,32 @@ before=$(cat runs/run/config.yaml)
 expect 1 "already holds a run with a different config .*changed: model.G_ch: 8 -> 16" \
   "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4 --set model.G_ch=16
 [[ $(cat runs/run/config.yaml) == "$before" ]] || { echo "config.yaml was changed"; exit 1; }
-# A start that fails before its first iteration (a 32 px file read at 64 px) leaves a folder with
-# its config.yaml and nothing else: the corrected command takes it over, keeping the old config.
-# A dry run does not take the run's lock, so it does not take a folder over.
+# A dataset that does not fit the config is named before anything is written: no config.yaml.
 custom=(--set paths.experiment_name=custom --set data.dataset=custom --set data.path=data/FMNIST32.hdf5
         --set data.n_classes=10 --set train.total_iterations=1)
 expect 1 "data/FMNIST32.hdf5: images are 32 px but the config trains at 64 px" \
   "$BIN" "${train[@]}" "${custom[@]}" --set data.resolution=64
-grep -q "resolution: 64" runs/custom/config.yaml || { echo "the failed start left no config.yaml"; exit 1; }
-expect 1 "already holds a run with a different config .*changed: data.resolution: 64 -> 32" \
-  "$BIN" "${train[@]}" "${custom[@]}" --set data.resolution=32 --dry-run
-"$BIN" "${train[@]}" "${custom[@]}" --set data.resolution=32 >takeover.log 2>&1 ||
-  { cat takeover.log; echo "the corrected command was refused"; exit 1; }
-grep -q "held no checkpoint, sample or logged iteration of the config it recorded (changed: data.resolution: 64 -> 32); that config is kept as runs/custom/config.superseded.yaml" takeover.log ||
+[[ ! -e runs/custom/config.yaml ]] || { ls -A runs/custom; echo "a refused dataset left a config.yaml"; exit 1; }
+expect 1 "data/FMNIST32_classifier.h5: classifier not found" \
+  "$BIN" "${train[@]}" "${custom[@]}" --set data.resolution=32 --set ckpt.which_best=classifier --set eval.test_every=1
+[[ ! -e runs/custom/config.yaml ]] || { ls -A runs/custom; echo "a missing classifier left a config.yaml"; exit 1; }
+expect 1 "/nonexistent.pth: no such Inception weights file" \
+  "$BIN" "${train[@]}" "${custom[@]}" --set data.resolution=32 --set eval.test_every=1 --set eval.inception_weights=/nonexistent.pth
+[[ ! -e runs/custom/config.yaml ]] || { ls -A runs/custom; echo "missing Inception weights left a config.yaml"; exit 1; }
+# The run that ran out of memory above left its folder with config.yaml and start-up logs only:
+# the smaller batch its message advised takes the folder over, keeping the old config. A dry
+# run does not take the run's lock, so it does not take a folder over.
+expect 1 "already holds a run with a different config .*changed: train.batch_size: 4096 -> 8" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=oom --set model.G_ch=32 --set model.D_ch=32 --set train.batch_size=8 --dry-run
+"$BIN" "${train[@]}" --set paths.experiment_name=oom --set model.G_ch=32 --set model.D_ch=32 --set train.batch_size=8 \
+  --set train.total_iterations=1 >takeover.log 2>&1 || { cat takeover.log; echo "the smaller batch was refused"; exit 1; }
+grep -q "held no checkpoint, sample or logged iteration of the config it recorded (changed: train.batch_size: 4096 -> 8); that config is kept as runs/oom/config.superseded.yaml" takeover.log ||
   { cat takeover.log; echo "the takeover was not reported"; exit 1; }
-grep -q "resolution: 64" runs/custom/config.superseded.yaml && grep -q "resolution: 32" runs/custom/config.yaml &&
-  [[ -d runs/custom/checkpoints/itr00000001 ]] || { ls -R runs/custom; echo "the takeover's files"; exit 1; }
-# Now the folder holds a checkpoint: the same change the other way is refused.
-expect 1 "already holds a run with a different config .*changed: data.resolution: 32 -> 64" \
-  "$BIN" "${train[@]}" "${custom[@]}" --set data.resolution=64
+grep -q "batch_size: 4096" runs/oom/config.superseded.yaml && grep -q "batch_size: 8" runs/oom/config.yaml &&
+  [[ -d runs/oom/checkpoints/itr00000001 ]] || { ls -R runs/oom; echo "the takeover's files"; exit 1; }
+# Now the folder holds a checkpoint: the change back is refused.
+expect 1 "already holds a run with a different config .*changed: train.batch_size: 8 -> 4096" \
+  "$BIN" "${train[@]}" --set paths.experiment_name=oom --set model.G_ch=32 --set model.D_ch=32 --set train.batch_size=4096
 expect 1 "--resume-from runs/run/checkpoints/itr00000099: no such checkpoint folder" \
   "$BIN" "${train[@]}" --set paths.experiment_name=run --resume-from runs/run/checkpoints/itr00000099
 # With config.yaml gone, the checkpoint's own config restores it, and the same refusal follows.

@@ -13,6 +13,11 @@
 #                     damaged folder kept beside it
 #   one_rank_fails    rank 1 alone cannot read the checkpoint rank 0 chose: the job ends within
 #                     seconds, non-zero, with rank 1's message
+#   one_rank_fails_later  an error of one rank's own once the dataset is open (a collective MPI-IO
+#                     file): rank 1 alone runs out of memory in its first step; rank 0 alone refuses
+#                     a run folder that holds another config. Each job ends within seconds,
+#                     non-zero, with that rank's message (closing the file in the error's unwinding
+#                     waited for the other rank for ever)
 #   divergence        rank 1 alone perturbs a parameter: the job stops naming tensor and rank
 #   backend           dist.backend nccl on a CPU build is an error naming the key
 #   deadline          SLURM_JOB_END_TIME close ahead: the run stops by itself with exit code 3,
@@ -177,6 +182,30 @@ one_rank_fails)
   (( SECONDS - start < 30 )) || fail "the job took $((SECONDS - start)) s to end"
   expect_in "$WORK/second.log" "error on rank 1 \($(hostname)\): rank 1 on $(hostname) cannot read the checkpoint rank 0 chose: .*itr00000010" \
     "rank 1's message"
+  ;;
+one_rank_fails_later)
+  # Rank 1 alone gets 3 GB of address space, too little for the step of a 2048-image micro-batch.
+  printf '#!/usr/bin/env bash\n[[ $OMPI_COMM_WORLD_RANK == 1 ]] && ulimit -v 3000000\nexec "$@"\n' >"$WORK/rank1_limit.sh"
+  start=$SECONDS
+  set +e
+  timeout 60 mpirun -np 2 bash "$WORK/rank1_limit.sh" "$BIN" "${train[@]}" --set train.batch_size=2048 \
+    --set model.G_ch=32 --set model.D_ch=32 --set train.total_iterations=2 >"$WORK/oom.log" 2>&1
+  code=$?
+  set -e
+  (( code != 0 && code != 124 )) || fail "out of memory on rank 1: exit $code (124: the job hung)"
+  (( SECONDS - start < 30 )) || fail "out of memory on rank 1: the job took $((SECONDS - start)) s to end"
+  expect_in "$WORK/oom.log" "error on rank 1 \($(hostname)\): .*can't allocate memory" "rank 1's message"
+  # Rank 0 alone refuses the folder (its config.yaml records another run) after the data is open.
+  mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=2 >"$WORK/first.log" 2>&1 || fail "a plain run failed"
+  start=$SECONDS
+  set +e
+  timeout 60 mpirun -np 2 "$BIN" "${train[@]}" --set train.total_iterations=2 --set model.G_ch=16 >"$WORK/second.log" 2>&1
+  code=$?
+  set -e
+  (( code == 1 )) || fail "a refused folder on rank 0: exit $code, expected 1 (124: the job hung)"
+  (( SECONDS - start < 30 )) || fail "a refused folder on rank 0: the job took $((SECONDS - start)) s to end"
+  expect_in "$WORK/second.log" "error on rank 0 \($(hostname)\): run folder .*tiny already holds a run with a different config" \
+    "rank 0's message"
   ;;
 divergence)
   set +e
