@@ -1,6 +1,7 @@
 #include "distributed/collectives.h"
 
 #include <cstring>
+#include <exception>
 #include <ATen/Context.h>
 
 #ifdef BIGGAN_WITH_NCCL
@@ -56,7 +57,11 @@ torch::Device rank_device(const Context& context) {
 struct Collectives::Nccl {
   ncclComm_t comm = nullptr;
   ~Nccl() {
-    if (comm) ncclCommDestroy(comm);
+    // ncclCommDestroy first waits for this rank's enqueued collectives, which a rank unwinding an
+    // error of its own may hold unmatched (the peers are elsewhere): it would wait for ever.
+    // ncclCommAbort ends them; main()'s MPI_Abort then ends the job.
+    if (comm && std::uncaught_exceptions() > 0) ncclCommAbort(comm);
+    else if (comm) ncclCommDestroy(comm);
   }
   static ncclDataType_t type(torch::ScalarType t) {
     switch (t) {
