@@ -3,6 +3,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "data/dataset_file.h"
 #include "data/prepare.h"
 #include "distributed/context.h"
 #include "logging/log.h"
@@ -101,6 +102,18 @@ int prepare_data_command(const Args& args) {
   logging::print0("wrote " + std::to_string(report.images) + " images to " + options.output + " in " +
               std::to_string(static_cast<int>(report.seconds)) + " s on " + std::to_string(ctx.world_size()) +
               " rank(s)" + (report.skipped ? " (" + std::to_string(report.skipped) + " unreadable skipped)" : "") + "\n");
+  // Images of one's own, or a subset of classes, are no dataset of the table: say what trains on it.
+  const bool own_dataset = options.source == "imagefolder" || !options.classes.empty() || options.per_class > 0;
+  if (own_dataset && !vm->count("config") && ctx.is_root()) {
+    const auto written = data::inspect_dataset(options.output);
+    const bool plain = options.output.find_first_not_of(
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-") == std::string::npos;
+    const std::string path = plain || options.output.find('\'') != std::string::npos ? options.output
+                                                                                    : "'" + options.output + "'";
+    logging::print0("train on it with: --set data.dataset=custom --set data.path=" + path +
+                    " --set data.resolution=" + std::to_string(written.resolution) +
+                    " --set data.n_classes=" + std::to_string(written.n_classes) + "\n");
+  }
   return 0;
 }
 

@@ -179,6 +179,12 @@ PY
 grep -q "skipping 1 unreadable image(s).*" prep.log && grep -q "folder/a/1.png: damaged PNG (IDAT: " prep.log ||
   { cat prep.log; echo "the damaged PNG was not reported"; exit 1; }
 /usr/bin/python3 -c "import h5py,sys; n=len(h5py.File('folder.hdf5')['imgs']); sys.exit(0 if n == 2 else f'{n} images, expected 2')"
+# The settings it prints for the images of one's own train on them (a micro-batch of 1: 2 images).
+grep -qx "train on it with: --set data.dataset=custom --set data.path=folder.hdf5 --set data.resolution=32 --set data.n_classes=2" prep.log ||
+  { cat prep.log; echo "prepare-data did not say how to train on the file"; exit 1; }
+read -ra printed <<<"$(sed -n 's/^train on it with: //p' prep.log)"
+"$BIN" "${train[@]}" "${printed[@]}" --set paths.experiment_name=own --set train.batch_size=1 --set train.num_D_steps=1 \
+  --set train.total_iterations=1 >own.log 2>&1 || { cat own.log; echo "the printed settings did not train"; exit 1; }
 mkdir -p outdir
 start=$SECONDS
 expect 1 "prepare-data --output outdir: is a directory; give the dataset file's name" \
