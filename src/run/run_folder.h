@@ -34,7 +34,7 @@ struct PreparedRunFolder {
 // An existing run folder is kept: its config.yaml must describe the same run, so that one
 // folder never mixes two experiments; otherwise this throws and names both configs. The
 // exception is a folder that holds no checkpoint, sample or logged iteration (a start that failed
-// before its first iteration, e.g. on a wrong data.resolution): with take_over_unused its
+// before its first iteration, e.g. out of memory in its first step): with take_over_unused its
 // config.yaml is kept as config.superseded[.N].yaml and replaced, so that the corrected command
 // runs. The caller must hold the folder's lock, so that no running process is starting there.
 PreparedRunFolder prepare_run_folder(const config::Config& config, OtherRun other_run = OtherRun::refuse);

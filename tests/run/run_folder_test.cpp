@@ -51,7 +51,7 @@ TEST(RunFolder, DifferentConfigInSameFolderIsRefusedAndKept) {
   EXPECT_TRUE(fs::exists(f.root + "/config.new.yaml"));
 }
 
-// A start that failed before its first iteration (a wrong data.resolution, a missing classifier)
+// A start that failed before its first iteration (out of memory in its first step, a signal)
 // leaves config.yaml and at most its start-up logs. Under the lock the corrected config takes the
 // folder over; the old config and those logs are kept, and each later takeover keeps its own copy.
 TEST(RunFolder, AFolderWithoutResultsIsTakenOverWithItsConfigKept) {
