@@ -13,13 +13,6 @@ std::string config_error_text(const std::string& where, const std::string& key, 
   return (where.empty() ? std::string() : where + ": ") + (key.empty() ? std::string() : key + ": ") + message;
 }
 
-}  // namespace
-
-ConfigError::ConfigError(const std::string& where, const std::string& key, const std::string& message)
-    : Error(config_error_text(where, key, message)), where_(where), key_(key) {}
-
-namespace {
-
 // LibTorch's allocators say "CUDA out of memory", "DefaultCPUAllocator: can't allocate memory"
 // (Debian's 1.13) or "... not enough memory" (2.x); the standard library throws bad_alloc.
 bool is_out_of_memory(const std::exception& e, const std::string& message) {
@@ -30,6 +23,9 @@ bool is_out_of_memory(const std::exception& e, const std::string& message) {
 }
 
 }  // namespace
+
+ConfigError::ConfigError(const std::string& where, const std::string& key, const std::string& message)
+    : Error(config_error_text(where, key, message)), where_(where), key_(key) {}
 
 std::string user_message(const std::exception& e) {
   std::string message = e.what();

@@ -29,10 +29,10 @@ bool holds_results(const RunFolder& folder) {
   for (const auto& dir : {folder.checkpoints, folder.samples})
     if (!fs::is_empty(dir, ec) || ec) return true;
   for (const auto& entry : fs::directory_iterator(folder.logs, ec)) {
+    if (!entry.is_regular_file(ec) || ec) return true;
     const std::string name = entry.path().filename().string();
     const bool start_up_log = name == "events.jsonl" || (name.rfind("rank", 0) == 0 && entry.path().extension() == ".log");
-    if (start_up_log && entry.is_regular_file(ec)) continue;
-    if (!entry.is_regular_file(ec) || entry.file_size(ec) != 0 || ec) return true;
+    if (!start_up_log && (entry.file_size(ec) != 0 || ec)) return true;
   }
   return static_cast<bool>(ec);
 }

@@ -43,11 +43,13 @@ torch::Tensor sample_z(std::int64_t n, std::int64_t dim_z, double z_var, double 
   if (truncation > 0) {
     // Rejection sampling where it lands: at t = 0.05 about 25 rounds for every entry.
     bool all_inside = false;
-    for (int round = 0; truncation >= kRejectionFloor && round < kRejectionRounds && !all_inside; ++round) {
-      const torch::Tensor outside = z.abs() > truncation;
-      const std::int64_t redraw = outside.sum().item<std::int64_t>();
-      all_inside = redraw == 0;
-      if (!all_inside) z.masked_scatter_(outside, torch::randn({redraw}, gen));
+    if (truncation >= kRejectionFloor) {
+      for (int round = 0; round < kRejectionRounds && !all_inside; ++round) {
+        const torch::Tensor outside = z.abs() > truncation;
+        const std::int64_t redraw = outside.sum().item<std::int64_t>();
+        all_inside = redraw == 0;
+        if (!all_inside) z.masked_scatter_(outside, torch::randn({redraw}, gen));
+      }
     }
     if (!all_inside) redraw_outside_by_inverse_cdf(z, truncation, gen);
   }
