@@ -10,7 +10,8 @@ namespace detail {
 Image allocate_rgb(long long width, long long height, const std::string& source) {
   if (width <= 0 || height <= 0)
     throw Error(source + ": image has an empty size (" + std::to_string(width) + "x" + std::to_string(height) + ")");
-  if (width * height > kMaxImagePixels)
+  // Divided, not multiplied: a PPM header's ten-digit sizes would overflow the product.
+  if (width > kMaxImagePixels / height)
     throw Error(source + ": image of " + std::to_string(width) + "x" + std::to_string(height) + " exceeds PIL's limit of " +
                 std::to_string(kMaxImagePixels) + " pixels (a possible decompression bomb)");
   Image img;

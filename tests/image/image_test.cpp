@@ -108,6 +108,11 @@ std::string png_header_claiming(std::uint32_t width, std::uint32_t height) {
 TEST(Image, DecompressionBombsAreRefusedAsPilRefusesThem) {
   const std::string message = decode_error(png_header_claiming(20000, 20000));
   EXPECT_NE(message.find("photos/cat.png: damaged PNG (the image exceeds PIL's pixel limit"), std::string::npos) << message;
+  // 2^32 x 2^32 pixels: the product overflows 64 bits to 0, which a multiplied check let through
+  // as an empty image.
+  const std::string overflow = decode_error("P6\n4294967296 4294967296\n255\n");
+  EXPECT_NE(overflow.find("photos/cat.png: image of 4294967296x4294967296 exceeds PIL's limit"), std::string::npos)
+      << overflow;
 }
 
 TEST(Image, TruncatedJpegIsRefusedAsPilRefusesIt) {
