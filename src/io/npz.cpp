@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <regex>
 #include <unistd.h>
 
@@ -81,13 +82,22 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   std::vector<std::int64_t> shape;
   const std::string dims = m[1];
   const std::regex number(R"(\d+)");
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it)
-    shape.push_back(std::stoll(it->str()));
+  // The size is checked against the data before anything is allocated: a damaged header's shape
+  // could ask for more memory than the machine has, or overflow.
+  const std::size_t data_bytes = bytes.size() - offset - header_len;
+  std::size_t nbytes = torch::elementSize(dtype);
+  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
+    const std::string dim = it->str();
+    const std::size_t extent = dim.size() > 15 ? std::numeric_limits<std::size_t>::max() : std::stoull(dim);
+    if (extent != 0 && nbytes > data_bytes / extent)
+      throw Error(where + ": .npy data has " + std::to_string(data_bytes) + " bytes, fewer than its header's shape (" +
+                  dims + ") needs");
+    nbytes *= extent;
+    shape.push_back(static_cast<std::int64_t>(extent));
+  }
+  if (nbytes != data_bytes)
+    throw Error(where + ": .npy data has " + std::to_string(data_bytes) + " bytes, the header says " + std::to_string(nbytes));
   torch::Tensor t = torch::empty(shape, torch::dtype(dtype));
-  const std::size_t nbytes = static_cast<std::size_t>(t.numel()) * t.element_size();
-  if (offset + header_len + nbytes != bytes.size())
-    throw Error(where + ": .npy data has " + std::to_string(bytes.size() - offset - header_len) + " bytes, the header says " +
-                std::to_string(nbytes));
   std::memcpy(t.data_ptr(), bytes.data() + offset + header_len, nbytes);
   return t;
 }

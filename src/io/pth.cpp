@@ -239,20 +239,35 @@ class Unpickler {
     return out;
   }
 
+  // The storage offset of a view, once the view is known to lie inside its storage: every index
+  // it can reach, computed without overflow, below `numel`.
+  std::int64_t view_offset(std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t>& sizes,
+                           const std::vector<std::int64_t>& strides) const {
+    if (offset < 0 || offset > numel) fail("tensor view outside its storage");
+    std::int64_t last = offset;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (sizes[i] < 0 || strides[i] < 0) fail("a negative tensor size or stride");
+      if (sizes[i] == 0) return offset;  // an empty view reads nothing
+      if (sizes[i] > 1 && strides[i] > (numel - 1 - last) / (sizes[i] - 1)) fail("tensor view outside its storage");
+      last += (sizes[i] - 1) * strides[i];
+    }
+    if (last >= numel) fail("tensor view outside its storage");
+    return offset;
+  }
+
   PyRef call(const PyRef& callable, const PyRef& args) {
     const std::string& name = callable->text;
     const auto& a = args->items;
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
-      if (a.size() < 4 || a[0]->kind != PyValue::Kind::tensor) fail("malformed " + name + " call");
+      if (a.size() < 4 || a[0]->kind != PyValue::Kind::tensor || a[1]->kind != PyValue::Kind::integer)
+        fail("malformed " + name + " call");
       auto v = make(PyValue::Kind::tensor);
       const torch::Tensor& storage = a[0]->tensor;
       const auto sizes = ints(a[2]);
       const auto strides = ints(a[3]);
-      std::int64_t last = a[1]->integer;
-      for (std::size_t i = 0; i < sizes.size(); ++i)
-        if (sizes[i] > 0) last += (sizes[i] - 1) * strides[i];
-      if (last >= storage.numel() && storage.numel() > 0) fail("tensor view outside its storage");
-      v->tensor = storage.as_strided(sizes, strides, a[1]->integer);
+      if (sizes.size() != strides.size()) fail("a tensor with " + std::to_string(sizes.size()) + " sizes but " +
+                                               std::to_string(strides.size()) + " strides");
+      v->tensor = storage.as_strided(sizes, strides, view_offset(storage.numel(), a[1]->integer, sizes, strides));
       return v;
     }
     if (name == "torch._utils._rebuild_parameter") {
@@ -341,11 +356,22 @@ PyRef read_legacy(const std::string& path, const std::string& contents) {
     const torch::ScalarType dtype = dtype_of_storage(storage_class(id, 1, path), path);
     const std::string root_key = id[2]->text;
     auto it = storages.find(root_key);
-    if (it == storages.end())
-      it = storages.emplace(root_key, torch::empty({id[4]->integer}, torch::dtype(dtype))).first;
+    if (it == storages.end()) {
+      // Its bytes follow in this file, so a count the file cannot hold is damage (and is not allocated).
+      const std::int64_t numel = id[4]->kind == PyValue::Kind::integer ? id[4]->integer : -1;
+      if (numel < 0 || static_cast<std::uint64_t>(numel) > contents.size() / c10::elementSize(dtype))
+        throw Error(path + ": storage " + root_key + " claims " + std::to_string(numel) +
+                    " elements, more than the file holds (damaged?)");
+      it = storages.emplace(root_key, torch::empty({numel}, torch::dtype(dtype))).first;
+    }
     const PyRef& view = id[5];
-    if (view->kind == PyValue::Kind::tuple && view->items.size() == 3)
-      return it->second.narrow(0, view->items[1]->integer, view->items[2]->integer);
+    if (view->kind == PyValue::Kind::tuple && view->items.size() == 3) {
+      const std::int64_t start = view->items[1]->integer, length = view->items[2]->integer;
+      if (view->items[1]->kind != PyValue::Kind::integer || view->items[2]->kind != PyValue::Kind::integer ||
+          start < 0 || length < 0 || start > it->second.numel() - length)
+        throw Error(path + ": storage view of " + root_key + " outside it (damaged?)");
+      return it->second.narrow(0, start, length);
+    }
     return it->second;
   };
   PyRef result = next_pickle(loader);
@@ -399,7 +425,15 @@ PyRef read_pth(const std::string& path) {
       throw Error(path + ": unreadable zip archive: " + what.substr(0, what.find('\n')));
     }
   }
-  return read_legacy(path, read_file(path));
+  const std::string contents = read_file(path);
+  try {
+    return read_legacy(path, contents);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // LibTorch's checks on what a damaged pickle asks for
+    const std::string what = e.what();
+    throw Error(path + ": cannot read this .pth file (damaged?): " + what.substr(0, what.find('\n')));
+  }
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> read_pth_state_dict(const std::string& path) {
@@ -417,8 +451,15 @@ std::vector<std::pair<std::string, torch::Tensor>> read_pth_state_dict(const std
   return out;
 }
 
-nlohmann::json to_json(const PyValue& value) {
+namespace {
+
+// Deep enough for any config; a pickle can also build a list that holds itself.
+constexpr int kMaxJsonDepth = 64;
+
+nlohmann::json to_json_within(const PyValue& value, int depth) {
   using Kind = PyValue::Kind;
+  if (depth > kMaxJsonDepth)
+    throw Error("a value nested more than " + std::to_string(kMaxJsonDepth) + " levels deep (or holding itself)");
   switch (value.kind) {
     case Kind::boolean: return value.boolean;
     case Kind::integer: return value.integer;
@@ -427,14 +468,14 @@ nlohmann::json to_json(const PyValue& value) {
     case Kind::tuple:
     case Kind::list: {
       nlohmann::json array = nlohmann::json::array();
-      for (const auto& item : value.items) array.push_back(to_json(*item));
+      for (const auto& item : value.items) array.push_back(to_json_within(*item, depth + 1));
       return array;
     }
     case Kind::dict: {
       nlohmann::json object = nlohmann::json::object();
       for (const auto& [key, item] : value.entries) {
-        const std::string name = key->kind == Kind::string ? key->text : to_json(*key).dump();
-        object[name] = to_json(*item);
+        const std::string name = key->kind == Kind::string ? key->text : to_json_within(*key, depth + 1).dump();
+        object[name] = to_json_within(*item, depth + 1);
       }
       return object;
     }
@@ -442,12 +483,20 @@ nlohmann::json to_json(const PyValue& value) {
   }
 }
 
+}  // namespace
+
+nlohmann::json to_json(const PyValue& value) { return to_json_within(value, 0); }
+
 nlohmann::json read_biggan_pytorch_config(const std::string& state_dict_path) {
   const PyRef root = read_pth(state_dict_path);
   if (root->kind == PyValue::Kind::dict)
     for (const auto& [key, value] : root->entries)
       if (key->kind == PyValue::Kind::string && key->text == "config" && value->kind == PyValue::Kind::dict)
-        return to_json(*value);
+        try {
+          return to_json(*value);
+        } catch (const Error& e) {
+          throw Error(state_dict_path + ": 'config': " + e.what());
+        }
   throw Error(state_dict_path + ": no 'config' dict in this file (expected BigGAN-PyTorch's state_dict.pth)");
 }
 

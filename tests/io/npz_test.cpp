@@ -83,5 +83,36 @@ TEST(Npz, BadFilesAreNamed) {
   }
 }
 
+// A version-1 .npy with this header text and `data` after it.
+std::string npy_with_header(const std::string& header, const std::string& data) {
+  const std::string text = header + "\n";
+  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(text.size() & 0xff) + static_cast<char>(text.size() >> 8) +
+         text + data;
+}
+
+std::string npy_error(const std::string& bytes) {
+  try {
+    parse_npy(bytes, "mu.npy");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A damaged shape is refused before anything is allocated: neither a 128 PB array nor one whose
+// byte count overflows 64 bits (which wraps to a size that could match the data).
+TEST(Npz, AShapeBeyondTheDataIsRefusedBeforeAllocating) {
+  const std::string data(32, '\0');
+  EXPECT_EQ(parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", data), "ok.npy").numel(), 4);
+  for (const std::string shape : {"(4000000000, 4000000000)", "(99999999999999999999, 4)", "(2305843009213693952, 2)"}) {
+    const std::string message = npy_error(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }", data));
+    EXPECT_NE(message.find("mu.npy: .npy data has 32 bytes, fewer than its header's shape"), std::string::npos)
+        << shape << ": " << message;
+  }
+  EXPECT_NE(npy_error(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", data))
+                .find("mu.npy: .npy data has 32 bytes, the header says 24"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace biggan::io

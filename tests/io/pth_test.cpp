@@ -164,6 +164,54 @@ TEST(Pth, DamagedFilesAreClearErrors) {
   fs::remove_all(dir);
 }
 
+// A legacy torch.save file of one float tensor, built opcode by opcode, so that a test can give it
+// the damage a real file could carry: `sizes` and `strides` as its _rebuild_tensor_v2 call's
+// tuples, a storage of `numel` elements (the file holding `stored` of them).
+std::string legacy_pth(const std::string& sizes, const std::string& strides, const std::string& numel, int stored) {
+  const auto text = [](const std::string& s) {
+    return "X" + std::string{static_cast<char>(s.size()), 0, 0, 0} + s;
+  };
+  std::string out;
+  out += std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);  // the magic number
+  out += std::string("\x80\x02M\xe9\x03.", 6);                                            // protocol 1001
+  out += "N.";                                                                           // sys_info
+  out += std::string("\x80\x02", 2) + "ctorch._utils\n_rebuild_tensor_v2\n(" + "(" + text("storage") +
+         "ctorch\nFloatStorage\n" + text("0") + text("cpu") + numel + std::string("NtQK\x00", 5) + sizes + strides + "tR.";
+  out += "](" + text("0") + "e.";  // the storage keys
+  const std::int64_t count = stored;
+  out += std::string(reinterpret_cast<const char*>(&count), 8) + std::string(4 * static_cast<std::size_t>(stored), '\0');
+  return out;
+}
+
+// Damage a fuzzer found (with AddressSanitizer) or could: each an Error naming the file, never a
+// crash, a LibTorch message without the file, or an allocation the file cannot back.
+TEST(Pth, DamagedTensorHeadersAreClearErrors) {
+  const fs::path dir = temp_dir("headers");
+  const std::string path = (dir / "G.pth").string();
+  const std::string two_by_two = "K\x02K\x02\x86", strides = "K\x02K\x01\x86";
+  write_file_atomically(path, legacy_pth(two_by_two, strides, "K\x04", 4));
+  const auto good = read_pth(path);
+  ASSERT_EQ(good->kind, PyValue::Kind::tensor);
+  EXPECT_EQ(good->tensor.sizes(), (std::vector<std::int64_t>{2, 2}));
+  const auto expect_error = [&](const std::string& bytes, const std::string& fragment) {
+    write_file_atomically(path, bytes);
+    try {
+      read_pth(path);
+      ADD_FAILURE() << "no error for " << fragment;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path + ": "), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect_error(legacy_pth(two_by_two, "K\x02\x85", "K\x04", 4), "a tensor with 2 sizes but 1 strides");
+  expect_error(legacy_pth(two_by_two, strides, "K\x03", 3), "tensor view outside its storage");
+  expect_error(legacy_pth(two_by_two, "K\x7fJ\xff\xff\xff\x7f\x86", "K\x04", 4), "tensor view outside its storage");
+  expect_error(legacy_pth("J\xfe\xff\xff\xffK\x02\x86", strides, "K\x04", 4), "a negative tensor size or stride");
+  expect_error(legacy_pth(two_by_two, strides, std::string("\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x01", 10), 4),
+               "storage 0 claims 72057594037927936 elements, more than the file holds");
+  fs::remove_all(dir);
+}
+
 // PyTorch's own reader does not check a zip record's CRC-32: a flipped byte in a tensor would
 // load as a silently different weight. Ours names the file and the record.
 TEST(Pth, AFlippedByteInATensorIsACrcError) {
