@@ -118,7 +118,7 @@ void read_ours(const fs::path& root, RunLogs& run) {
     }
   // The fixed grid, samples/fixed_samples<itr>.png, in iteration order.
   std::vector<std::pair<long long, std::string>> sheets;
-  const std::regex sheet(R"(fixed_samples(\d+)\.png)");
+  const std::regex sheet(R"(fixed_samples(\d{1,18})\.png)");  // 19 digits could overflow stoll
   if (fs::is_directory(root / "samples"))
     for (const auto& entry : fs::directory_iterator(root / "samples")) {
       std::smatch m;

@@ -238,8 +238,13 @@ void restore_adam_state(torch::optim::Adam& optimizer, const model::StateDict& s
     const std::string prefix = std::to_string(i) + ".";
     const auto step = saved.find(prefix + "step");
     if (step == saved.end()) continue;  // a parameter that never had a step
-    const auto& avg = saved.at(prefix + "exp_avg");
-    const auto& avg_sq = saved.at(prefix + "exp_avg_sq");
+    const auto avg_it = saved.find(prefix + "exp_avg");
+    const auto avg_sq_it = saved.find(prefix + "exp_avg_sq");
+    if (avg_it == saved.end() || avg_sq_it == saved.end())
+      throw Error(source + ": optimizer state of parameter " + std::to_string(i) + " has a step but no " +
+                  (avg_it == saved.end() ? "exp_avg" : "exp_avg_sq") + " (not Adam's state, or damaged)");
+    const auto& avg = avg_it->second;
+    const auto& avg_sq = avg_sq_it->second;
     if (avg.sizes() != params[i].sizes() || avg_sq.sizes() != params[i].sizes())
       throw Error(source + ": optimizer state of parameter " + std::to_string(i) + " has shape " +
                   c10::str(avg.sizes()) + ", the parameter " + c10::str(params[i].sizes()));

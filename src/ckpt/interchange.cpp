@@ -86,8 +86,11 @@ model::StateDict read_biggan_pytorch_adam(const std::string& path) {
                                                                                    : static_cast<double>(v->integer),
                                                torch::kFloat64)
                                      .to(torch::kInt64);
-        else if (name->text == "exp_avg" || name->text == "exp_avg_sq")
+        else if (name->text == "exp_avg" || name->text == "exp_avg_sq") {
+          if (v->kind != io::PyValue::Kind::tensor)
+            throw Error(path + ": optimizer state " + prefix + name->text + " is " + v->describe() + ", expected a tensor");
           out[prefix + name->text] = v->tensor.contiguous().clone();
+        }
       }
     }
   }

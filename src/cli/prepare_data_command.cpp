@@ -21,6 +21,8 @@ std::vector<int> parse_class_list(const std::string& text) {
     const std::string item = text.substr(start, comma - start);
     if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
       throw UsageError("prepare-data --classes: expected class indices separated by commas (e.g. 7,8,9), got '" + text + "'");
+    if (item.size() > 9)  // would overflow an int; no dataset has a billion classes
+      throw UsageError("prepare-data --classes: class index " + item + " is too large");
     out.push_back(std::stoi(item));
     start = comma + 1;
   }

@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -228,6 +229,10 @@ YAML::Node single_document(const std::string& text, const std::string& source) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own message for it is "bad file"
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1), "",
+                      "malformed YAML: nested more than " + std::to_string(e.depth() - 1) +
+                          " levels deep (an unclosed '[' or '{'?)");
   } catch (const YAML::ParserException& e) {
     throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1), "",
                       "malformed YAML: " + e.msg);
@@ -586,8 +591,9 @@ std::vector<int> parse_resolution_list(const std::string& text) {
   while (std::getline(ss, item, '_')) {
     if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
       throw Error("expected underscore-separated resolutions such as 64 or 32_64, got '" + text + "'");
-    const int r = std::stoi(item);
-    if (r <= 0) throw Error("resolutions must be positive, got '" + text + "'");
+    // No resolution has more than 5 digits; longer ones would overflow an int.
+    const int r = item.size() > 5 ? 0 : std::stoi(item);
+    if (r <= 0 || item.size() > 5) throw Error("resolutions must be positive and below 100000, got '" + text + "'");
     out.push_back(r);
   }
   return out;

@@ -111,6 +111,20 @@ TEST(Logs, SummaryOfARunWithOnePreemption) {
   EXPECT_NE(table.find("1m29s"), std::string::npos) << table;
 }
 
+// Sample sheets in iteration order; a name whose number would overflow is not a sheet of ours
+// (and not a std::out_of_range from the summary).
+TEST(Logs, SampleSheetsInIterationOrder) {
+  TempDir tmp;
+  const fs::path root = write_our_run(tmp.path);
+  fs::create_directories(root / "samples");
+  for (const char* name : {"fixed_samples10.png", "fixed_samples9.png", "fixed_samples99999999999999999999.png"})
+    std::ofstream(root / "samples" / name) << "png";
+  const auto run = read_run(root.string());
+  ASSERT_EQ(run.sample_sheets.size(), 2u);
+  EXPECT_EQ(fs::path(run.sample_sheets[0]).filename(), "fixed_samples9.png");
+  EXPECT_EQ(fs::path(run.sample_sheets[1]).filename(), "fixed_samples10.png");
+}
+
 TEST(Logs, RedoneIterationsCountAsLostTime) {
   TempDir tmp;
   const auto root = write_our_run(tmp.path);

@@ -191,6 +191,15 @@ TEST_F(Checkpoints, AdamStateRoundTrip) {
   EXPECT_THROW(restore_adam_state(other, {{"0.step", torch::tensor(1)}, {"0.exp_avg", torch::zeros({5})},
                                           {"0.exp_avg_sq", torch::zeros({5})}}, "bad"),
                Error);
+  // A step without its moments (another optimizer's state): an Error naming the file, not map::at.
+  try {
+    restore_adam_state(other, {{"0.step", torch::tensor(1)}, {"0.exp_avg", torch::zeros({3, 2})}}, "G_optim.pth");
+    ADD_FAILURE() << "a state without exp_avg_sq was restored";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("G_optim.pth: optimizer state of parameter 0 has a step but no exp_avg_sq"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 void flip_byte_in_the_middle(const std::string& file) {

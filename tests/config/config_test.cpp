@@ -358,6 +358,9 @@ TEST_P(BadConfig, ErrorNamesFileLineAndKey) {
   }
 }
 
+// Deeper than yaml-cpp's parser allows; its own message for that is "bad file".
+const std::string kDeepNesting = "model:\n  G_ch: " + std::string(600, '[') + "\n";
+
 const BadCase kBadCases[] = {
     {"unknown_key", "model:\n  G_chh: 96\n", nullptr, 1, {"test.yaml:2", "model.G_chh", "did you mean 'G_ch'"}},
     {"section_typo", "modle:\n  G_ch: 96\n", nullptr, 1, {"test.yaml:1", "unknown section 'modle'", "did you mean 'model'"}},
@@ -374,6 +377,7 @@ const BadCase kBadCases[] = {
      "train:\n  batch_size: 8\n  global_batch_size: 64\n  num_D_accumulations: 2\n", nullptr, 2,
      {"test.yaml:4", "train.num_D_accumulations", "contradicts", "accumulations 4"}},
     {"malformed_yaml", "model:\n  G_ch: 96\n   D_ch: [1, 2\n", nullptr, 1, {"test.yaml:3", "malformed YAML"}},
+    {"nested_too_deep", kDeepNesting.c_str(), nullptr, 1, {"test.yaml:", "malformed YAML: nested more than", "levels deep"}},
     {"top_level_not_mapping", "- a\n- b\n", nullptr, 1, {"test.yaml:1", "top level must be a mapping"}},
     {"section_not_mapping", "model: 5\n", nullptr, 1, {"test.yaml:1", "model", "mapping"}},
     {"key_twice", "model:\n  G_ch: 8\n  D_ch: 8\n  G_ch: 16\n", nullptr, 1,
@@ -392,6 +396,8 @@ const BadCase kBadCases[] = {
     {"unknown_init", "model:\n  D_init: kaiming\n", nullptr, 1, {"test.yaml:2", "model.D_init", "ortho"}},
     {"D_param_not_SN", "model:\n  D_param: none\n", nullptr, 1, {"test.yaml:2", "model.D_param"}},
     {"bad_attention_list", "model:\n  G_attn: 64x\n", nullptr, 1, {"test.yaml:2", "model.G_attn", "64x"}},
+    {"attention_beyond_int", "model:\n  D_attn: 32_2147483648\n", nullptr, 1,
+     {"test.yaml:2", "model.D_attn", "below 100000", "32_2147483648"}},
     {"unknown_dataset", "data:\n  dataset: I129_hdf5\n", nullptr, 1, {"test.yaml:2", "data.dataset", "did you mean 'I128_hdf5'"}},
     {"resolution_contradicts_dataset", "data:\n  dataset: C10\n  resolution: 64\n", nullptr, 1,
      {"test.yaml:3", "data.resolution", "32 px"}},

@@ -30,6 +30,8 @@ print("datasets: 7 x 40 and 3 x 30 images, relabelled, original labels kept")
 PY
 expect_error 1 "prepare-data --classes: class 10 is out of range: .* has 10 classes" \
   "$BIN" prepare-data --source fmnist --split test --classes 7,10 --output "$WORK/data/bad.hdf5" --progress none
+expect_error 2 "prepare-data --classes: class index 99999999999 is too large" \
+  "$BIN" prepare-data --source fmnist --split test --classes 7,99999999999 --output "$WORK/data/bad.hdf5" --progress none
 expect_error 1 "--per-class 5000: class .* has only 1000 items" \
   "$BIN" prepare-data --source fmnist --split test --classes 7 --per-class 5000 --output "$WORK/data/bad.hdf5" --progress none
 [[ ! -e $WORK/data/bad.hdf5 ]] || fail "a refused prepare-data left a file"
