@@ -1,10 +1,12 @@
-// Disk damage on purpose: one bit of a stored value flipped in place, as a bad sector or a bad
-// copy leaves it, so that a test can check the reader notices instead of loading another number.
+// Damage on purpose: one bit of a stored value flipped in place, as a bad sector or a bad copy
+// leaves it, so that a test can check the reader notices instead of loading another number; and
+// random mutations of a file's bytes for the fuzzing tests.
 #pragma once
 
 #include <cstddef>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 
 namespace biggan::testing {
@@ -22,6 +24,28 @@ bool flip_stored_value(const std::string& path, const T& value, std::size_t byte
   file.seekp(static_cast<std::streamoff>(at + byte));
   file.put(static_cast<char>(static_cast<unsigned char>(bytes[at + byte]) ^ mask));
   return static_cast<bool>(file.flush());
+}
+
+// One fuzzing mutation of `bytes`: 1 to 8 bytes replaced by random ones, or bits flipped, or set
+// to extreme values (0, 0x7f, 0x80, 0xff, 1), or the data cut at a random point.
+inline std::string mutate(std::string bytes, std::mt19937& rng) {
+  const int kind = static_cast<int>(rng() % 4);
+  const int count = 1 + static_cast<int>(rng() % 8);
+  for (int i = 0; i < count && !bytes.empty(); ++i) {
+    const std::size_t at = rng() % bytes.size();
+    if (kind == 0) {
+      bytes[at] = static_cast<char>(rng());
+    } else if (kind == 1) {
+      bytes[at] = static_cast<char>(bytes[at] ^ (1 << (rng() % 8)));
+    } else if (kind == 2) {
+      bytes.resize(at);
+      break;
+    } else {
+      static const char extremes[] = {0, 0x7f, static_cast<char>(0x80), static_cast<char>(0xff), 1};
+      bytes[at] = extremes[rng() % 5];
+    }
+  }
+  return bytes;
 }
 
 }  // namespace biggan::testing
