@@ -93,6 +93,26 @@ std::string check_filters(hid_t dataset, const std::string& where) {
   return names.empty() ? "none" : names;
 }
 
+// A chunk larger than its dataset can ever grow is damage that HDF5 1.10 does not catch: it
+// reads such a chunk past its buffers (a segfault, found by fuzzing this file's header).
+void check_chunks(hid_t dataset, const std::string& where) {
+  Handle dcpl{H5Dget_create_plist(dataset), H5Pclose};
+  if (H5Pget_layout(dcpl.id) != H5D_CHUNKED) return;
+  Handle space{H5Dget_space(dataset), H5Sclose};
+  const int rank = H5Sget_simple_extent_ndims(space.id);
+  if (rank <= 0) return;  // the shape checks name it
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank)), max_dims(dims.size()), chunk(dims.size());
+  H5Sget_simple_extent_dims(space.id, dims.data(), max_dims.data());
+  if (H5Pget_chunk(dcpl.id, rank, chunk.data()) != rank)
+    throw Error(where + ": its chunk layout does not match its shape " + shape_text(dims) + " (damaged file?)");
+  // Only the first axis (images) may grow; a chunk may be longer than the images there are.
+  for (std::size_t i = 0; i < dims.size(); ++i)
+    if (chunk[i] == 0 || (i > 0 && chunk[i] > dims[i]) ||
+        (i == 0 && max_dims[0] != H5S_UNLIMITED && chunk[0] > std::max(dims[0], max_dims[0])))
+      throw Error(where + ": chunks of " + shape_text(chunk) + " do not fit its shape " + shape_text(dims) +
+                  " (damaged file?)");
+}
+
 }  // namespace
 
 DatasetHeader inspect_dataset(const std::string& path) {
@@ -111,6 +131,8 @@ DatasetHeader inspect_dataset(const std::string& path) {
   check_type(imgs.id, H5T_INTEGER, 1, false, path + ":imgs", "uint8");
   h.compression = check_filters(imgs.id, path + ":imgs");
   check_filters(labels.id, path + ":labels");
+  check_chunks(imgs.id, path + ":imgs");
+  check_chunks(labels.id, path + ":labels");
   const auto img_dims = dims_of(imgs.id);
   if (img_dims.size() != 4 || img_dims[1] != 3 || img_dims[2] != img_dims[3] || img_dims[2] == 0)
     throw Error(path + ":imgs has shape " + shape_text(img_dims) + ", expected (N, 3, R, R)");

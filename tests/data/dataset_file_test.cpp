@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/dataset_file.h"
 #include "data/sources.h"
@@ -59,6 +60,38 @@ TEST_F(DatasetFile, EveryBadInputNamesTheProblem) {
   expect_error(make("range.hdf5", imgs, torch::tensor({0, 1, 3, 1}, torch::kInt64)), "labels[2] = 3");
   expect_error(good, "config trains at 16 px", 16);
   expect_error(good, "fewer than one global batch", 8, 3, 5);
+}
+
+// HDF5 1.10 reads a chunk larger than its dataset past its buffers (a segfault a fuzz of this
+// reader found). Such a layout is damage: no writer can create it, so the chunk's size is
+// patched in the file's bytes here.
+TEST_F(DatasetFile, ChunksLargerThanTheImagesAreDamage) {
+  const std::string path = (dir / "chunks.hdf5").string();
+  {
+    io::H5File f(path, io::H5File::Mode::create);
+    f.write("labels", torch::tensor({0, 1, 2, 1}, torch::kInt64));
+    const hsize_t dims[4] = {4, 3, 8, 8}, chunk[4] = {2, 3, 8, 8};
+    const hid_t space = H5Screate_simple(4, dims, nullptr);
+    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 4, chunk);
+    const hid_t imgs = H5Dcreate2(static_cast<hid_t>(f.id()), "imgs", H5T_STD_U8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    const std::vector<std::uint8_t> pixels(4 * 3 * 8 * 8, 7);
+    ASSERT_GE(H5Dwrite(imgs, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels.data()), 0);
+    H5Dclose(imgs);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+  }
+  const auto h = inspect_dataset(path);
+  EXPECT_EQ(h.size, 4);
+  // The layout message stores the chunk as 32-bit sizes, then the element size: 2, 3, 8, 8, 1.
+  std::string bytes = read_file(path);
+  const std::uint32_t layout[5] = {2, 3, 8, 8, 1};
+  const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(layout), sizeof layout));
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find(std::string(reinterpret_cast<const char*>(layout), sizeof layout), at + 1), std::string::npos);
+  bytes[at + 4] = static_cast<char>(200);  // chunks of 2 x 200 x 8 x 8 in a 4 x 3 x 8 x 8 dataset
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  expect_error(path, "imgs: chunks of (2, 200, 8, 8) do not fit its shape (4, 3, 8, 8) (damaged file?)");
 }
 
 // Labels as numpy and h5py write them from a user's own script: any integer type (int8 to
