@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/crash_note.h"
 #include "core/error.h"
 #include "io/h5_tensors.h"
 
@@ -117,6 +118,7 @@ void check_chunks(hid_t dataset, const std::string& where) {
 
 DatasetHeader inspect_dataset(const std::string& path) {
   const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
+  const core::ReadingFile reading(path);
   if (!std::filesystem::exists(path))
     throw Error(path + ": dataset file not found (prepare one with `biggan prepare-data`, or set data.data_root)");
   Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};

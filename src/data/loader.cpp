@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 
+#include "core/crash_note.h"
 #include "core/error.h"
 #include "io/h5_tensors.h"
 
@@ -69,6 +70,7 @@ Loader::Loader(const LoaderOptions& options, MPI_Comm comm)
   labels_ = torch::tensor(labels, torch::kInt64);
 
   const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
+  const core::ReadingFile reading(options.path);
   const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
   file_ = H5Fopen(options.path.c_str(), H5F_ACC_RDONLY, fapl);
@@ -110,6 +112,7 @@ torch::Tensor Loader::read_rows(std::int64_t first, std::int64_t count, bool col
   const auto R = static_cast<hsize_t>(header_.resolution);
   torch::Tensor out = torch::empty({count, 3, header_.resolution, header_.resolution}, torch::kUInt8);
   const std::lock_guard<std::recursive_mutex> lock(io::hdf5_mutex());
+  const core::ReadingFile reading(options_.path);
   const hid_t file_space = H5Dget_space(imgs_);
   const hsize_t start[4] = {static_cast<hsize_t>(first), 0, 0, 0};
   const hsize_t extent[4] = {static_cast<hsize_t>(count), 3, R, R};

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.h"
+#include "core/crash_note.h"
 #include "core/error.h"
 
 namespace biggan::io {
@@ -95,6 +96,7 @@ std::recursive_mutex& hdf5_mutex() {
 
 H5File::H5File(const std::string& path, Mode mode, Checksums checksums) : path_(path), checksums_(checksums) {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  const core::ReadingFile reading(path);
   if (mode == Mode::create)
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   else
@@ -121,6 +123,7 @@ H5File::~H5File() {
 
 bool H5File::exists(const std::string& path) const {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  const core::ReadingFile reading(path_);
   // Check each prefix: H5Lexists fails on a missing intermediate group.
   std::string prefix;
   std::size_t start = 0;
@@ -168,6 +171,7 @@ torch::Tensor H5File::read(const std::string& path) const { return read_rows(pat
 
 torch::Tensor H5File::read_rows(const std::string& path, std::int64_t first, std::int64_t count) const {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  const core::ReadingFile reading(path_);
   const std::string where = path_ + ":" + path;
   if (!exists(path)) throw Error(where + ": no such dataset");
   const hid_t ds = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
@@ -225,6 +229,7 @@ torch::Tensor H5File::read_rows(const std::string& path, std::int64_t first, std
 
 std::vector<std::string> H5File::list(const std::string& group) const {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  const core::ReadingFile reading(path_);
   if (!exists(group)) throw Error(path_ + ":" + group + ": no such group");
   std::vector<std::string> names;
   auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
@@ -238,6 +243,7 @@ std::vector<std::string> H5File::list(const std::string& group) const {
 
 std::map<std::string, torch::Tensor> H5File::read_group(const std::string& group) const {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  const core::ReadingFile reading(path_);
   std::map<std::string, torch::Tensor> out;
   for (const auto& name : list(group)) {
     const std::string full = group + "/" + name;
@@ -271,6 +277,7 @@ void H5File::write(const std::string& path, const torch::Tensor& tensor_in) {
 
 std::string H5File::read_string_attribute(const std::string& object, const std::string& name) const {
   const std::lock_guard<std::recursive_mutex> lock(hdf5_mutex());
+  const core::ReadingFile reading(path_);
   const std::string where = path_ + ":" + object + "@" + name;
   if (H5Aexists_by_name(id_, object.c_str(), name.c_str(), H5P_DEFAULT) <= 0) throw Error(where + ": no such attribute");
   const hid_t attr = H5Aopen_by_name(id_, object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);

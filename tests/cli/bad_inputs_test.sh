@@ -20,6 +20,29 @@ expect 1 "cut/FMNIST32.hdf5: cannot open the dataset file: truncated: 300000 byt
 mkdir -p junk && echo "not a dataset" >junk/FMNIST32.hdf5
 expect 1 "junk/FMNIST32.hdf5: cannot open the dataset file: not an HDF5 file" \
   "$BIN" "${train[@]}" --set data.data_root=junk --set paths.experiment_name=junk
+# Damage HDF5 itself does not survive: one byte, found by fuzzing, marks a dataset's fill-value
+# message as shared, and HDF5 1.10 segfaults inside H5Dopen. The crash must name the file (and a
+# later HDF5 that refuses it cleanly must too).
+"$BIN" prepare-data --source fmnist --split test --classes 0,1 --per-class 5 --compression gzip \
+  --output shared/FMNIST32.hdf5 --progress none >/dev/null
+/usr/bin/python3 - shared/FMNIST32.hdf5 <<'PY'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+at = data.find(b"\x05\x00\x08\x00\x01\x00\x00\x00")  # fill value message: type 5, 8 bytes, flags 1
+assert at > 0, "no fill value message found"
+data[at + 4] = 0xB3
+open(path, "wb").write(bytes(data))
+PY
+status=0
+out=$("$BIN" "${train[@]}" --set data.data_root=shared --set paths.experiment_name=shared 2>&1) || status=$?
+case $status in
+  139|135) grep -q "biggan: crashed while reading shared/FMNIST32.hdf5: the file is probably damaged" <<<"$out" ||
+             { echo "HDF5 crashed (exit $status) without naming the file: $out"; exit 1; } ;;
+  1) grep -q "shared/FMNIST32.hdf5" <<<"$out" || { echo "the error does not name the file: $out"; exit 1; } ;;
+  *) echo "a damaged dataset: exit $status: $out"; exit 1 ;;
+esac
+echo "damaged HDF5 metadata: exit $status, naming the file"
 expect 1 "data/FMNIST32.hdf5: 10000 images, fewer than the 12000 real images one iteration takes \(12000 per rank" \
   "$BIN" "${train[@]}" --set paths.experiment_name=big --set train.batch_size=6000
 

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "core/allocator.h"
 #include "core/atomic_file.h"
+#include "core/crash_note.h"
 #include "core/error.h"
 #include "core/fault_injection.h"
 #include "core/suggest.h"
@@ -174,6 +176,27 @@ TEST(Errors, AFailedAllocationSaysWhatToChangeWithoutABacktrace) {
   }
   EXPECT_NE(user_message(std::bad_alloc()).find("Out of memory."), std::string::npos);
   EXPECT_EQ(user_message(Error("a.h5: truncated")).find("Out of memory."), std::string::npos);
+}
+
+// A crash inside a library while a file is being read names the file, then still ends the
+// process by the signal; the note lasts only while the ReadingFile does, and a nested one keeps
+// the outer file (the one the user gave).
+TEST(CrashNote, ACrashWhileReadingNamesTheFileAndStillEndsBySignal) {
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+  EXPECT_EXIT(
+      {
+        const core::ReadingFile dataset("data/ILSVRC128.hdf5");
+        const core::ReadingFile inner("other.h5");
+        raise(SIGSEGV);
+      },
+      ::testing::KilledBySignal(SIGSEGV), "biggan: crashed while reading data/ILSVRC128.hdf5: the file is probably damaged");
+  EXPECT_EXIT(
+      {
+        { const core::ReadingFile done("data/ILSVRC128.hdf5"); }
+        std::cerr << "no note" << std::endl;
+        raise(SIGBUS);
+      },
+      ::testing::KilledBySignal(SIGBUS), "^no note\n$");
 }
 
 TEST(FaultInjection, ArmsOnlyTheNamedFaultRankAndIteration) {
