@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 
 #include "config/module_options.h"
@@ -277,6 +278,7 @@ TEST(Pth, MutatedFilesLoadOrAreErrors) {
       }
     }
   }
+  std::cout << "loaded " << loaded << ", refused " << refused << "\n";
   EXPECT_GT(loaded, 300);
   EXPECT_GT(refused, 2000);
   fs::remove_all(dir);
