@@ -104,7 +104,8 @@ std::string npy_error(const std::string& bytes) {
 TEST(Npz, AShapeBeyondTheDataIsRefusedBeforeAllocating) {
   const std::string data(32, '\0');
   EXPECT_EQ(parse_npy(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", data), "ok.npy").numel(), 4);
-  for (const std::string shape : {"(4000000000, 4000000000)", "(99999999999999999999, 4)", "(2305843009213693952, 2)"}) {
+  for (const std::string shape : {"(4000000000, 4000000000)", "(99999999999999999999, 4)", "(2305843009213693952, 2)",
+                                   "(0, 99999999999999999999)"}) {
     const std::string message = npy_error(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }", data));
     EXPECT_NE(message.find("mu.npy: .npy data has 32 bytes, fewer than its header's shape"), std::string::npos)
         << shape << ": " << message;
