@@ -586,6 +586,8 @@ void apply_override(Config& config, const std::string& assignment) {
 std::vector<int> parse_resolution_list(const std::string& text) {
   std::vector<int> out;
   if (text.empty() || text == "0") return out;
+  if (text.back() == '_')  // getline below would drop the empty last item
+    throw Error("expected underscore-separated resolutions such as 64 or 32_64, got '" + text + "'");
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, '_')) {

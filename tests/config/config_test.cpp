@@ -396,6 +396,7 @@ const BadCase kBadCases[] = {
     {"unknown_init", "model:\n  D_init: kaiming\n", nullptr, 1, {"test.yaml:2", "model.D_init", "ortho"}},
     {"D_param_not_SN", "model:\n  D_param: none\n", nullptr, 1, {"test.yaml:2", "model.D_param"}},
     {"bad_attention_list", "model:\n  G_attn: 64x\n", nullptr, 1, {"test.yaml:2", "model.G_attn", "64x"}},
+    {"attention_trailing_underscore", "model:\n  G_attn: 64_\n", nullptr, 1, {"test.yaml:2", "model.G_attn", "'64_'"}},
     {"attention_beyond_int", "model:\n  D_attn: 32_2147483648\n", nullptr, 1,
      {"test.yaml:2", "model.D_attn", "below 100000", "32_2147483648"}},
     {"unknown_dataset", "data:\n  dataset: I129_hdf5\n", nullptr, 1, {"test.yaml:2", "data.dataset", "did you mean 'I128_hdf5'"}},
