@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "config/datasets.h"
 #include "core/error.h"
 #include "core/suggest.h"
+#include "data/dataset_file.h"
 
 namespace biggan::cli {
 
@@ -72,6 +74,25 @@ std::vector<NamedPath> files_in(const std::string& folder, const std::string& na
   return files;
 }
 
+namespace {
+
+// A custom dataset's resolution and class count are the file's, where the config leaves them
+// unset: `--set data.dataset=custom --set data.path=mine.hdf5` is enough to train on it. A file
+// that is not there yet (prepare-data's own output) leaves them unset for resolve() to name.
+void read_unset_shape_from_dataset(config::Config& c) {
+  const auto info = config::find_dataset(c.data.dataset);
+  if (!info || info->name != "custom" || c.data.path.empty() || (c.data.resolution > 0 && c.data.n_classes > 0)) return;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(c.data.path, error)) return;
+  const data::DatasetHeader header = data::inspect_dataset(c.data.path);
+  const std::string source = c.data.path + " (read from the dataset)";
+  if (c.data.resolution <= 0) config::apply_override(c, "data.resolution=" + std::to_string(header.resolution), source);
+  if (c.data.n_classes <= 0)
+    config::apply_override(c, "data.n_classes=" + std::to_string(data::class_count(header)), source);
+}
+
+}  // namespace
+
 config::Config load_config(const po::variables_map& vm, int world_size, const std::vector<std::string>& imported,
                            const std::vector<std::string>& base_files) {
   std::vector<std::string> files = base_files, sets = imported;
@@ -84,7 +105,12 @@ config::Config load_config(const po::variables_map& vm, int world_size, const st
     sets.insert(sets.end(), user.begin(), user.end());
   }
   if (vm.count("base-root")) sets.insert(sets.begin(), "paths.base_root=" + vm["base-root"].as<std::string>());
-  return config::load(files, sets, world_size);
+  config::Config c;
+  for (const auto& f : files) config::apply_yaml_file(c, f);
+  for (const auto& s : sets) config::apply_override(c, s);
+  read_unset_shape_from_dataset(c);
+  config::resolve(c, world_size);
+  return c;
 }
 
 void configure_logging(logging::Level level, const std::string& rank_file) {

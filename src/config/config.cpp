@@ -563,8 +563,8 @@ void apply_yaml_file(Config& config, const std::string& path) {
   apply_document(config, root, path);
 }
 
-void apply_override(Config& config, const std::string& assignment) {
-  const std::string where = "--set " + assignment;
+void apply_override(Config& config, const std::string& assignment, const std::string& source) {
+  const std::string where = source + " " + assignment;
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError(where, "", "expected section.key=value, e.g. --set train.batch_size=32");
@@ -580,7 +580,7 @@ void apply_override(Config& config, const std::string& assignment) {
     throw ConfigError(where, path, "malformed value: " + e.msg);
   }
   if (value.empty()) node = YAML::Node(YAML::NodeType::Null);
-  assign_key(config, path.substr(0, dot), path.substr(dot + 1), node, "--set");
+  assign_key(config, path.substr(0, dot), path.substr(dot + 1), node, source);
 }
 
 std::vector<int> parse_resolution_list(const std::string& text) {
@@ -626,9 +626,15 @@ void resolve(Config& c, int world_size) {
                                "; known: " + list);
   }
   if (info->name == "custom") {
-    v.require(c.data.resolution > 0, "data.resolution", "dataset 'custom' needs data.resolution");
-    v.require(c.data.n_classes > 0, "data.n_classes", "dataset 'custom' needs data.n_classes");
     v.require(!c.data.path.empty(), "data.path", "dataset 'custom' needs data.path (the HDF5 file)");
+    // The command line reads both from the file where they are unset (cli::load_config), so
+    // they are missing here only when the file is.
+    v.require(c.data.resolution > 0, "data.resolution",
+              "dataset 'custom' needs data.resolution; it is read from data.path's file when that exists (" +
+                  c.data.path + " does not)");
+    v.require(c.data.n_classes > 0, "data.n_classes",
+              "dataset 'custom' needs data.n_classes; it is read from data.path's file when that exists (" +
+                  c.data.path + " does not)");
     d.resolution = c.data.resolution;
     d.n_classes = c.data.n_classes;
     d.classes_per_sheet = std::min(d.n_classes, 20);

@@ -87,7 +87,8 @@ void apply_yaml_file(Config& config, const std::string& path);
 // Apply YAML text; `source` names it in errors (a file name, or "<string>").
 void apply_yaml_text(Config& config, const std::string& text, const std::string& source);
 // Apply "section.key=value" (the value is parsed as YAML, so types are checked the same way).
-void apply_override(Config& config, const std::string& assignment);
+// `source` names where the value came from in errors: "--set", or a file it was read from.
+void apply_override(Config& config, const std::string& assignment, const std::string& source = "--set");
 
 // Validate everything and fill config.derived. world_size comes from MPI.
 void resolve(Config& config, int world_size);

@@ -2,7 +2,9 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/crash_note.h"
@@ -181,6 +183,16 @@ DatasetHeader inspect_dataset(const std::string& path) {
 std::vector<std::int64_t> read_labels(const std::string& path) {
   const auto t = io::H5File(path, io::H5File::Mode::read).read("labels").to(torch::kInt64).contiguous();
   return std::vector<std::int64_t>(t.data_ptr<std::int64_t>(), t.data_ptr<std::int64_t>() + t.numel());
+}
+
+int class_count(const DatasetHeader& header) {
+  if (header.n_classes > 0) return header.n_classes;
+  const auto labels = read_labels(header.path);
+  const auto largest = std::max_element(labels.begin(), labels.end());
+  if (largest == labels.end() || *largest < 0 || *largest >= std::numeric_limits<int>::max())
+    throw Error(header.path + ": labels hold no class indices to count the classes by (and the file has no n_classes "
+                              "attribute); set data.n_classes");
+  return static_cast<int>(*largest + 1);
 }
 
 void check_dataset_fits(const DatasetHeader& h, const std::vector<std::int64_t>& labels, int resolution,

@@ -39,6 +39,10 @@ DatasetHeader inspect_dataset(const std::string& path);
 // The labels, for range checks and class counts.
 std::vector<std::int64_t> read_labels(const std::string& path);
 
+// How many classes the file holds: its n_classes attribute (ours), or else the largest label + 1
+// (a BigGAN-PyTorch file, whose labels are ImageFolder's class indices 0..K-1).
+int class_count(const DatasetHeader& header);
+
 // Checks the file against what the config expects. `min_images` is one global batch: a
 // smaller file cannot give a single iteration.
 void check_dataset_fits(const DatasetHeader& header, const std::vector<std::int64_t>& labels, int resolution,

@@ -208,6 +208,23 @@ grep -qx "train on it with: --set data.dataset=custom --set data.path=folder.hdf
 read -ra printed <<<"$(sed -n 's/^train on it with: //p' prep.log)"
 "$BIN" "${train[@]}" "${printed[@]}" --set paths.experiment_name=own --set train.batch_size=1 --set train.num_D_steps=1 \
   --set train.total_iterations=1 >own.log 2>&1 || { cat own.log; echo "the printed settings did not train"; exit 1; }
+# Without resolution and class count they are read from the file: the same run, which resumes.
+"$BIN" "${train[@]}" --set data.dataset=custom --set data.path=folder.hdf5 --set paths.experiment_name=own \
+  --set train.batch_size=1 --set train.num_D_steps=1 --set train.total_iterations=2 >own2.log 2>&1 ||
+  { cat own2.log; echo "a custom dataset without resolution and n_classes did not train"; exit 1; }
+grep -q "resum" own2.log && grep -qx "  resolution: 32" runs/own/config.yaml && grep -qx "  n_classes: 2" runs/own/config.yaml ||
+  { cat own2.log runs/own/config.yaml; echo "the file's resolution and classes were not the run's"; exit 1; }
+# A file of BigGAN-PyTorch's make_hdf5 has no n_classes attribute: the largest label + 1.
+/usr/bin/python3 -c "
+import h5py, numpy as np
+with h5py.File('plain.hdf5', 'w') as f:
+    f['imgs'] = np.zeros((4, 3, 64, 64), np.uint8)
+    f['labels'] = np.array([0, 4, 1, 4], np.int64)"
+"$BIN" "${train[@]}" --set data.dataset=custom --set data.path=plain.hdf5 --print-config >plain.yaml
+grep -qx "  resolution: 64" plain.yaml && grep -qx "  n_classes: 5" plain.yaml ||
+  { cat plain.yaml; echo "plain.hdf5 is 64 px with 5 classes"; exit 1; }
+expect 1 "data.resolution \(not set\): dataset 'custom' needs data.resolution; it is read from data.path's file when that exists \(nothere.hdf5 does not\)" \
+  "$BIN" "${train[@]}" --set data.dataset=custom --set data.path=nothere.hdf5 --print-config
 mkdir -p outdir
 start=$SECONDS
 expect 1 "prepare-data --output outdir: is a directory; give the dataset file's name" \

@@ -405,7 +405,8 @@ const BadCase kBadCases[] = {
     {"custom_without_path", "data:\n  dataset: custom\n  resolution: 64\n  n_classes: 3\n", nullptr, 1,
      {"data.path (not set): dataset 'custom' needs data.path"}},
     {"custom_without_resolution", "data:\n  dataset: custom\n  path: a.h5\n  n_classes: 3\n", nullptr, 1,
-     {"data.resolution (not set): dataset 'custom' needs data.resolution"}},
+     {"data.resolution (not set): dataset 'custom' needs data.resolution; it is read from data.path's file when that "
+      "exists (a.h5 does not)"}},
     {"unsupported_resolution", "data:\n  dataset: custom\n  path: a.h5\n  resolution: 48\n  n_classes: 3\n", nullptr, 1,
      {"test.yaml:4", "data.resolution", "no architecture for 48 px"}},
     {"use_ema_without_ema", "train:\n  use_ema: true\n", nullptr, 1, {"test.yaml:2", "train.use_ema", "train.ema"}},

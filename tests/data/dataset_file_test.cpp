@@ -62,6 +62,31 @@ TEST_F(DatasetFile, EveryBadInputNamesTheProblem) {
   expect_error(good, "fewer than one global batch", 8, 3, 5);
 }
 
+// The class count a custom dataset trains with when the config leaves it unset: our attribute,
+// else (a BigGAN-PyTorch file) the largest label + 1.
+TEST_F(DatasetFile, ClassCountIsTheAttributeElseTheLargestLabelPlusOne) {
+  const auto imgs = torch::zeros({4, 3, 8, 8}, torch::kUInt8);
+  const auto plain = make("plain.hdf5", imgs, torch::tensor({0, 4, 1, 4}, torch::kInt64));
+  EXPECT_EQ(class_count(inspect_dataset(plain)), 5);
+  {
+    io::H5File f(plain, io::H5File::Mode::read_write);
+    const int n_classes = 7;  // a class with no image in this file still counts
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t attr = H5Acreate2(static_cast<hid_t>(f.id()), "n_classes", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(H5Awrite(attr, H5T_NATIVE_INT, &n_classes), 0);
+    H5Aclose(attr);
+    H5Sclose(space);
+  }
+  EXPECT_EQ(class_count(inspect_dataset(plain)), 7);
+  const auto negative = make("negative.hdf5", imgs, torch::full({4}, -1, torch::kInt64));
+  try {
+    class_count(inspect_dataset(negative));
+    ADD_FAILURE() << "no error for labels that are all negative";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("negative.hdf5: labels hold no class indices"), std::string::npos) << e.what();
+  }
+}
+
 // HDF5 1.10 reads a chunk larger than its dataset past its buffers (a segfault a fuzz of this
 // reader found). Such a layout is damage: no writer can create it, so the chunk's size is
 // patched in the file's bytes here.
