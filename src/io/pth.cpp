@@ -3,6 +3,7 @@
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -85,19 +86,40 @@ class Unpickler {
         case 0x85: push(tuple_of(pop_n(1))); break;
         case 0x86: push(tuple_of(pop_n(2))); break;
         case 0x87: push(tuple_of(pop_n(3))); break;
-        case 'l': { auto list = make(PyValue::Kind::list); list->items = pop_mark(); push(list); break; }
-        case 'a': { auto item = pop(); container(PyValue::Kind::list)->items.push_back(item); break; }
-        case 'e': case 0x90: {                           // APPENDS, ADDITEMS
-          auto items = pop_mark();
-          auto& target = container(PyValue::Kind::list)->items;
-          target.insert(target.end(), items.begin(), items.end());
+        case 'l': {
+          auto list = make(PyValue::Kind::list);
+          list->items = pop_mark();
+          holds(*list, list->items);
+          push(list);
           break;
         }
-        case 's': { auto value = pop(); auto key = pop(); container(PyValue::Kind::dict)->entries.emplace_back(key, value); break; }
+        case 'a': {
+          auto item = pop();
+          auto list = container(PyValue::Kind::list);
+          holds(*list, {item});
+          list->items.push_back(item);
+          break;
+        }
+        case 'e': case 0x90: {                           // APPENDS, ADDITEMS
+          auto items = pop_mark();
+          auto list = container(PyValue::Kind::list);
+          holds(*list, items);
+          list->items.insert(list->items.end(), items.begin(), items.end());
+          break;
+        }
+        case 's': {
+          auto value = pop();
+          auto key = pop();
+          auto dict = container(PyValue::Kind::dict);
+          holds(*dict, {key, value});
+          dict->entries.emplace_back(key, value);
+          break;
+        }
         case 'u': {
           auto items = pop_mark();
           if (items.size() % 2) fail("SETITEMS with an odd number of items");
           auto dict = container(PyValue::Kind::dict);
+          holds(*dict, items);
           for (std::size_t i = 0; i < items.size(); i += 2) dict->entries.emplace_back(items[i], items[i + 1]);
           break;
         }
@@ -119,7 +141,7 @@ class Unpickler {
         }
         case 'R': { auto args = pop(); auto callable = pop(); push(call(callable, args)); break; }
         case 0x81: { auto args = pop(); auto cls = pop(); push(call(cls, args)); break; }  // NEWOBJ
-        case 'b': { auto state = pop(); top()->state = state; break; }                    // BUILD
+        case 'b': { auto state = pop(); holds(*top(), {state}); top()->state = state; break; }  // BUILD
         case 'Q': { auto id = pop(); push(persistent(id)); break; }                       // BINPERSID
         default: fail("unsupported pickle opcode 0x" + hex(op));
       }
@@ -211,10 +233,19 @@ class Unpickler {
     if (it == memo_.end()) fail("unknown memo key " + std::to_string(key));
     return it->second;
   }
-  static PyRef tuple_of(std::vector<PyRef> items) {
+  PyRef tuple_of(std::vector<PyRef> items) const {
     auto t = make(PyValue::Kind::tuple);
+    holds(*t, items);
     t->items = std::move(items);
     return t;
+  }
+  // Records that `container` holds `items`. Values nest by one level per opcode, so a few MB of
+  // damaged (or hostile) pickle could nest a million deep, and freeing that recursively would
+  // overflow the stack; real files nest a handful of levels.
+  void holds(PyValue& container, const std::vector<PyRef>& items) const {
+    constexpr int kMaxNesting = 1000;
+    for (const auto& item : items) container.depth = std::max(container.depth, item->depth + 1);
+    if (container.depth > kMaxNesting) fail("values nested more than " + std::to_string(kMaxNesting) + " levels deep");
   }
 
   PyRef persistent(const PyRef& id) {
@@ -278,12 +309,16 @@ class Unpickler {
       auto dict = make(PyValue::Kind::dict);
       if (!a.empty() && a[0]->kind == PyValue::Kind::list)
         for (const auto& pair : a[0]->items)
-          if (pair->items.size() == 2) dict->entries.emplace_back(pair->items[0], pair->items[1]);
+          if (pair->items.size() == 2) {
+            holds(*dict, pair->items);
+            dict->entries.emplace_back(pair->items[0], pair->items[1]);
+          }
       return dict;
     }
     if (name == "torch.jit._pickle.restore_type_tag" && !a.empty()) return a[0];  // torch::pickle_save's dicts
     if (name == "_codecs.encode" && !a.empty()) return make_string(PyValue::Kind::bytes, a[0]->text);
     auto object = make_string(PyValue::Kind::object, name);
+    holds(*object, a);
     object->items = a;
     return object;
   }
@@ -453,13 +488,17 @@ std::vector<std::pair<std::string, torch::Tensor>> read_pth_state_dict(const std
 
 namespace {
 
-// Deep enough for any config; a pickle can also build a list that holds itself.
+// Deep and large enough for any config. A pickle can also build a list that holds itself, or
+// one value that refers to the one below it twice, 60 times over (2^60 values once expanded).
 constexpr int kMaxJsonDepth = 64;
+constexpr std::size_t kMaxJsonValues = 1000000;
 
-nlohmann::json to_json_within(const PyValue& value, int depth) {
+nlohmann::json to_json_within(const PyValue& value, int depth, std::size_t& values_left) {
   using Kind = PyValue::Kind;
   if (depth > kMaxJsonDepth)
     throw Error("a value nested more than " + std::to_string(kMaxJsonDepth) + " levels deep (or holding itself)");
+  if (values_left-- == 0)
+    throw Error("more than " + std::to_string(kMaxJsonValues) + " values (one that repeats itself?)");
   switch (value.kind) {
     case Kind::boolean: return value.boolean;
     case Kind::integer: return value.integer;
@@ -468,14 +507,14 @@ nlohmann::json to_json_within(const PyValue& value, int depth) {
     case Kind::tuple:
     case Kind::list: {
       nlohmann::json array = nlohmann::json::array();
-      for (const auto& item : value.items) array.push_back(to_json_within(*item, depth + 1));
+      for (const auto& item : value.items) array.push_back(to_json_within(*item, depth + 1, values_left));
       return array;
     }
     case Kind::dict: {
       nlohmann::json object = nlohmann::json::object();
       for (const auto& [key, item] : value.entries) {
-        const std::string name = key->kind == Kind::string ? key->text : to_json_within(*key, depth + 1).dump();
-        object[name] = to_json_within(*item, depth + 1);
+        const std::string name = key->kind == Kind::string ? key->text : to_json_within(*key, depth + 1, values_left).dump();
+        object[name] = to_json_within(*item, depth + 1, values_left);
       }
       return object;
     }
@@ -485,7 +524,10 @@ nlohmann::json to_json_within(const PyValue& value, int depth) {
 
 }  // namespace
 
-nlohmann::json to_json(const PyValue& value) { return to_json_within(value, 0); }
+nlohmann::json to_json(const PyValue& value) {
+  std::size_t values_left = kMaxJsonValues;
+  return to_json_within(value, 0, values_left);
+}
 
 nlohmann::json read_biggan_pytorch_config(const std::string& state_dict_path) {
   const PyRef root = read_pth(state_dict_path);

@@ -33,6 +33,7 @@ struct PyValue {
   std::vector<std::pair<PyRef, PyRef>> entries;  // dict (insertion order)
   torch::Tensor tensor;
   PyRef state;  // what BUILD set (object attributes, an OrderedDict's _metadata)
+  int depth = 0;  // how deeply values nest inside this one (the reader bounds it)
 
   std::string describe() const;  // "dict", "tensor", "object torch.nn.modules.activation.ReLU", ...
 };

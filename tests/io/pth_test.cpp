@@ -180,13 +180,14 @@ std::string tensor_pickle(const std::string& sizes, const std::string& strides, 
 
 // A legacy torch.save file built opcode by opcode, so that a test can give it the damage a real
 // file could carry: `object` is the saved object's pickle (without PROTO and STOP), storage "0"
-// holds `stored` floats.
+// holds `stored` floats (no storage at all when `stored` is negative).
 std::string legacy_pth(const std::string& object, int stored) {
   std::string out;
   out += std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);  // the magic number
   out += std::string("\x80\x02M\xe9\x03.", 6);                                            // protocol 1001
   out += "N.";                                                                           // sys_info
   out += std::string("\x80\x02", 2) + object + ".";
+  if (stored < 0) return out + "].";       // no storage keys
   out += "](" + pickle_text("0") + "e.";  // the storage keys
   const std::int64_t count = stored;
   out += std::string(reinterpret_cast<const char*>(&count), 8) + std::string(4 * static_cast<std::size_t>(stored), '\0');
@@ -223,6 +224,35 @@ TEST(Pth, DamagedTensorHeadersAreClearErrors) {
   expect_error(legacy_pth("J\xfe\xff\xff\xffK\x02\x86", strides, "K\x04", 4), "a negative tensor size or stride");
   expect_error(legacy_pth(two_by_two, strides, std::string("\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x01", 10), 4),
                "storage 0 claims 72057594037927936 elements, more than the file holds");
+  fs::remove_all(dir);
+}
+
+// Pickles that nest a value 100,000 deep (which a recursive free would overflow the stack with),
+// or refer to one value twice at each of 40 levels (2^40 values once written out), are refused.
+TEST(Pth, DeepAndSelfRepeatingPicklesAreRefused) {
+  const fs::path dir = temp_dir("nesting");
+  const std::string path = (dir / "state_dict.pth").string();
+  write_file_atomically(path, legacy_pth(std::string(100000, ']') + std::string(99999, 'a'), -1));
+  try {
+    read_pth(path);
+    ADD_FAILURE() << "a pickle nested 100,000 deep was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": cannot read this .pth file (values nested more than 1000 levels deep"),
+              std::string::npos)
+        << e.what();
+  }
+  // memo[0] = [], memo[i] = (memo[i-1], memo[i-1]), then {"config": {"x": memo[40]}}.
+  std::string doubling("]q\x00", 3);
+  for (int i = 1; i <= 40; ++i)
+    doubling += std::string("h") + static_cast<char>(i - 1) + "\x86q" + static_cast<char>(i);  // TUPLE2 of the top twice
+  write_file_atomically(path, legacy_pth("}" + pickle_text("config") + "}" + pickle_text("x") + doubling + "ss", -1));
+  EXPECT_EQ(read_pth(path)->entries.size(), 1u);  // the structure itself is small: 41 values
+  try {
+    read_biggan_pytorch_config(path);
+    ADD_FAILURE() << "2^40 values were written out";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": 'config': more than 1000000 values"), std::string::npos) << e.what();
+  }
   fs::remove_all(dir);
 }
 
