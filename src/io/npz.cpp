@@ -85,7 +85,7 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   // The size is checked against the data before anything is allocated: a damaged header's shape
   // could ask for more memory than the machine has, or overflow.
   const std::size_t data_bytes = bytes.size() - offset - header_len;
-  std::size_t nbytes = torch::elementSize(dtype);
+  std::size_t nbytes = c10::elementSize(dtype);
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
     const std::string dim = it->str();
     const std::size_t extent = dim.size() > 15 ? std::numeric_limits<std::size_t>::max() : std::stoull(dim);
