@@ -105,9 +105,7 @@ config::Config load_config(const po::variables_map& vm, int world_size, const st
     sets.insert(sets.end(), user.begin(), user.end());
   }
   if (vm.count("base-root")) sets.insert(sets.begin(), "paths.base_root=" + vm["base-root"].as<std::string>());
-  config::Config c;
-  for (const auto& f : files) config::apply_yaml_file(c, f);
-  for (const auto& s : sets) config::apply_override(c, s);
+  config::Config c = config::apply_all(files, sets);
   read_unset_shape_from_dataset(c);
   config::resolve(c, world_size);
   return c;

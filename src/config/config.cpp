@@ -593,9 +593,9 @@ std::vector<int> parse_resolution_list(const std::string& text) {
   while (std::getline(ss, item, '_')) {
     if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos)
       throw Error("expected underscore-separated resolutions such as 64 or 32_64, got '" + text + "'");
-    // No resolution has more than 5 digits; longer ones would overflow an int.
-    const int r = item.size() > 5 ? 0 : std::stoi(item);
-    if (r <= 0 || item.size() > 5) throw Error("resolutions must be positive and below 100000, got '" + text + "'");
+    // No resolution has more than 5 digits; longer ones would overflow stoi.
+    const int r = item.size() > 5 ? -1 : std::stoi(item);
+    if (r <= 0) throw Error("resolutions must be positive and below 100000, got '" + text + "'");
     out.push_back(r);
   }
   return out;
@@ -739,10 +739,15 @@ void resolve(Config& c, int world_size) {
   c.derived.run_dir = c.derived.runs_root + "/" + c.derived.experiment_name;
 }
 
-Config load(const std::vector<std::string>& files, const std::vector<std::string>& overrides, int world_size) {
+Config apply_all(const std::vector<std::string>& files, const std::vector<std::string>& overrides) {
   Config c;
   for (const auto& f : files) apply_yaml_file(c, f);
   for (const auto& o : overrides) apply_override(c, o);
+  return c;
+}
+
+Config load(const std::vector<std::string>& files, const std::vector<std::string>& overrides, int world_size) {
+  Config c = apply_all(files, overrides);
   resolve(c, world_size);
   return c;
 }

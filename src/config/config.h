@@ -93,6 +93,9 @@ void apply_override(Config& config, const std::string& assignment, const std::st
 // Validate everything and fill config.derived. world_size comes from MPI.
 void resolve(Config& config, int world_size);
 
+// Files, then overrides, not yet resolved (a caller may fill in more before resolve()).
+Config apply_all(const std::vector<std::string>& files, const std::vector<std::string>& overrides);
+
 // Files, then overrides, then resolve().
 Config load(const std::vector<std::string>& files, const std::vector<std::string>& overrides, int world_size);
 

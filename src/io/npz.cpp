@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <limits>
 #include <regex>
 #include <unistd.h>
 
@@ -88,8 +87,8 @@ torch::Tensor parse_npy(const std::string& bytes, const std::string& where) {
   std::size_t nbytes = c10::elementSize(dtype);
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
     const std::string dim = it->str();
-    const std::size_t extent = dim.size() > 15 ? std::numeric_limits<std::size_t>::max() : std::stoull(dim);
-    if (extent != 0 && (dim.size() > 15 || nbytes > data_bytes / extent))
+    const std::size_t extent = dim.size() > 15 ? 0 : std::stoull(dim);  // 16 digits are past any file's size
+    if (dim.size() > 15 || (extent != 0 && nbytes > data_bytes / extent))
       throw Error(where + ": .npy data has " + std::to_string(data_bytes) + " bytes, fewer than its header's shape (" +
                   dims + ") needs");
     nbytes *= extent;

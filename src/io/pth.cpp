@@ -270,20 +270,18 @@ class Unpickler {
     return out;
   }
 
-  // The storage offset of a view, once the view is known to lie inside its storage: every index
-  // it can reach, computed without overflow, below `numel`.
-  std::int64_t view_offset(std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t>& sizes,
-                           const std::vector<std::int64_t>& strides) const {
+  // Fails unless every index the view can reach (computed without overflow) is below `numel`.
+  void check_view_inside(std::int64_t numel, std::int64_t offset, const std::vector<std::int64_t>& sizes,
+                         const std::vector<std::int64_t>& strides) const {
     if (offset < 0 || offset > numel) fail("tensor view outside its storage");
     std::int64_t last = offset;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       if (sizes[i] < 0 || strides[i] < 0) fail("a negative tensor size or stride");
-      if (sizes[i] == 0) return offset;  // an empty view reads nothing
+      if (sizes[i] == 0) return;  // an empty view reads nothing
       if (sizes[i] > 1 && strides[i] > (numel - 1 - last) / (sizes[i] - 1)) fail("tensor view outside its storage");
       last += (sizes[i] - 1) * strides[i];
     }
     if (last >= numel) fail("tensor view outside its storage");
-    return offset;
   }
 
   PyRef call(const PyRef& callable, const PyRef& args) {
@@ -298,7 +296,8 @@ class Unpickler {
       const auto strides = ints(a[3]);
       if (sizes.size() != strides.size()) fail("a tensor with " + std::to_string(sizes.size()) + " sizes but " +
                                                std::to_string(strides.size()) + " strides");
-      v->tensor = storage.as_strided(sizes, strides, view_offset(storage.numel(), a[1]->integer, sizes, strides));
+      check_view_inside(storage.numel(), a[1]->integer, sizes, strides);
+      v->tensor = storage.as_strided(sizes, strides, a[1]->integer);
       return v;
     }
     if (name == "torch._utils._rebuild_parameter") {
