@@ -61,7 +61,7 @@ python=${PYTHON:-/usr/bin/python3}
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+cpu=$(sed -n '/^Model name: */{s///p;q}' <<<"$(lscpu)")
 isa=$(grep -o -w -E 'avx2|avx512f|amx_tile' /proc/cpuinfo | sort -u | paste -sd+ || true)
 blas=$(readlink -f /etc/alternatives/libblas.so.3-x86_64-linux-gnu 2>/dev/null || echo unknown)
 core=$("$biggan" --version | sed -n 's/^ *BLAS .*(core \([A-Za-z0-9]*\),.*/\1/p')

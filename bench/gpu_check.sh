@@ -49,7 +49,8 @@ PY
     train fp32_b64 64 16 fp32 && grep -h "resumed from" "$OUT/runs.log" | tail -1
   fi
 } | tee "$OUT/summary.jsonl"
-run=$(ls -d /tmp/runs_fp32_b64/*/ 2>/dev/null | head -1)
+runs=(/tmp/runs_fp32_b64/*/)
+run=""; [ -d "${runs[0]}" ] && run=${runs[0]}
 if [ -n "$run" ] && [ "$(elapsed)" -lt 500 ]; then
   echo "=== sample at $(elapsed) s" >>"$OUT/runs.log"
   t0=$EPOCHREALTIME
@@ -57,6 +58,8 @@ if [ -n "$run" ] && [ "$(elapsed)" -lt 500 ]; then
     --output /tmp/sample_out >>"$OUT/runs.log" 2>&1 &&
     echo "sample ok in $(awk "BEGIN{print $EPOCHREALTIME - $t0}") s: $(ls /tmp/sample_out /tmp/sample_out/* | wc -l) files" ||
     echo "sample failed (exit $?)"
-  cp "$(ls /tmp/sample_out/*/interp*.png "$run"/samples/*/interp*.png 2>/dev/null | head -1)" "$OUT/sheet.png" 2>/dev/null
+  for sheet in /tmp/sample_out/*/interp*.png "$run"/samples/*/interp*.png; do
+    [ -f "$sheet" ] && { cp "$sheet" "$OUT/sheet.png"; break; }
+  done
 fi
 echo "done at $(elapsed) s"

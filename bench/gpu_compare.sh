@@ -45,7 +45,8 @@ for spec in $CASES; do
 done
 GPU_BUILD_TARGETS="biggan biggan_bench_train" source bench/gpu_build.sh
 synthetic_imagenet
-name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+name=$(nvidia-smi --query-gpu=name --format=csv,noheader)
+name=${name%%$'\n'*}
 # Dense peaks (TFLOP/s) from NVIDIA's data sheets: TF32 and bf16 tensor cores.
 case "$name" in
   *H200*|*H100*SXM*|*H100\ 80GB\ HBM3*) tf32=494.7; bf16=989.4 ;;

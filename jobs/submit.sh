@@ -34,7 +34,7 @@ export BIGGAN_BIN=$bin
 # Resolve now, for the real rank count; the derived values are printed as comments.
 resolved=$("$bin" train --config "$config" "$@" --world-size "$ranks" --print-config) || {
   echo "jobs/submit.sh: $config does not resolve for $ranks rank(s) ($nodes node(s) x $per_node)" >&2; exit 2; }
-derived() { sed -n "s/^#   $1: \([^ ]*\).*/\1/p" <<<"$resolved" | head -n 1; }
+derived() { sed -n "/^#   $1: /{s/^#   $1: \([^ ]*\).*/\1/p;q}" <<<"$resolved"; }
 echo "experiment   $(derived experiment_name)"
 echo "ranks        $ranks = $nodes node(s) x $per_node"
 echo "global batch $(derived global_batch_size) = batch_size x $(derived num_D_accumulations) accumulation(s) x $ranks rank(s)"

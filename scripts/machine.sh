@@ -3,8 +3,8 @@
 # LibTorch's libblas.so.3 resolves to (and the kernels OpenBLAS picked), threads, and the
 # kernel-selection variables that change float results. A failure report quotes these lines.
 set -uo pipefail
-cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-vendor="$(sed -n 's/^vendor_id[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+cpu="$(sed -n '/^model name[[:space:]]*: /{s///p;q}' /proc/cpuinfo)"
+vendor="$(sed -n '/^vendor_id[[:space:]]*: /{s///p;q}' /proc/cpuinfo)"
 isa="sse4.2"
 grep -qw avx2 /proc/cpuinfo && isa="avx2"
 grep -qw avx512f /proc/cpuinfo && isa="avx512"

@@ -61,7 +61,7 @@ done
 if ! command -v gnuplot >/dev/null; then echo "SKIP: gnuplot not installed; figures and report untested"; exit 77; fi
 "$BIN" logs plot "$run" >"$WORK/figures.txt"
 for f in tiny_losses tiny_throughput tiny_sv_G tiny_sv_D; do
-  file "$run/plots/$f.png" | grep -q "PNG image data, 1100 x 620" || fail "$f.png is not a 1100x620 PNG"
+  [[ $(file "$run/plots/$f.png") == *"PNG image data, 1100 x 620"* ]] || fail "$f.png is not a 1100x620 PNG"
   (($(stat -c %s "$run/plots/$f.png") > 10000)) || fail "$f.png looks empty"
   grep -q "<svg" "$run/plots/$f.svg" || fail "$f.svg"
 done
@@ -84,7 +84,7 @@ if [[ -z $chrome ]]; then echo "SKIP (report rendering): Chromium not installed 
 timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,2400 \
   --screenshot="$WORK/shot.png" "file://$html" >/dev/null 2>&1 || true
 [[ -f $WORK/shot.png ]] || fail "Chromium wrote no screenshot"
-file "$WORK/shot.png" | grep -q "PNG image data, 1200 x 2400" || fail "screenshot size: $(file "$WORK/shot.png")"
+[[ $(file "$WORK/shot.png") == *"PNG image data, 1200 x 2400"* ]] || fail "screenshot size: $(file "$WORK/shot.png")"
 # Not blank, and the figures are there: text and tables are grey, the plotted lines are
 # saturated colour (0.9% of the page for the run above; a page without figures has none).
 /usr/bin/python3 - "$WORK/shot.png" <<'PY' || fail "the screenshot does not show the figures"

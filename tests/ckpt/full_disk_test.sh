@@ -23,4 +23,4 @@ grep -Eiq "disk full|no space|could not be written|cannot write|write failed" "$
 latest=$(cat "$WORK/disk/full/checkpoints/latest" 2>/dev/null || true)
 [[ $latest =~ ^itr[0-9]{8}$ ]] || { echo "no checkpoint was written before the disk filled"; ls -la "$WORK/disk/full/checkpoints"; exit 1; }
 "$BIN" ckpt verify "$WORK/disk/full/checkpoints/$latest" || { echo "latest checkpoint $latest is damaged"; exit 1; }
-echo "full disk: clear error ($(grep -Eio 'no space left on device|could not be written|disk full' "$WORK/train.log" | head -1)), $latest intact"
+echo "full disk: clear error ($(grep -Eio -m1 'no space left on device|could not be written|disk full' "$WORK/train.log")), $latest intact"

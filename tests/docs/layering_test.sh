@@ -14,27 +14,29 @@ allowed_lists="$(awk 'BEGIN{RS=""} /^\*\*`[a-z_]+`\*\*/ {gsub(/\n/, " "); print}
 [ -n "$allowed_lists" ] || { echo "layering: no folder paragraphs found in $DOC" >&2; exit 1; }
 
 documented=()
+declare -A is_documented=()
 while read -r folder allowed; do
   documented+=("$folder")
+  is_documented[$folder]=1
   [ -d "$ROOT/src/$folder" ] || { problem "docs/architecture.md describes src/$folder, which does not exist"; continue; }
   for dep in $(grep -ho '#include "[a-z_]*/' "$ROOT/src/$folder"/*.h "$ROOT/src/$folder"/*.cpp 2>/dev/null |
                sed 's/#include "//; s/\/$//' | sort -u); do
     [ "$dep" = "$folder" ] && continue
     case " $allowed " in
       *" $dep "*) ;;
-      *) problem "src/$folder includes $dep/ ($(grep -l "#include \"$dep/" "$ROOT/src/$folder"/* | head -1 | sed "s|$ROOT/||")), which docs/architecture.md does not allow (May include: ${allowed:-nothing})" ;;
+      *) problem "src/$folder includes $dep/ ($(grep -l "#include \"$dep/" "$ROOT/src/$folder"/* | sed -n "1s|$ROOT/||p")), which docs/architecture.md does not allow (May include: ${allowed:-nothing})" ;;
     esac
   done
 done <<< "$allowed_lists"
 
 for dir in "$ROOT"/src/*/; do
   folder="$(basename "$dir")"
-  printf '%s\n' "${documented[@]}" | grep -qx "$folder" || problem "src/$folder has no paragraph in docs/architecture.md"
+  [[ -n ${is_documented[$folder]:-} ]] || problem "src/$folder has no paragraph in docs/architecture.md"
   [ -d "$ROOT/tests/$folder" ] || problem "src/$folder has no tests/$folder (tests/ mirrors src/)"
 done
 
 if grep -l '#include <mpi.h>\|#include "distributed/' "$ROOT"/src/core/* >/dev/null 2>&1; then
-  problem "src/core depends on MPI: $(grep -l '#include <mpi.h>\|#include "distributed/' "$ROOT"/src/core/* | head -1)"
+  problem "src/core depends on MPI: $(grep -l '#include <mpi.h>\|#include "distributed/' "$ROOT"/src/core/* | sed -n 1p)"
 fi
 
 [ "$fail" = 0 ] && echo "layering: ${#documented[@]} folders, every include allowed by docs/architecture.md"

@@ -35,7 +35,7 @@ fi
 # Stepds that outlive their slurmd are recognised by an open file under $D (their log or spool).
 stepds=()
 for pid in $(pgrep -x slurmstepd 2>/dev/null); do
-  if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -- "$D/" || [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$D"* ]]; then
+  if [[ $(ls -l "/proc/$pid/fd" 2>/dev/null) == *"$D/"* ]] || [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$D"* ]]; then
     stepds+=("$pid")
   fi
 done

@@ -155,7 +155,7 @@ for scenario in "${scenarios[@]}"; do
       expect_event early_warn '"event":"finished"'
       grep -Eq "got USR2 before the training step started|stopped at iteration [0-9]+ \(signal 12\)|ended by USR2 while its ranks were starting" \
         "$WORK/early_warn.out" || fail "early_warn.out does not say how the early warning was taken"
-      echo "  taken as: $(grep -Eo "got USR2 before the training step started|stopped at iteration [0-9]+ \(signal 12\)|ended by USR2 while its ranks were starting" "$WORK/early_warn.out" | head -1)"
+      echo "  taken as: $(grep -Eo -m1 "got USR2 before the training step started|stopped at iteration [0-9]+ \(signal 12\)|ended by USR2 while its ranks were starting" "$WORK/early_warn.out")"
       same_weights early_warn
       ;;
     follow_up)

@@ -46,7 +46,7 @@ wait_for_iterations() {
 # The PID of MPI rank $1 of the job whose command line mentions $WORK.
 rank_pid() {
   for pid in $(pgrep -f -- "biggan train .*$WORK" || true); do
-    if tr '\0' '\n' </proc/"$pid"/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then echo "$pid"; return; fi
+    if grep -qx "OMPI_COMM_WORLD_RANK=$1" < <(tr '\0' '\n' </proc/"$pid"/environ 2>/dev/null); then echo "$pid"; return; fi
   done
 }
 expect_in() {  # FILE REGEX WHAT
@@ -147,7 +147,7 @@ PY
   "$BIN" logs summary "$run" >"$WORK/summary.txt" 2>&1 || { cat "$WORK/summary.txt"; fail "logs summary after the resume"; }
   for f in G.h5 D.h5 G_ema.h5 G_optim.h5 D_optim.h5; do
     h5diff -q "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" ||
-      { h5diff -r "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" | head -5
+      { h5diff -r "$WORK/straight/tiny/checkpoints/itr00000040/$f" "$run/checkpoints/itr00000040/$f" | sed -n 1,5p
         fail "$f differs from the uninterrupted run"; }
   done
   ;;

@@ -55,7 +55,7 @@ grep -q "resumed from" "$WORK/resumed.log"
 a="$WORK/straight/tiny/checkpoints/itr00000030"
 b="$WORK/stopped/tiny/checkpoints/itr00000030"
 for f in G.h5 D.h5 G_ema.h5 G_optim.h5 D_optim.h5 rng.h5; do
-  h5diff -q "$a/$f" "$b/$f" || { echo "$f differs after resume"; h5diff -r "$a/$f" "$b/$f" | head; exit 1; }
+  h5diff -q "$a/$f" "$b/$f" || { echo "$f differs after resume"; h5diff -r "$a/$f" "$b/$f" | sed -n 1,10p; exit 1; }
 done
 /usr/bin/python3 - "$WORK/straight/tiny/logs/metrics.jsonl" "$WORK/stopped/tiny/logs/metrics.jsonl" \
     "$WORK/stopped/tiny/config.yaml" <<'PY'
