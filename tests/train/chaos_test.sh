@@ -35,7 +35,9 @@ for trial in $(seq 1 16); do
   launcher=$!
   if ((RANDOM % 4 == 0)); then
     moment="start-up"
-    for _ in $(seq 100); do (($(ranks | wc -l) == 2)) && break; sleep 0.02; done
+    # Up to 10 s: on a slow or busy machine mpirun may take seconds to start both ranks, and a
+    # trial that found no rank to kill would wait for the whole run instead.
+    for _ in $(seq 500); do (($(ranks | wc -l) == 2)) && break; sleep 0.02; done
     sleep "0.$((RANDOM % 10))"
   else
     goal=$(($(logged) + RANDOM % 20 + 1))
@@ -59,7 +61,7 @@ for trial in $(seq 1 16); do
   for _ in $(seq 600); do kill -0 $launcher 2>/dev/null || break; sleep 0.1; done
   kill -0 $launcher 2>/dev/null && { cat "$WORK/trial$trial.log"; fail "trial $trial ($what at $moment): the job still runs after 60 s"; }
   set +e; wait $launcher; code=$?; set -e
-  sleep 0.3
+  for _ in $(seq 50); do [[ -z $(ranks) ]] && break; sleep 0.1; done  # the launcher may end first
   [[ -z $(ranks) ]] || fail "trial $trial ($what at $moment): ranks left behind: $(ranks)"
   if [[ $what == SIGTERM* || $what == SIGUSR2* ]] && ! grep -q "training finished" "$WORK/trial$trial.log"; then
     [[ $code == 3 ]] || { cat "$WORK/trial$trial.log"; fail "trial $trial ($what at $moment): exit $code, expected 3"; }
