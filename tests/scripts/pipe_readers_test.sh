@@ -8,10 +8,10 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 
 # Lines (FILE:LINE: text) where a pipe feeds an early-exiting reader.
 early_readers() {
-  grep -nHE '(^|[^|])\|[[:space:]]*(head([[:space:]]|$)|grep[[:space:]][^|]*(-[a-zA-Z]*[qm]|--quiet|--silent|--max-count)|awk[[:space:]][^|]*[^a-z_]exit[^a-z_])' "$@" || true
+  grep -nHE '(^|[^|])\|[[:space:]]*(head([^[:alnum:]_.-]|$)|grep[[:space:]][^|]*(-[a-zA-Z]*[qm]|--quiet|--silent|--max-count)|awk[[:space:]][^|]*[^a-z_]exit[^a-z_])' "$@" || true
 }
 
-# The check must be able to fail: it finds each bad form and passes each safe one.
+# The check must be able to fail: it flags each line with a bad form and passes each safe one.
 probe=$(mktemp)
 trap 'rm -f "$probe"' EXIT
 cat >"$probe" <<'SH'
@@ -21,14 +21,16 @@ ls -l | grep -Eq foo
 cmd | grep --quiet foo
 cmd | grep -m1 foo
 cmd | awk '/x/ {print; exit}'
+n=$(cmd | head); cmd | head
 SH
 found=$(early_readers "$probe" | wc -l)
-[ "$found" -eq 6 ] || { echo "pipe_readers: the check found $found of the 6 bad forms"; early_readers "$probe"; exit 1; }
+[ "$found" -eq 7 ] || { echo "pipe_readers: the check found $found of the 7 bad forms"; early_readers "$probe"; exit 1; }
 cat >"$probe" <<'SH'
 grep -qx "$f" < <(printf '%s\n' "${a[@]}") || problem
 a || grep -q foo file
 x=$(slurmd -C | sed -n '1s/^N //p')
 cmd | tail -1
+cmd | header_of x
 cmd | grep -v foo | sort
 SH
 [ -z "$(early_readers "$probe")" ] || { echo "pipe_readers: the check flags safe forms:"; early_readers "$probe"; exit 1; }
