@@ -3,11 +3,16 @@
 // random mutations of a file's bytes for the fuzzing tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
+#include <exception>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
+
+#include "core/error.h"
 
 namespace biggan::testing {
 
@@ -46,6 +51,37 @@ inline std::string mutate(std::string bytes, std::mt19937& rng) {
     }
   }
   return bytes;
+}
+
+struct MutationOutcomes {
+  int loaded = 0;
+  int refused = 0;
+};
+
+// Calls `load(damaged, i)` on `count` mutations of `bytes`. Each must load or throw a
+// biggan::Error whose message contains `named` (the file's name); anything else fails the test
+// and ends the loop.
+template <class Load>
+MutationOutcomes load_mutations(const std::string& bytes, std::mt19937& rng, int count, const std::string& named,
+                                Load&& load) {
+  MutationOutcomes outcomes;
+  for (int i = 0; i < count; ++i) {
+    const std::string damaged = mutate(bytes, rng);
+    try {
+      load(damaged, i);
+      ++outcomes.loaded;
+    } catch (const Error& e) {
+      if (std::string(e.what()).find(named) == std::string::npos) {
+        ADD_FAILURE() << "mutation " << i << ": the error does not name " << named << ": " << e.what();
+        return outcomes;
+      }
+      ++outcomes.refused;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << named << " mutation " << i << ": not a biggan::Error: " << e.what();
+      return outcomes;
+    }
+  }
+  return outcomes;
 }
 
 }  // namespace biggan::testing

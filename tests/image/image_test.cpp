@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "../error_of.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "image/decode.h"
@@ -40,12 +41,7 @@ std::string png_bytes(const Image& img) {
 }
 
 std::string decode_error(const std::string& bytes) {
-  try {
-    decode(bytes, "photos/cat.png");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(decoded)";
+  return testing::error_of([&] { decode(bytes, "photos/cat.png"); });
 }
 
 TEST(Image, PngRoundTripIsLossless) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "../damage.h"
+#include "../error_of.h"
 #include "core/error.h"
 #include "io/npz.h"
 
@@ -91,12 +92,7 @@ std::string npy_with_header(const std::string& header, const std::string& data) 
 }
 
 std::string npy_error(const std::string& bytes) {
-  try {
-    parse_npy(bytes, "mu.npy");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return testing::error_of([&] { parse_npy(bytes, "mu.npy"); });
 }
 
 // A damaged shape is refused before anything is allocated: neither a 128 PB array nor one whose

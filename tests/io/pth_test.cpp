@@ -12,6 +12,7 @@
 
 #include "config/module_options.h"
 #include "../damage.h"
+#include "../error_of.h"
 #include "../model/fixture_support.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -149,13 +150,9 @@ TEST(Pth, DamagedFilesAreClearErrors) {
   const fs::path dir = temp_dir("damaged");
   const std::string source = read_file(weights_dir("legacy") + "/G.pth");
   const auto expect_error = [](const std::string& path, const std::string& fragment) {
-    try {
-      read_pth_state_dict(path);
-      ADD_FAILURE() << "no error for " << path;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
+    const std::string what = testing::error_of([&] { read_pth_state_dict(path); });
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find(fragment), std::string::npos) << what;
   };
   std::ofstream(dir / "truncated.pth", std::ios::binary) << source.substr(0, source.size() / 2);
   expect_error((dir / "truncated.pth").string(), "truncated");
@@ -210,13 +207,9 @@ TEST(Pth, DamagedTensorHeadersAreClearErrors) {
   EXPECT_EQ(good->tensor.sizes(), (std::vector<std::int64_t>{2, 2}));
   const auto expect_error = [&](const std::string& bytes, const std::string& fragment) {
     write_file_atomically(path, bytes);
-    try {
-      read_pth(path);
-      ADD_FAILURE() << "no error for " << fragment;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(path + ": "), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
+    const std::string what = testing::error_of([&] { read_pth(path); });
+    EXPECT_NE(what.find(path + ": "), std::string::npos) << what;
+    EXPECT_NE(what.find(fragment), std::string::npos) << what;
   };
   expect_error(legacy_pth(two_by_two, "K\x02\x85", "K\x04", 4), "a tensor with 2 sizes but 1 strides");
   expect_error(legacy_pth(two_by_two, strides, "K\x03", 3), "tensor view outside its storage");
@@ -233,26 +226,17 @@ TEST(Pth, DeepAndSelfRepeatingPicklesAreRefused) {
   const fs::path dir = temp_dir("nesting");
   const std::string path = (dir / "state_dict.pth").string();
   write_file_atomically(path, legacy_pth(std::string(100000, ']') + std::string(99999, 'a'), -1));
-  try {
-    read_pth(path);
-    ADD_FAILURE() << "a pickle nested 100,000 deep was read";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ": cannot read this .pth file (values nested more than 1000 levels deep"),
-              std::string::npos)
-        << e.what();
-  }
+  const std::string deep = testing::error_of([&] { read_pth(path); });
+  EXPECT_NE(deep.find(path + ": cannot read this .pth file (values nested more than 1000 levels deep"), std::string::npos)
+      << deep;
   // memo[0] = [], memo[i] = (memo[i-1], memo[i-1]), then {"config": {"x": memo[40]}}.
   std::string doubling("]q\x00", 3);
   for (int i = 1; i <= 40; ++i)
     doubling += std::string("h") + static_cast<char>(i - 1) + "\x86q" + static_cast<char>(i);  // TUPLE2 of the top twice
   write_file_atomically(path, legacy_pth("}" + pickle_text("config") + "}" + pickle_text("x") + doubling + "ss", -1));
   EXPECT_EQ(read_pth(path)->entries.size(), 1u);  // the structure itself is small: 41 values
-  try {
-    read_biggan_pytorch_config(path);
-    ADD_FAILURE() << "2^40 values were written out";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ": 'config': more than 1000000 values"), std::string::npos) << e.what();
-  }
+  const std::string doubled = testing::error_of([&] { read_biggan_pytorch_config(path); });
+  EXPECT_NE(doubled.find(path + ": 'config': more than 1000000 values"), std::string::npos) << doubled;
   fs::remove_all(dir);
 }
 
@@ -289,24 +273,19 @@ TEST(Pth, MutatedFilesLoadOrAreErrors) {
       {"npy", npy_bytes(torch::arange(12.0).view({3, 4}))}};
   std::mt19937 rng(22);
   int loaded = 0, refused = 0;
-  for (const auto& [name, bytes] : seeds) {
-    for (int i = 0; i < 1500; ++i) {
-      const std::string damaged = testing::mutate(bytes, rng);
-      try {
-        if (name == "npy") {
-          parse_npy(damaged, path);
-        } else {
-          write_file_atomically(path, damaged);
-          to_json(*read_pth(path));
-        }
-        ++loaded;
-      } catch (const Error& e) {
-        ASSERT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-        ++refused;
-      } catch (const std::exception& e) {
-        FAIL() << name << " mutation " << i << ": not a biggan::Error: " << e.what();
+  for (const auto& seed : seeds) {
+    const std::string& name = seed.first;
+    const auto outcomes = testing::load_mutations(seed.second, rng, 1500, path, [&](const std::string& damaged, int) {
+      if (name == "npy") {
+        parse_npy(damaged, path);
+      } else {
+        write_file_atomically(path, damaged);
+        to_json(*read_pth(path));
       }
-    }
+    });
+    ASSERT_FALSE(HasFailure()) << name;
+    loaded += outcomes.loaded;
+    refused += outcomes.refused;
   }
   std::cout << "loaded " << loaded << ", refused " << refused << "\n";
   EXPECT_GT(loaded, 300);
@@ -323,21 +302,12 @@ TEST(Pth, AFlippedByteInATensorIsACrcError) {
   ASSERT_EQ(read_pth_state_dict(path).size(), 2u);
   ASSERT_TRUE(testing::flip_stored_value(path, 2048.0f, 1, 0x10));  // an element in the middle of "weight"
   const std::string bytes = read_file(path);
-  try {
-    read_pth_state_dict(path);
-    ADD_FAILURE() << "a flipped byte loaded";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(path + ": record "), std::string::npos) << what;
-    EXPECT_NE(what.find("/data/0 fails its CRC-32 check"), std::string::npos) << what;
-  }
+  const std::string flipped = testing::error_of([&] { read_pth_state_dict(path); });
+  EXPECT_NE(flipped.find(path + ": record "), std::string::npos) << flipped;
+  EXPECT_NE(flipped.find("/data/0 fails its CRC-32 check"), std::string::npos) << flipped;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 30);
-  try {
-    read_pth_state_dict(path);
-    ADD_FAILURE() << "a truncated file loaded";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ": damaged or truncated"), std::string::npos) << e.what();
-  }
+  const std::string truncated = testing::error_of([&] { read_pth_state_dict(path); });
+  EXPECT_NE(truncated.find(path + ": damaged or truncated"), std::string::npos) << truncated;
   fs::remove_all(dir);
 }
 

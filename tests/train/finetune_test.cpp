@@ -13,19 +13,13 @@
 #include "model/state_dict.h"
 #include "train/finetune.h"
 #include "train/gan_step.h"
+#include "../error_of.h"
 #include "../model/fixture_support.h"
 
 namespace biggan::train {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 config::Config tiny(int n_classes, std::vector<std::string> extra = {}) {
   std::vector<std::string> sets{"data.dataset=custom", "data.path=x.h5", "data.resolution=32",
