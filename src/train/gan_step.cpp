@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "model/state_dict.h"
 #include "optim/adam.h"
+#include "optim/gradients.h"
 #include "train/device_copy.h"
 
 namespace biggan::train {
@@ -146,9 +147,9 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
   torch::Tensor last_D_real, last_D_fake, last_G, D_grad_norm, G_grad_norm;
   IterationMetrics m;
 
-  // 1. Both optimizers start from zero gradients; the real batch is split into chunks of bs.
-  gan.G_optim->zero_grad();
-  gan.D_optim->zero_grad();
+  // 1. Both optimizers start without gradients; the real batch is split into chunks of bs.
+  optim::release_gradients(*gan.G_optim);
+  optim::release_gradients(*gan.D_optim);
   std::int64_t chunk = 0;
   if (c.optim.toggle_grads) {
     gan.set_D_requires_grad(true);
@@ -157,7 +158,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
 
   // 2. D steps. G stays in train mode: its BN statistics and SN vectors move here too.
   for (int step = 0; step < t.num_D_steps; ++step) {
-    gan.D_optim->zero_grad();
+    optim::release_gradients(*gan.D_optim);
     for (int acc = 0; acc < d.num_D_accumulations; ++acc) {
       const MicroStep micro{MicroStep::Phase::D, step, acc};
       auto [z, y_fake] = noise(micro, d.G_batch_size);
@@ -203,7 +204,7 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& c, const torch:
     gan.set_D_requires_grad(false);
     set_requires_grad(*G, true);
   }
-  gan.G_optim->zero_grad();
+  optim::release_gradients(*gan.G_optim);
   for (int acc = 0; acc < d.num_G_accumulations; ++acc) {
     const MicroStep micro{MicroStep::Phase::G, 0, acc};
     auto [z, y_fake] = noise(micro, d.G_batch_size);

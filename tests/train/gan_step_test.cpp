@@ -424,6 +424,56 @@ TEST(IterationOnTheDevice, StepsAdamOnListsAndReadsItsNumbersOnceAtTheEnd) {
   EXPECT_GT(reads.front(), adam_steps.back()) << "a number was read from the device before the G step's Adam";
 }
 
+// How often one iteration called each operator from each caller: "name <- caller", where the
+// caller is the enclosing operator ("" at the top level, called by our code).
+std::map<std::string, int> calls_by_caller(Gan& gan, const config::Config& c) {
+  namespace profiler = torch::autograd::profiler;
+  std::map<std::string, int> calls;
+  {
+    profiler::TLSLegacyProfilerGuard recording(
+        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
+        [&calls](const profiler::thread_event_lists& lists) {
+          for (const auto& list : lists) {
+            std::vector<std::string> open;
+            for (const auto& e : list) {
+              if (e.kind() == profiler::EventKind::PushRange) {
+                ++calls[std::string(e.name()) + " <- " + (open.empty() ? "" : open.back())];
+                open.emplace_back(e.name());
+              } else if (e.kind() == profiler::EventKind::PopRange && !open.empty()) {
+                open.pop_back();
+              }
+            }
+          }
+        });
+    random_iteration(gan, c);
+  }
+  return calls;
+}
+
+// Each step's backward finds its optimizer's gradients released (PyTorch 2's zero_grad, as
+// BigGAN-PyTorch gets it there): no zero-fill per parameter tensor before it and, with one
+// micro-step per step, no add into an existing gradient; with two, the second one adds. (The
+// iteration's numbers are unchanged: the parity and resume tests compare them bit for bit.)
+TEST(IterationOnTheDevice, ReleasesGradientsInsteadOfZeroingThem) {
+  const auto c = small_config({"train.num_D_steps=2"});
+  torch::manual_seed(4);
+  Gan gan(c, torch::kCPU);
+  random_iteration(gan, c);  // the second iteration: every parameter has had a gradient
+  auto calls = calls_by_caller(gan, c);
+  EXPECT_EQ(calls["aten::zero_ <- "], 0) << "gradients zero-filled by our code";
+  EXPECT_EQ(calls["aten::add_ <- torch::autograd::AccumulateGrad"], 0) << "gradients added to zeros";
+  EXPECT_GT(calls["torch::autograd::AccumulateGrad <- autograd::engine::evaluate_function: "
+                  "torch::autograd::AccumulateGrad"],
+            0);
+
+  const auto accumulating = small_config({"train.num_D_steps=1", "train.num_G_accumulations=2"});
+  Gan accumulating_gan(accumulating, torch::kCPU);
+  calls = calls_by_caller(accumulating_gan, accumulating);
+  EXPECT_EQ(calls["aten::add_ <- torch::autograd::AccumulateGrad"],
+            static_cast<int>(accumulating_gan.G->parameters().size()))
+      << "the G step's second micro-step adds to each of G's gradients";
+}
+
 // The largest change of any element in one Adam step from a fresh state.
 double largest_update(torch::nn::Module& net, const std::vector<torch::Tensor>& before) {
   double largest = 0;
