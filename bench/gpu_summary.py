@@ -38,7 +38,7 @@ for case, batch in sorted({(r["case"], r["batch_size"]) for r in rows if "case" 
 out["levers_fp32"], out["profiles"] = [], []
 for r in rows:
     if "profile_totals" in r:
-        out["profiles"].append({"impl": r["impl"], "case": r["case"], "batch": r["batch_size"],
+        profile = {"impl": r["impl"], "case": r["case"], "batch": r["batch_size"],
                                 "precision": r["precision"]["G"] if "precision" in r else "fp32",
                                 "median_seconds": r["median_seconds"], **r["profile_totals"],
                                 # Without the longest call, the wait for the device on a GPU
@@ -47,7 +47,12 @@ for r in rows:
                                     (r["profile_totals"]["host_ms_per_iteration"] - r["profile_totals"]["longest_call_ms"])
                                     / 1000 / r["median_seconds"],
                                 "top": [(p["operator"], p["self_ms_per_iteration"], p["calls_per_iteration"])
-                                        for p in r["profile"][:8]]})
+                                        for p in r["profile"][:8]]}
+        # Ours also counts calls per (operator, caller): where the dispatches come from.
+        if "profile_callers" in r:
+            profile["top_callers"] = [(p["operator"], p["caller"], p["calls_per_iteration"])
+                                      for p in r["profile_callers"][:12]]
+        out["profiles"].append(profile)
     elif r.get("impl") == "ours" and r.get("label", "default") != "default":
         base = find("ours", r["case"], r["batch_size"], False)
         lever = {"lever": r["label"], "case": r["case"], "batch": r["batch_size"],

@@ -17,7 +17,8 @@
 //                      multi-tensor step training uses (optim/adam.h)
 //   --peak-tflops: the device's peak for the precision used, to report model FLOPs utilisation
 //   --profile N: the N operators with the most self time per timed iteration (LibTorch's legacy
-//                profiler on the calling thread: on the CPU, forward and backward both run there)
+//                profiler on the calling thread: on the CPU, forward and backward both run there),
+//                and the N (operator, caller) pairs with the most calls (profile_callers)
 //   A: CIFAR EMA script (32 px, ch 64, 4 D steps, batch 50, EMA)
 //   B: the bs256x8 ImageNet script at 128 px with ch 32, batch 8, 1 D step
 //   C: as B with 2 D and 2 G accumulations of 4
@@ -167,8 +168,16 @@ struct OperatorTime {
   }
 };
 
-std::map<std::string, OperatorTime> self_times(const profiler::thread_event_lists& lists) {
-  std::map<std::string, OperatorTime> by_name;
+// What the profiler recorded: each operator's time and calls, and the calls of each operator
+// from each caller (the enclosing operator, or our code at the top level).
+struct Profile {
+  std::map<std::string, OperatorTime> operators;
+  std::map<std::pair<std::string, std::string>, std::int64_t> caller_calls;
+
+  void add(const profiler::thread_event_lists& lists);
+};
+
+void Profile::add(const profiler::thread_event_lists& lists) {
   for (const auto& list : lists) {
     struct Open {
       const profiler::LegacyEvent* push;
@@ -183,12 +192,26 @@ std::map<std::string, OperatorTime> self_times(const profiler::thread_event_list
         stack.pop_back();
         const double total = open.push->cpuElapsedUs(e);
         const double self_us = total - open.children_us;
-        by_name[open.push->name()].add(OperatorTime{self_us, 1, self_us});
+        operators[open.push->name()].add(OperatorTime{self_us, 1, self_us});
+        ++caller_calls[{open.push->name(), stack.empty() ? "" : stack.back().push->name()}];
         if (!stack.empty()) stack.back().children_us += total;
       }
     }
   }
-  return by_name;
+}
+
+// The `top` (operator, caller) pairs with the most calls: where a host-bound step's dispatches
+// come from (a caller of "" is our code).
+nlohmann::json top_callers(const Profile& profile, int top, int iterations) {
+  std::vector<std::pair<std::pair<std::string, std::string>, std::int64_t>> sorted(profile.caller_calls.begin(),
+                                                                                   profile.caller_calls.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  nlohmann::json out = nlohmann::json::array();
+  for (int i = 0; i < top && i < static_cast<int>(sorted.size()); ++i) {
+    const auto& [key, calls] = sorted[static_cast<std::size_t>(i)];
+    out.push_back({{"operator", key.first}, {"caller", key.second}, {"calls_per_iteration", calls / iterations}});
+  }
+  return out;
 }
 
 nlohmann::json top_operators(const std::map<std::string, OperatorTime>& by_name, int top, int iterations) {
@@ -284,7 +307,7 @@ int main(int argc, char** argv) {
     const biggan::train::DiffAugment augment{config.train.diffaug, 0, ctx.rank(), d.num_D_accumulations,
                                              d.num_G_accumulations, 0, indices};
     std::vector<double> times;
-    std::map<std::string, OperatorTime> operators;
+    Profile recorded;
     double warmup_peak_GiB = 0;
     bool timed_peak_known = warmup == 0;
     for (int i = 0; i < iterations + warmup; ++i) {  // 2 warm-ups by default, as the reference figures
@@ -296,9 +319,7 @@ int main(int argc, char** argv) {
       std::optional<profiler::TLSLegacyProfilerGuard> recording;
       if (profile_top > 0 && i >= warmup)
         recording.emplace(torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
-                          [&operators](const profiler::thread_event_lists& lists) {
-                            for (const auto& [op, t] : self_times(lists)) operators[op].add(t);
-                          });
+                          [&recorded](const profiler::thread_event_lists& lists) { recorded.add(lists); });
       const auto t = Clock::now();
       biggan::train::train_iteration(gan, config, x, y, noise, collectives, augment);
       biggan::train::update_ema(gan.G, gan.G_ema, 0.9999, i, 1000);
@@ -346,14 +367,15 @@ int main(int argc, char** argv) {
                                       {"D", config.model.D_precision == biggan::model::Precision::bf16 ? "bf16" : "fp32"}}},
                        {"blas", device.is_cuda() ? "cuDNN / cuBLAS" : biggan::core::blas_description()}};
     if (profile_top > 0) {
-      out["profile"] = top_operators(operators, profile_top, iterations);
+      out["profile"] = top_operators(recorded.operators, profile_top, iterations);
+      out["profile_callers"] = top_callers(recorded, profile_top, iterations);
       // Against median_seconds: host time near the iteration's wall time means the step waits on
       // the host (operator dispatch and kernel launches), not on the device. On a GPU the
       // iteration's one wait for the device (the copy of its numbers) is an operator call too,
       // normally the longest one, so it is reported apart.
       double all_us = 0, calls = 0;
       std::pair<std::string, double> longest{"", 0};
-      for (const auto& [op, t] : operators) {
+      for (const auto& [op, t] : recorded.operators) {
         all_us += t.self_us;
         calls += t.calls;
         if (t.longest_self_us > longest.second) longest = {op, t.longest_self_us};

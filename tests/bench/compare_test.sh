@@ -43,7 +43,7 @@ cat >"$rows" <<'JSON'
 {"impl": "ours", "label": "default", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.30, "real_images_per_second": 213.3, "peak_memory_GiB": 20.0, "timed_peak_memory_GiB": 16.0}
 {"impl": "biggan-pytorch", "label": "profile", "case": "I128deep", "batch_size": 64, "median_seconds": 0.52, "real_images_per_second": 123.0, "profile_totals": {"host_ms_per_iteration": 480.0, "operator_calls_per_iteration": 40000.0, "longest_call_operator": "aten::item", "longest_call_ms": 12.0}, "profile": [{"operator": "aten::mm", "self_ms_per_iteration": 30.0, "calls_per_iteration": 2000.0, "share": 0.06}]}
 {"impl": "biggan-pytorch", "case": "I128deep", "batch_size": 64, "median_seconds": 0.371, "real_images_per_second": 172.5}
-{"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0, "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}]}
+{"impl": "ours", "label": "profile", "case": "I128deep", "batch_size": 64, "precision": {"G": "fp32", "D": "fp32"}, "median_seconds": 0.40, "real_images_per_second": 160.0, "profile_totals": {"host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0, "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0}, "profile": [{"operator": "aten::copy_", "self_ms_per_iteration": 50.0, "calls_per_iteration": 900.0, "share": 0.14}], "profile_callers": [{"operator": "aten::copy_", "caller": "", "calls_per_iteration": 700.0}]}
 {"check": "nccl_1rank", "ranks": 1, "ok": true}
 JSON
 /usr/bin/python3 - "$src/bench/gpu_summary.py" "$rows" <<'PY' || fail "gpu_summary.py: wrong summary"
@@ -78,7 +78,8 @@ assert out["profiles"] == [{"impl": "biggan-pytorch", "case": "I128deep", "batch
                            {"impl": "ours", "case": "I128deep", "batch": 64, "precision": "fp32", "median_seconds": 0.40,
                             "host_ms_per_iteration": 360.0, "operator_calls_per_iteration": 30000.0,
                             "longest_call_operator": "aten::copy_", "longest_call_ms": 40.0,
-                            "top": [["aten::copy_", 50.0, 900.0]]}], out["profiles"]
+                            "top": [["aten::copy_", 50.0, 900.0]], "top_callers": [["aten::copy_", "", 700.0]]}], \
+    out["profiles"]
 PY
 rm -f "$rows"
 # The benchmark itself: a bad count names the flag and the value, before MPI or torch start.
@@ -130,6 +131,13 @@ totals = d['profile_totals']
 assert 0.5 < totals['host_ms_per_iteration'] / 1000 / d['median_seconds'] < 1.05, totals
 assert totals['operator_calls_per_iteration'] > 1000, totals
 assert 0 < totals['longest_call_ms'] <= d['profile'][0]['self_ms_per_iteration'] and totals['longest_call_operator'], totals
+# The calls per (operator, caller), most first; an operator's calls from any one caller are at
+# most its calls in all.
+callers = d['profile_callers']
+assert len(callers) == 5 and all(a['calls_per_iteration'] >= b['calls_per_iteration']
+                                 for a, b in zip(callers, callers[1:])), callers
+calls = {p['operator']: p['calls_per_iteration'] for p in d['profile']}
+assert all(c['calls_per_iteration'] <= calls.get(c['operator'], float('inf')) for c in callers), (callers, calls)
 print('I128 on CPU:', d['median_seconds'], 's,', d['model_tflops_per_iteration'], 'TFLOP')
 PY
 # With a warm-up, the timed iterations' peak is taken apart from the whole run's (on a GPU it
