@@ -452,8 +452,8 @@ std::map<std::string, int> calls_by_caller(Gan& gan, const config::Config& c) {
 
 // Each step's backward finds its optimizer's gradients released (PyTorch 2's zero_grad, as
 // BigGAN-PyTorch gets it there): no zero-fill per parameter tensor before it and, with one
-// micro-step per step, no add into an existing gradient; with two, the second one adds. (The
-// iteration's numbers are unchanged: the parity and resume tests compare them bit for bit.)
+// micro-step per step, no add into an existing gradient; with two, the second one adds. (That
+// the numbers are those of zeroed gradients, bit for bit: tests/optim/gradients_test.cpp.)
 TEST(IterationOnTheDevice, ReleasesGradientsInsteadOfZeroingThem) {
   const auto c = small_config({"train.num_D_steps=2"});
   torch::manual_seed(4);
