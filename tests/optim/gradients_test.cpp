@@ -47,6 +47,11 @@ void train_step(Net& net, int step, bool release) {
 // Released gradients give the numbers zeroed ones give, to the bit: the first backward's
 // gradient is stored where it was added to zeros (0 + g is g), the second adds to it either way.
 TEST(Gradients, ReleasedOrZeroedTheStepsAreTheSame) {
+  // Both nets' convolutions on the same thread count. Without OMP_NUM_THREADS, a process's first
+  // oneDNN convolution ran on OpenMP's default (both logical CPUs) and later ones on ATen's
+  // (the physical cores, set when it first parallelises), so the first net's step 0 summed in
+  // another order. The trainer sets its thread count before it runs anything.
+  torch::set_num_threads(2);
   Net zeroed(7), released(7);
   for (int step = 0; step < 3; ++step) {
     train_step(zeroed, step, false);
