@@ -59,7 +59,19 @@ for trial in $(seq 1 16); do
     esac
   fi
   for _ in $(seq 600); do kill -0 $launcher 2>/dev/null || break; sleep 0.1; done
-  kill -0 $launcher 2>/dev/null && { cat "$WORK/trial$trial.log"; fail "trial $trial ($what at $moment): the job still runs after 60 s"; }
+  if kill -0 $launcher 2>/dev/null; then
+    # Open MPI 4.1's mpirun can itself hang when both ranks die inside MPI_Init (its PMIx server
+    # reports "UNREACHABLE" and never exits; seen once in many trials on a Zen 3). No rank of ours
+    # is left then, so the launcher is ended here and the trial goes on; a rank still alive, or
+    # a hung launcher after any other trial, is a hang of ours and fails.
+    if [[ $moment == start-up && $what == "SIGKILL both ranks" && -z $(ranks) ]]; then
+      echo "trial $trial: mpirun still ran 60 s after both ranks were killed at start-up, with no rank left: ended"
+      kill -9 $launcher 2>/dev/null || true
+    else
+      cat "$WORK/trial$trial.log"
+      fail "trial $trial ($what at $moment): the job still runs after 60 s"
+    fi
+  fi
   set +e; wait $launcher; code=$?; set -e
   for _ in $(seq 50); do [[ -z $(ranks) ]] && break; sleep 0.1; done  # the launcher may end first
   [[ -z $(ranks) ]] || fail "trial $trial ($what at $moment): ranks left behind: $(ranks)"
