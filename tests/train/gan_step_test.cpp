@@ -384,21 +384,27 @@ TEST(Ema, BlendsEveryParameterAndBufferAsUtilsEma) {
   for (const auto& t : gan.G_ema->named_buffers()) EXPECT_TRUE(torch::equal(t.value(), G_buffers[t.key()])) << t.key();
 }
 
-// The operators one iteration runs, in the order they started (LibTorch's legacy profiler, on
-// every thread the iteration used).
-std::vector<std::string> operators_run(Gan& gan, const config::Config& c) {
-  namespace profiler = torch::autograd::profiler;
-  std::vector<std::pair<double, std::string>> started;
+namespace profiler = torch::autograd::profiler;
+
+// LibTorch's legacy profiler's events of one iteration, a list per thread it used.
+profiler::thread_event_lists recorded_iteration(Gan& gan, const config::Config& c) {
+  profiler::thread_event_lists events;
   {
     profiler::TLSLegacyProfilerGuard recording(
         torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
-        [&started](const profiler::thread_event_lists& lists) {
-          for (const auto& list : lists)
-            for (const auto& e : list)
-              if (e.kind() == profiler::EventKind::PushRange) started.emplace_back(e.cpuUs(), e.name());
-        });
+        [&events](const profiler::thread_event_lists& lists) { events = lists; });
     random_iteration(gan, c);
   }
+  return events;
+}
+
+// The operators one iteration runs, in the order they started (LibTorch's legacy profiler, on
+// every thread the iteration used).
+std::vector<std::string> operators_run(Gan& gan, const config::Config& c) {
+  std::vector<std::pair<double, std::string>> started;
+  for (const auto& list : recorded_iteration(gan, c))
+    for (const auto& e : list)
+      if (e.kind() == profiler::EventKind::PushRange) started.emplace_back(e.cpuUs(), e.name());
   std::stable_sort(started.begin(), started.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> names;
@@ -427,25 +433,17 @@ TEST(IterationOnTheDevice, StepsAdamOnListsAndReadsItsNumbersOnceAtTheEnd) {
 // How often one iteration called each operator from each caller: "name <- caller", where the
 // caller is the enclosing operator ("" at the top level, called by our code).
 std::map<std::string, int> calls_by_caller(Gan& gan, const config::Config& c) {
-  namespace profiler = torch::autograd::profiler;
   std::map<std::string, int> calls;
-  {
-    profiler::TLSLegacyProfilerGuard recording(
-        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
-        [&calls](const profiler::thread_event_lists& lists) {
-          for (const auto& list : lists) {
-            std::vector<std::string> open;
-            for (const auto& e : list) {
-              if (e.kind() == profiler::EventKind::PushRange) {
-                ++calls[std::string(e.name()) + " <- " + (open.empty() ? "" : open.back())];
-                open.emplace_back(e.name());
-              } else if (e.kind() == profiler::EventKind::PopRange && !open.empty()) {
-                open.pop_back();
-              }
-            }
-          }
-        });
-    random_iteration(gan, c);
+  for (const auto& list : recorded_iteration(gan, c)) {
+    std::vector<std::string> open;
+    for (const auto& e : list) {
+      if (e.kind() == profiler::EventKind::PushRange) {
+        ++calls[std::string(e.name()) + " <- " + (open.empty() ? "" : open.back())];
+        open.emplace_back(e.name());
+      } else if (e.kind() == profiler::EventKind::PopRange && !open.empty()) {
+        open.pop_back();
+      }
+    }
   }
   return calls;
 }
