@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -219,6 +220,45 @@ TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPyt
   EXPECT_NE(std::system(missing.c_str()), 0);
   EXPECT_NE(read_text(dir_ + "/no_moments.log").find("nowhere.h5: no Inception moments"), std::string::npos)
       << read_text(dir_ + "/no_moments.log");
+}
+
+// Evaluating during training leaves training as it was: a run scored at every iteration ends
+// with the same G, D and G_ema, buffers included, as one never scored. Without the EMA the
+// scored network is G itself, whose BN statistics the standing-statistics pass recomputes
+// (README "The demo" compares runs scored every 50 and every 250 iterations on this property).
+TEST_F(InceptionMetricsEndToEnd, EvaluatingLeavesTrainingAsItWas) {
+  ASSERT_NO_FATAL_FAILURE(compute_dataset_moments_file());
+  for (const bool ema : {true, false}) {
+    SCOPED_TRACE(ema ? "G_ema scored" : "G scored");
+    const std::string options = common() + " --set train.total_iterations=4 --set ckpt.save_every=4"
+                                " --set eval.num_inception_images=20 --set ckpt.which_best=IS"
+                                " --set eval.accumulate_stats=true --set eval.num_standing_accumulations=2"
+                                " --set train.ema=" + (ema ? "true" : "false") +
+                                " --set train.use_ema=" + (ema ? "true" : "false");
+    std::map<std::string, std::string> runs{{"scored", "1"}, {"unscored", "0"}};
+    for (const auto& [name, every] : runs) {
+      const std::string experiment = name + (ema ? "_ema" : "_g");
+      const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + options + " --set paths.experiment_name=" +
+                                       experiment + " --set eval.test_every=" + every + " > " + experiment + ".log 2>&1");
+      ASSERT_EQ(std::system(train.c_str()), 0) << read_text(dir_ + "/" + experiment + ".log");
+    }
+    const std::string suffix = ema ? "_ema" : "_g";
+    EXPECT_EQ(read_text(dir_ + "/runs/scored" + suffix + "/logs/eval.jsonl").empty(), false);
+    EXPECT_EQ(read_text(dir_ + "/runs/unscored" + suffix + "/logs/eval.jsonl"), "");
+    std::vector<std::string> nets{"G.h5", "D.h5"};
+    if (ema) nets.push_back("G_ema.h5");
+    for (const auto& net : nets) {
+      const auto scored = model::read_weights_file(dir_ + "/runs/scored" + suffix + "/checkpoints/itr00000004/" + net);
+      const auto unscored = model::read_weights_file(dir_ + "/runs/unscored" + suffix + "/checkpoints/itr00000004/" + net);
+      ASSERT_EQ(scored.size(), unscored.size()) << net;
+      std::string differing;
+      for (const auto& [key, tensor] : scored) {
+        ASSERT_EQ(unscored.count(key), 1u) << net << " " << key;
+        if (!torch::equal(tensor, unscored.at(key))) differing += " " + key;
+      }
+      EXPECT_EQ(differing, "") << net << " differs between the scored and the unscored run";
+    }
+  }
 }
 
 // `biggan eval` scores a checkpoint as training scored it, standing statistics included (the
