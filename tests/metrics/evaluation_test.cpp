@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <utility>
 
 #include "core/error.h"
 #include "distributed/collectives.h"
@@ -235,15 +235,14 @@ TEST_F(InceptionMetricsEndToEnd, EvaluatingLeavesTrainingAsItWas) {
                                 " --set eval.accumulate_stats=true --set eval.num_standing_accumulations=2"
                                 " --set train.ema=" + (ema ? "true" : "false") +
                                 " --set train.use_ema=" + (ema ? "true" : "false");
-    std::map<std::string, std::string> runs{{"scored", "1"}, {"unscored", "0"}};
-    for (const auto& [name, every] : runs) {
-      const std::string experiment = name + (ema ? "_ema" : "_g");
+    const std::string suffix = ema ? "_ema" : "_g";
+    for (const auto& [name, every] : {std::pair{"scored", "1"}, std::pair{"unscored", "0"}}) {
+      const std::string experiment = name + suffix;
       const std::string train = biggan(std::string(BIGGAN_BINARY) + " train" + options + " --set paths.experiment_name=" +
                                        experiment + " --set eval.test_every=" + every + " > " + experiment + ".log 2>&1");
       ASSERT_EQ(std::system(train.c_str()), 0) << read_text(dir_ + "/" + experiment + ".log");
     }
-    const std::string suffix = ema ? "_ema" : "_g";
-    EXPECT_EQ(read_text(dir_ + "/runs/scored" + suffix + "/logs/eval.jsonl").empty(), false);
+    EXPECT_FALSE(read_text(dir_ + "/runs/scored" + suffix + "/logs/eval.jsonl").empty());
     EXPECT_EQ(read_text(dir_ + "/runs/unscored" + suffix + "/logs/eval.jsonl"), "");
     std::vector<std::string> nets{"G.h5", "D.h5"};
     if (ema) nets.push_back("G_ema.h5");

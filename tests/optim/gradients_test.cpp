@@ -12,8 +12,8 @@ namespace {
 // A conv (channels-last, as NHWC training keeps its weights) and a linear layer, the same in
 // every copy made with the same seed.
 struct Net {
-  torch::nn::Conv2d conv{torch::nn::Conv2dOptions(3, 8, 3).padding(1)};
-  torch::nn::Linear linear{8 * 6 * 6, 4};
+  torch::nn::Conv2d conv;
+  torch::nn::Linear linear;
   std::vector<torch::Tensor> parameters;
   torch::optim::Adam optimizer;
 
