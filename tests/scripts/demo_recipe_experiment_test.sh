@@ -4,6 +4,8 @@
 # scored at 10 and 20) prints one row per run and a mean per variant, the decaying variant equals
 # the constant one until its decay starts, a second call trains nothing again, and a variant
 # whose settings changed under the same name is refused rather than reported from the old runs.
+# BRANCH=BASE@ITR: a variant branched from the base run's checkpoint trains only after ITR and
+# scores exactly as its full run did; a missing checkpoint and a bad BRANCH are refused.
 #   demo_recipe_experiment_test.sh BIGGAN SOURCE_DIR
 set -uo pipefail
 BIN=$1 SRC=$2
@@ -25,6 +27,8 @@ expect_refusal "no seeds given" "$WORK/out" "" a=""
 expect_refusal "'bad name=' is not NAME=\"SETTINGS\"" "$WORK/out" "0" "bad name="
 expect_refusal "'plain' is not NAME=\"SETTINGS\"" "$WORK/out" "0" plain
 expect_refusal "$WORK/data/FMNIST32.hdf5 is missing" "$WORK/out" "0" a=""
+BRANCH=a expect_refusal "BRANCH='a' is not BASE@ITR" "$WORK/out" "0" a=""
+BRANCH=b@10 expect_refusal "BRANCH='b@10' needs b as the first variant" "$WORK/out" "0" a="" b=""
 [[ ! -e $WORK/out ]] || fail "a refused call left $WORK/out behind"
 
 # The demo's data layout from the 10,000 test images, and a classifier of one epoch.
@@ -73,4 +77,36 @@ out=$(run_experiment 5 2>&1); code=$?
 [[ $code == 1 ]] || fail "a changed variant exited $code, expected 1: $out"
 grep -qF "decay_seed0 failed" <<<"$out" || fail "a changed variant did not name its run: $out"
 grep -qF "optim.lr_decay_start: 10 -> 5" <<<"$out" || fail "a changed variant did not name the changed key: $out"
-echo "demo_recipe_experiment: refusals, table, means, reuse and changed variants checked"
+
+# Branched from 'constant' at 10, the decay (starting at 10) trains iterations 11 to 20 only and
+# scores as the full 'decay' runs did, to the last digit; 'constant' itself trains nothing again.
+run_branched() {  # NAME ITR
+  BRANCH=constant@$2 BIGGAN_BIN=$BIN DATA=$WORK/data CONFIG=$SRC/tests/configs/tiny_fmnist.yaml \
+    COMMON="train.total_iterations=20 ckpt.which_best=classifier eval.test_every=10 eval.num_classifier_samples=200" \
+    bash "$script" "$WORK/out" "0 1" constant="" "$1=optim.lr_schedule=linear_decay optim.lr_decay_start=10"
+}
+before=$(cat "$WORK"/out/constant_seed*/logs/metrics.jsonl | wc -l)
+branched=$(run_branched branch 10 2>"$WORK/branched.err") ||
+  { cat "$WORK/branched.err" "$WORK"/out/branch_seed*.log; fail "the branched experiment failed"; }
+echo "$branched"
+[[ $(cat "$WORK"/out/constant_seed*/logs/metrics.jsonl | wc -l) == "$before" ]] || fail "the base variant trained again"
+for seed in 0 1; do
+  grep -qF "resumed from $WORK/out/constant_seed$seed/checkpoints/itr00000010 at iteration 10" "$WORK/out/branch_seed$seed.log" ||
+    fail "seed $seed: the branch did not resume from constant's checkpoint at 10: $(tail -n 5 "$WORK/out/branch_seed$seed.log")"
+  first=$(head -n 1 "$WORK/out/branch_seed$seed/logs/metrics.jsonl" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["itr"])')
+  [[ $first == 11 ]] || fail "seed $seed: the branch's first logged iteration is $first, expected 11"
+  scores() { grep "^| $1 (.*) | $seed |" <<<"$2" | cut -d'|' -f4-6; }
+  full=$(scores decay "$table") part=$(scores branch "$branched")
+  [[ -n $full && $full == "$part" ]] || fail "seed $seed: branched '$part' against the full run's '$full'"
+  # The table rounds; the logged scores at 20 must match in every digit.
+  at20() { grep '"itr":20,' "$WORK/out/$1_seed$seed/logs/eval.jsonl" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(repr(d["accuracy"]), repr(d["frechet"]))'; }
+  [[ $(at20 decay) == "$(at20 branch)" ]] || fail "seed $seed: at 20 the branch scored $(at20 branch), the full run $(at20 decay)"
+done
+[[ $(grep "^| branch: mean" <<<"$branched" | cut -d'|' -f3-) == "$(grep "^| decay: mean" <<<"$table" | cut -d'|' -f3-)" ]] ||
+  fail "the branched mean differs from the full runs' mean"
+# No checkpoint at 15 (saves every 10): refused, naming the checkpoint it needs.
+out=$(run_branched nockpt 15 2>&1); code=$?
+[[ $code == 1 ]] || fail "a missing base checkpoint exited $code, expected 1: $out"
+grep -qF "$WORK/out/constant_seed0/checkpoints/itr00000015 is missing" <<<"$out" || fail "the missing checkpoint was not named: $out"
+[[ ! -e $WORK/out/nockpt_seed0 ]] || fail "a refused branch left a run folder behind"
+echo "demo_recipe_experiment: refusals, table, means, reuse, changed variants and branches checked"
