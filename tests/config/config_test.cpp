@@ -253,6 +253,10 @@ TEST(LaunchScriptConfigs, FmnistDemoIs32pxTenClasses) {
   // The metric and the sheets use G_ema's own standing statistics (configs/README.md).
   EXPECT_TRUE(c.eval.accumulate_stats);
   EXPECT_EQ(c.eval.num_standing_accumulations, 64);
+  // Both rates fall over the last 250 of the 1,250 iterations (README "The demo").
+  EXPECT_EQ(c.optim.lr_schedule, LrSchedule::linear_decay);
+  EXPECT_EQ(c.train.total_iterations, 1250);
+  EXPECT_EQ(c.optim.lr_decay_start, 1000);
 }
 
 TEST(ConfigOverrides, LaterFilesAndSetWin) {
