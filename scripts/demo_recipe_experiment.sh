@@ -15,7 +15,7 @@
 # equals a full run of the variant whenever its settings change nothing before ITR: a decay
 # starting at ITR or later, say). BASE's checkpoint at ITR must outlive its run (its save ring
 # keeps ckpt.num_save_copies of them): the demo keeps 1,000 and 1,250.
-#   BRANCH=demo@1000 scripts/demo_recipe_experiment.sh runs/recipes "0 1" demo="" decay1000="optim.lr_schedule=linear_decay optim.lr_decay_start=1000"
+#   BRANCH=constant@1000 scripts/demo_recipe_experiment.sh runs/recipes "0 1" constant="optim.lr_schedule=constant optim.lr_decay_start=0" demo=""
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if (($# < 3)); then sed -n '2,18p' "$0" >&2; exit 2; fi
