@@ -1,6 +1,7 @@
 #include "model/networks.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/cpu_isa.h"
 #include "core/error.h"
@@ -251,6 +252,96 @@ std::int64_t parameter_count(const torch::nn::Module& net) {
   std::int64_t n = 0;
   for (const auto& p : net.parameters()) n += p.numel();
   return n;
+}
+
+StateBytes state_bytes(const torch::nn::Module& net) {
+  StateBytes bytes;
+  for (const auto& p : net.parameters()) bytes.parameters += p.numel() * p.element_size();
+  for (const auto& b : net.buffers()) bytes.buffers += b.numel() * b.element_size();
+  return bytes;
+}
+
+namespace {
+
+// Clamped below 2^64: a width near INT_MAX gives about 10^20 bytes.
+std::uint64_t whole_bytes(double bytes) { return static_cast<std::uint64_t>(std::round(std::clamp(bytes, 0.0, 1.8e19))); }
+
+// One size a network's tensors grow with, and the small values it is sampled at: 3 for the
+// width (quadratic), 2 for the others (each enters every tensor's size at most linearly).
+template <typename Options>
+struct Axis {
+  double value;
+  std::vector<double> samples;
+  void (*set)(Options&, int);
+};
+
+struct Sizes {
+  double parameters = 0, buffers = 0;
+};
+
+// Lagrange interpolation over the tensor product of the axes' samples, evaluated at their values:
+// exact for a polynomial of those degrees in each axis, cross terms included (the class
+// embedding's n_classes x shared_dim, the SN vectors' num_svs x channels).
+template <typename Net, typename Options>
+Sizes interpolate(const Options& o, const std::vector<Axis<Options>>& axes, std::size_t first) {
+  if (first == axes.size()) {
+    const StateBytes built = state_bytes(*Net(o));
+    return {static_cast<double>(built.parameters), static_cast<double>(built.buffers)};
+  }
+  const Axis<Options>& axis = axes[first];
+  Sizes sum;
+  for (std::size_t i = 0; i < axis.samples.size(); ++i) {
+    double weight = 1;
+    for (std::size_t j = 0; j < axis.samples.size(); ++j)
+      if (j != i) weight *= (axis.value - axis.samples[j]) / (axis.samples[i] - axis.samples[j]);
+    Options small = o;
+    axis.set(small, static_cast<int>(axis.samples[i]));
+    const Sizes part = interpolate<Net>(small, axes, first + 1);
+    sum.parameters += weight * part.parameters;
+    sum.buffers += weight * part.buffers;
+  }
+  return sum;
+}
+
+template <typename Net, typename Options>
+StateBytes estimate(Options o, const std::vector<Axis<Options>>& axes) {
+  o.skip_init = true;  // sizes only: no orthogonal init to pay for
+  const Sizes sizes = interpolate<Net>(o, axes, 0);
+  return {whole_bytes(sizes.parameters), whole_bytes(sizes.buffers)};
+}
+
+// Sizes other than the width are sampled only when large: at their usual values the three small
+// networks stay small, and three builds cost milliseconds where 48 would cost seconds at every start.
+constexpr int kSmallSize = 1024;
+constexpr int kSmallNumSVs = 16;
+
+template <typename Options>
+void add_axis_if_large(std::vector<Axis<Options>>& axes, int value, int small, void (*set)(Options&, int)) {
+  if (value > small) axes.push_back({static_cast<double>(value), {1, 2}, set});
+}
+
+}  // namespace
+
+StateBytes estimated_state_bytes(const GeneratorOptions& options) {
+  using O = GeneratorOptions;
+  std::vector<Axis<O>> axes{{static_cast<double>(options.ch), {8, 16, 24}, [](O& o, int v) { o.ch = v; }}};
+  // The latent as chunks: dim_z stays a multiple of the hierarchical slots.
+  add_axis_if_large<O>(axes, options.dim_z / options.num_slots, kSmallSize, [](O& o, int v) {
+    o.dim_z = v * o.num_slots;
+    if (o.z_chunk_size > 0) o.z_chunk_size = v;
+  });
+  add_axis_if_large<O>(axes, options.shared_dim, kSmallSize, [](O& o, int v) { o.shared_dim = v; });
+  add_axis_if_large<O>(axes, options.n_classes, kSmallSize, [](O& o, int v) { o.n_classes = v; });
+  add_axis_if_large<O>(axes, options.sn.num_svs, kSmallNumSVs, [](O& o, int v) { o.sn.num_svs = v; });
+  return estimate<Generator>(options, axes);
+}
+
+StateBytes estimated_state_bytes(const DiscriminatorOptions& options) {
+  using O = DiscriminatorOptions;
+  std::vector<Axis<O>> axes{{static_cast<double>(options.ch), {8, 16, 24}, [](O& o, int v) { o.ch = v; }}};
+  add_axis_if_large<O>(axes, options.n_classes, kSmallSize, [](O& o, int v) { o.n_classes = v; });
+  add_axis_if_large<O>(axes, options.sn.num_svs, kSmallNumSVs, [](O& o, int v) { o.sn.num_svs = v; });
+  return estimate<Discriminator>(options, axes);
 }
 
 std::vector<std::pair<std::string, float>> singular_values(const torch::nn::Module& net) {

@@ -69,6 +69,24 @@ void init_weights(torch::nn::Module& net, WeightInit init);
 
 std::int64_t parameter_count(const torch::nn::Module& net);
 
+// Bytes of a module's parameters and of its buffers (BN statistics, SN vectors), as allocated.
+struct StateBytes {
+  std::uint64_t parameters = 0;
+  std::uint64_t buffers = 0;
+};
+StateBytes state_bytes(const torch::nn::Module& net);
+
+// The state_bytes of the network these options build, without building it: building touches
+// every weight (its init), which for a network too large for the machine fills memory for minutes
+// before the process is killed. Every tensor's size is a polynomial of degree at most 2 in the
+// width `ch` (convolutions in x out) and at most 1 in each other size (dim_z's chunks,
+// shared_dim, n_classes, the SN vectors' num_svs), so small networks built at a few values of
+// each give it by interpolation: three at widths 8, 16 and 24, times two for each other size
+// that is large. Exact where the channel counts divide as attention's C/8 and BigGAN-deep's C/4
+// need (any width that is a multiple of 8), and within their rounding otherwise.
+StateBytes estimated_state_bytes(const GeneratorOptions& options);
+StateBytes estimated_state_bytes(const DiscriminatorOptions& options);
+
 // Every singular value buffer (sv0, sv1, ...) by name, for logging.
 std::vector<std::pair<std::string, float>> singular_values(const torch::nn::Module& net);
 

@@ -16,6 +16,8 @@
 #include "core/cpu_isa.h"
 #include "core/error.h"
 #include "core/fault_injection.h"
+#include "core/memory.h"
+
 #include "core/version.h"
 #include "data/loader.h"
 #include "distributed/collectives.h"
@@ -34,6 +36,7 @@
 #include "train/finetune.h"
 #include "train/gan_step.h"
 #include "train/lr_schedule.h"
+#include "train/memory_check.h"
 #include "train/stop.h"
 
 namespace biggan::train {
@@ -461,6 +464,9 @@ std::unique_ptr<Trainer> start_or_resume(const config::Config& config, const Res
   // and before the networks are built: a wrong file is named at once, and nothing is written.
   // After the resume's accumulations are known (keep_global_batch).
   const auto& c = t->config;
+  // Every rank measures before any rank builds its networks (the barrier below).
+  if (const auto memory = core::available_host_memory())
+    check_networks_fit(c, !device.is_cuda(), ctx.local_size(), *memory);
   t->loader = make_loader(c, device, ctx.comm());
   t->total = c.train.total_iterations > 0 ? c.train.total_iterations : c.train.num_epochs * t->loader->batches_per_epoch();
   t->evaluation = load_evaluation(c, resumed ? resumed->state.itr : 0, t->total, device);

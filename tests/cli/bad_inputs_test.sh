@@ -8,6 +8,7 @@ WORK=$(mktemp -d /tmp/biggan_bad_inputs.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 expect() { bash "$SRC/tests/cli/expect_error.sh" "$@" || exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
 "$BIN" prepare-data --source fmnist --split test --output data/FMNIST32.hdf5 --progress none >/dev/null
 train=(train --config "$SRC/tests/configs/tiny_fmnist.yaml" --set data.data_root=data --set paths.runs_root=runs)
@@ -56,6 +57,21 @@ grep -q "DefaultCPUAllocator: can't allocate memory" <<<"$out" &&
   grep -q "^Out of memory. Training: a smaller train.batch_size needs less" <<<"$out" &&
   ! grep -q "frame #" <<<"$out" || { echo "$out"; echo "FAIL: the out-of-memory message"; exit 1; }
 echo "out of memory: the allocator's line and what to change, no backtrace"
+
+# A width typo (96000 for 96): its networks alone need far more memory than the machine has. Built,
+# their init would fill memory for minutes until the OOM killer struck without a word; they are
+# refused in seconds at the key, with the counts and the machine's figure, before anything is
+# written, on one rank and on two (each rank's need counts twice on one node).
+for ranks in 1 2; do
+  launch=("$BIN") on_node=""
+  ((ranks == 1)) || { launch=(mpirun -np 2 "$BIN"); on_node=" for the 2 ranks on this node"; }
+  regex="model.G_ch: 96000 makes G and D too large for this machine: .* need [0-9.]+ TiB$on_node before any"
+  regex+=" activation \(G: [0-9.e+]+ parameters, D: 67169\), but [0-9.]+ [GMT]iB is"
+  regex+=" available \((MemAvailable \+ SwapFree in /proc/meminfo|the memory cgroup's limit less its usage, /sys/)"
+  expect 1 "$regex" timeout -s KILL 120 "${launch[@]}" "${train[@]}" --set paths.experiment_name=wide --set model.G_ch=96000
+  left=$(cd runs/wide 2>/dev/null && ls -A)  # the run lock, taken first, is all there may be
+  [[ -z $left || $left == run.lock ]] || { echo "FAIL: a refused start on $ranks rank(s) wrote: $left"; exit 1; }
+done
 
 # Compression: an LZF file without the LZF plugin is refused before training, naming the fix;
 # so is writing one; an unknown --compression names the choices.
@@ -132,7 +148,6 @@ grep -q "optim.G_lr: 0.0002 -> 0.0001" < <(grep -A1 "another run's checkpoint, w
   { cat branch.log; echo "the branch's changed setting was not listed"; exit 1; }
 
 # Resuming on a number of ranks that cannot keep the global batch says what would.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 expect 1 "resuming runs/run/checkpoints/itr00000003 \(written by 1 rank\(s\), global batch 8\) on 3 ranks: .*run it on 1 rank\(s\)" \
   mpirun -np 3 "$BIN" "${train[@]}" --set paths.experiment_name=run --set train.total_iterations=4
 

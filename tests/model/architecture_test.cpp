@@ -34,6 +34,54 @@ TEST(ParameterCounts, BigGANDeep128Ch128Depth2) {
   EXPECT_EQ(parameter_count(*Discriminator(config::discriminator_options(c))), 34590210);
 }
 
+// What the trainer's memory check uses instead of building a network: exact for every config we
+// ship (widths that are multiples of 8), attention and BigGAN-deep's bottlenecks included.
+TEST(EstimatedStateBytes, EqualTheBuiltNetworksForTheShippedConfigs) {
+  for (const char* file : {"biggan128_bs256x8.yaml", "biggandeep128_bs256x8.yaml", "sagan128_bs128x2_ema.yaml",
+                           "sngan128.yaml", "cifar10_ema.yaml", "fmnist_demo.yaml"}) {
+    SCOPED_TRACE(file);
+    const auto c = config_of(file);
+    const auto G = config::generator_options(c);
+    const auto D = config::discriminator_options(c);
+    const StateBytes built_G = state_bytes(*Generator(G)), built_D = state_bytes(*Discriminator(D));
+    const StateBytes estimated_G = estimated_state_bytes(G), estimated_D = estimated_state_bytes(D);
+    EXPECT_EQ(estimated_G.parameters, built_G.parameters);
+    EXPECT_EQ(estimated_G.buffers, built_G.buffers);
+    EXPECT_EQ(estimated_D.parameters, built_D.parameters);
+    EXPECT_EQ(estimated_D.buffers, built_D.buffers);
+    EXPECT_GT(built_G.buffers, 0u);
+  }
+}
+
+// Large latents, embeddings, class counts and SN vector counts are interpolated too, with their
+// cross terms (n_classes x shared_dim, num_svs x channels).
+TEST(EstimatedStateBytes, AreExactForLargeLatentEmbeddingClassAndSVCounts) {
+  for (const char* file : {"fmnist_demo.yaml", "biggandeep128_bs256x8.yaml"}) {
+    SCOPED_TRACE(file);
+    auto c = config_of(file, {"model.dim_z=2050", "model.shared_dim=1100", "model.num_G_SVs=17", "model.num_D_SVs=18"});
+    c.derived.n_classes = 1500;  // as a custom dataset's data.n_classes would give
+    const auto G = config::generator_options(c);
+    const auto D = config::discriminator_options(c);
+    const StateBytes built_G = state_bytes(*Generator(G)), built_D = state_bytes(*Discriminator(D));
+    EXPECT_EQ(estimated_state_bytes(G).parameters, built_G.parameters);
+    EXPECT_EQ(estimated_state_bytes(G).buffers, built_G.buffers);
+    EXPECT_EQ(estimated_state_bytes(D).parameters, built_D.parameters);
+    EXPECT_EQ(estimated_state_bytes(D).buffers, built_D.buffers);
+  }
+}
+
+TEST(EstimatedStateBytes, AreWithinRoundingForWidthsThatAreNotMultiplesOf8) {
+  // Attention's C/8 and BigGAN-deep's C/4 round down here, which the quadratic does not.
+  const auto c = config_of("biggandeep128_bs256x8.yaml", {"model.G_ch=13", "model.D_ch=11", "model.G_attn=64",
+                                                          "model.D_attn=64"});
+  const auto G = config::generator_options(c);
+  const auto D = config::discriminator_options(c);
+  const double built_G = state_bytes(*Generator(G)).parameters, built_D = state_bytes(*Discriminator(D)).parameters;
+  EXPECT_NE(estimated_state_bytes(G).parameters, static_cast<std::uint64_t>(built_G));  // the rounding is there
+  EXPECT_NEAR(estimated_state_bytes(G).parameters / built_G, 1.0, 0.02);
+  EXPECT_NEAR(estimated_state_bytes(D).parameters / built_D, 1.0, 0.02);
+}
+
 // "key (d0, d1) float32" lines -> "key|d0,d1|float32".
 std::set<std::string> reference_keys(const std::string& path) {
   std::ifstream in(path);
