@@ -17,7 +17,6 @@
 #include "core/error.h"
 #include "core/fault_injection.h"
 #include "core/memory.h"
-
 #include "core/version.h"
 #include "data/loader.h"
 #include "distributed/collectives.h"
