@@ -342,6 +342,16 @@ class Validator {
       fail(key, m.str());
     }
   }
+  // A value the step reads as a float32 scalar: beyond float32's range LibTorch refuses it without
+  // naming the key ("value cannot be converted to type float without overflow").
+  void positive_float32(double value, const std::string& key) const {
+    require(value > 0, key, "must be > 0");
+    if (value > std::numeric_limits<float>::max()) {
+      std::ostringstream m;
+      m << "must be at most " << std::numeric_limits<float>::max() << " (float32's largest), got " << value;
+      fail(key, m.str());
+    }
+  }
   void in_range(double value, double lo, double hi, bool hi_inclusive, const std::string& key) const {
     const bool ok = value >= lo && (hi_inclusive ? value <= hi : value < hi);
     if (!ok) {
@@ -409,7 +419,7 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(m.num_D_SVs, 1, "model.num_D_SVs");
   v.at_least(m.num_G_SV_itrs, 1, "model.num_G_SV_itrs");
   v.at_least(m.num_D_SV_itrs, 1, "model.num_D_SV_itrs");
-  v.require(m.SN_eps > 0, "model.SN_eps", "must be > 0");
+  v.positive_float32(m.SN_eps, "model.SN_eps");
   v.require(m.BN_eps > 0, "model.BN_eps", "must be > 0");
   if (m.hier && !m.G_shared)
     v.fail("model.hier", "hier: true needs model.G_shared: true (the z chunks are concatenated with the shared "
@@ -426,13 +436,20 @@ void validate_sections(const Config& c, const Validator& v) {
 
   // optim
   const auto& o = c.optim;
-  v.require(o.G_lr > 0, "optim.G_lr", "must be > 0");
-  v.require(o.D_lr > 0, "optim.D_lr", "must be > 0");
+  v.positive_float32(o.G_lr, "optim.G_lr");
+  v.positive_float32(o.D_lr, "optim.D_lr");
   v.in_range(o.G_B1, 0, 1, false, "optim.G_B1");
   v.in_range(o.D_B1, 0, 1, false, "optim.D_B1");
   v.in_range(o.G_B2, 0, 1, false, "optim.G_B2");
   v.in_range(o.D_B2, 0, 1, false, "optim.D_B2");
   v.require(o.adam_eps > 0, "optim.adam_eps", "must be > 0");
+  if (o.adam_eps > 0 && o.adam_eps < std::numeric_limits<float>::min()) {
+    // Adam adds it to sqrt(v) in float32, where it is 0 (or a denormal flushed to 0): a parameter
+    // with a zero gradient then gets 0 / 0 and the first step's losses are NaN.
+    std::ostringstream text;
+    text << "must be at least " << std::numeric_limits<float>::min() << " (float32's smallest normal), got " << o.adam_eps;
+    v.fail("optim.adam_eps", text.str());
+  }
   v.require(o.G_ortho >= 0, "optim.G_ortho", "must be >= 0");
   v.require(o.D_ortho >= 0, "optim.D_ortho", "must be >= 0");
   v.at_least<std::int64_t>(o.lr_decay_start, 0, "optim.lr_decay_start");
@@ -466,7 +483,7 @@ void validate_sections(const Config& c, const Validator& v) {
     v.fail("train.use_ema", "use_ema: true needs train.ema: true (there is no G_ema to use)");
 
   // dist
-  v.at_least(c.dist.intra_op_threads, 0, "dist.intra_op_threads");
+  v.at_least(c.dist.intra_op_threads, 1, "dist.intra_op_threads");
   v.at_least(c.dist.consistency_check_every, 0, "dist.consistency_check_every");
 
   // ckpt

@@ -421,6 +421,14 @@ const BadCase kBadCases[] = {
     {"ema_decay_range", "train:\n  ema_decay: 1.5\n", nullptr, 1, {"test.yaml:2", "train.ema_decay", "[0, 1]"}},
     {"beta2_range", "optim:\n  G_B2: 1.0\n", nullptr, 1, {"test.yaml:2", "optim.G_B2"}},
     {"negative_lr", "optim:\n  D_lr: -0.1\n", nullptr, 1, {"test.yaml:2", "optim.D_lr", "> 0"}},
+    // Beyond float32's range LibTorch said "value cannot be converted to type float without
+    // overflow", naming no key; an adam_eps that is 0 in float32 gave NaN losses at iteration 1.
+    {"lr_beyond_float32", "optim:\n  G_lr: 1.0e+300\n", nullptr, 1,
+     {"test.yaml:2", "optim.G_lr", "must be at most 3.40282e+38 (float32's largest), got 1e+300"}},
+    {"sn_eps_beyond_float32", "model:\n  SN_eps: 1.0e+39\n", nullptr, 1, {"test.yaml:2", "model.SN_eps", "float32's largest"}},
+    {"adam_eps_zero_in_float32", "optim:\n  adam_eps: 1.0e-320\n", nullptr, 1,
+     {"test.yaml:2", "optim.adam_eps", "must be at least 1.17549e-38 (float32's smallest normal)"}},
+    {"no_threads", "dist:\n  intra_op_threads: 0\n", nullptr, 1, {"test.yaml:2", "dist.intra_op_threads", ">= 1, got 0"}},
     {"unknown_lr_schedule", "optim:\n  lr_schedule: cosine\n", nullptr, 1,
      {"test.yaml:2", "optim.lr_schedule", "'cosine'", "constant, linear_decay"}},
     {"lr_decay_start_without_decay", "optim:\n  lr_decay_start: 500\n", nullptr, 1,
