@@ -511,6 +511,15 @@ void validate_sections(const Config& c, const Validator& v) {
   v.at_least(s.samples_per_class, 1, "sample.samples_per_class");
   v.at_least(s.interp_rows, 1, "sample.interp_rows");
   v.at_least(s.interp_midpoints, 0, "sample.interp_midpoints");
+  // A sheet's side in images. Training draws its sheets at every save: 100,000 columns took more
+  // than the whole run, for one PNG no viewer opens, so a side beyond this is a typo.
+  constexpr int kMaxSheetSide = 1000;
+  for (const auto& [key, value] : {std::pair{"sample.samples_per_class", s.samples_per_class},
+                                   std::pair{"sample.interp_rows", s.interp_rows},
+                                   std::pair{"sample.interp_midpoints", s.interp_midpoints}})
+    v.require(value <= kMaxSheetSide, key,
+              "must be at most " + std::to_string(kMaxSheetSide) + " (images along a sheet's side), got " +
+                  std::to_string(value));
 
   // log
   v.at_least(c.log.sv_log_interval, 0, "log.sv_log_interval");
