@@ -314,6 +314,7 @@ StateBytes estimate(Options o, const std::vector<Axis<Options>>& axes) {
 // networks stay small, and three builds cost milliseconds where 48 would cost seconds at every start.
 constexpr int kSmallSize = 1024;
 constexpr int kSmallNumSVs = 16;
+constexpr int kSmallDepth = 8;  // BigGAN-deep's blocks per stage, each a module of its own
 
 template <typename Options>
 void add_axis_if_large(std::vector<Axis<Options>>& axes, int value, int small, void (*set)(Options&, int)) {
@@ -333,6 +334,7 @@ StateBytes estimated_state_bytes(const GeneratorOptions& options) {
   add_axis_if_large<O>(axes, options.shared_dim, kSmallSize, [](O& o, int v) { o.shared_dim = v; });
   add_axis_if_large<O>(axes, options.n_classes, kSmallSize, [](O& o, int v) { o.n_classes = v; });
   add_axis_if_large<O>(axes, options.sn.num_svs, kSmallNumSVs, [](O& o, int v) { o.sn.num_svs = v; });
+  add_axis_if_large<O>(axes, options.depth, kSmallDepth, [](O& o, int v) { o.depth = v; });
   return estimate<Generator>(options, axes);
 }
 
@@ -341,6 +343,7 @@ StateBytes estimated_state_bytes(const DiscriminatorOptions& options) {
   std::vector<Axis<O>> axes{{static_cast<double>(options.ch), {8, 16, 24}, [](O& o, int v) { o.ch = v; }}};
   add_axis_if_large<O>(axes, options.n_classes, kSmallSize, [](O& o, int v) { o.n_classes = v; });
   add_axis_if_large<O>(axes, options.sn.num_svs, kSmallNumSVs, [](O& o, int v) { o.sn.num_svs = v; });
+  add_axis_if_large<O>(axes, options.depth, kSmallDepth, [](O& o, int v) { o.depth = v; });
   return estimate<Discriminator>(options, axes);
 }
 

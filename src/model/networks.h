@@ -80,7 +80,7 @@ StateBytes state_bytes(const torch::nn::Module& net);
 // every weight (its init), which for a network too large for the machine fills memory for minutes
 // before the process is killed. Every tensor's size is a polynomial of degree at most 2 in the
 // width `ch` (convolutions in x out) and at most 1 in each other size (dim_z's chunks,
-// shared_dim, n_classes, the SN vectors' num_svs), so small networks built at a few values of
+// shared_dim, n_classes, the SN vectors' num_svs, BigGAN-deep's depth), so small networks built at a few values of
 // each give it by interpolation: three at widths 8, 16 and 24, times two for each other size
 // that is large. Exact where the channel counts divide as attention's C/8 and BigGAN-deep's C/4
 // need (any width that is a multiple of 8), and within their rounding otherwise.

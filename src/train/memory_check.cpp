@@ -36,7 +36,8 @@ Need need_of(const NetworkOptions& o, bool trains_on_cpu, bool ema) {
   return n;
 }
 
-// A size that can make the networks this large, and a usual value for it.
+// A size that can make the networks this large, and a usual value for it (a value of 0: a key
+// this architecture does not read).
 struct Suspect {
   std::string key;
   int value;
@@ -93,6 +94,10 @@ void check_networks_fit(const config::Config& config, bool trains_on_cpu, int ra
       {"data.n_classes", o.G.n_classes, 1000, [](NetworkOptions& n, int v) { n.G.n_classes = n.D.n_classes = v; }},
       {"model.num_G_SVs", m.num_G_SVs, 1, [](NetworkOptions& n, int v) { n.G.sn.num_svs = v; }},
       {"model.num_D_SVs", m.num_D_SVs, 1, [](NetworkOptions& n, int v) { n.D.sn.num_svs = v; }},
+      {"model.G_depth", o.G.architecture == model::Architecture::BigGANdeep ? m.G_depth : 0, 2,
+       [](NetworkOptions& n, int v) { n.G.depth = v; }},
+      {"model.D_depth", o.D.architecture == model::Architecture::BigGANdeep ? m.D_depth : 0, 2,
+       [](NetworkOptions& n, int v) { n.D.depth = v; }},
   };
   const Suspect& key = culprit(suspects, o, trains_on_cpu, ema);
   const std::string what = trains_on_cpu ? std::string("G's and D's weights, buffers, gradients and Adam's two moments") +

@@ -13,7 +13,7 @@ namespace biggan::train {
 // when training on the CPU, their gradients, Adam's two moments and G_ema; on a GPU only the
 // networks as built on the host before they move. Activations come on top, so this is a lower
 // bound. Throws ConfigError when the need of `ranks_on_node` ranks exceeds `available`, at the
-// key (a width, dim_z, shared_dim, the class count, an SN vector count) whose usual value would
+// key (a width, dim_z, shared_dim, the class count, an SN vector count, BigGAN-deep's depth) whose usual value would
 // shrink the need the most: a typo is usually one value.
 void check_networks_fit(const config::Config& config, bool trains_on_cpu, int ranks_on_node,
                         const core::HostMemory& available);

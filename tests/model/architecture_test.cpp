@@ -58,7 +58,8 @@ TEST(EstimatedStateBytes, EqualTheBuiltNetworksForTheShippedConfigs) {
 TEST(EstimatedStateBytes, AreExactForLargeLatentEmbeddingClassAndSVCounts) {
   for (const char* file : {"fmnist_demo.yaml", "biggandeep128_bs256x8.yaml"}) {
     SCOPED_TRACE(file);
-    auto c = config_of(file, {"model.dim_z=2050", "model.shared_dim=1100", "model.num_G_SVs=17", "model.num_D_SVs=18"});
+    auto c = config_of(file, {"model.dim_z=2050", "model.shared_dim=1100", "model.num_G_SVs=17", "model.num_D_SVs=18",
+                              "model.G_depth=9", "model.D_depth=10"});
     c.derived.n_classes = 1500;  // as a custom dataset's data.n_classes would give
     const auto G = config::generator_options(c);
     const auto D = config::discriminator_options(c);

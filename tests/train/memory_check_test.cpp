@@ -78,6 +78,11 @@ TEST(NetworksFit, TheKeyNamedIsTheValueThatMakesTheNetworksLarge) {
     const std::string error = error_of([&] { check_networks_fit(c, true, 1, memory(24 * GiB)); });
     EXPECT_EQ(error.rfind("--set: " + expected, 0), 0u) << error;
   }
+  // BigGAN-deep's blocks per stage (BigGAN reads no depth).
+  const auto deep = config::load({std::string(BIGGAN_SOURCE_DIR) + "/configs/biggandeep128_bs256x8.yaml"},
+                                 {"model.D_depth=20000"}, 1);
+  const std::string error = error_of([&] { check_networks_fit(deep, false, 1, memory(24 * GiB)); });
+  EXPECT_EQ(error.rfind("--set: model.D_depth: 20000 makes", 0), 0u) << error;
   // Fits, with 24 GiB, when the typo is fixed.
   const auto fixed = config::load({kDemo}, {"model.G_ch=96", "model.D_ch=96"}, 2);
   EXPECT_EQ(error_of([&] { check_networks_fit(fixed, true, 1, memory(24 * GiB)); }), "(no error)");
