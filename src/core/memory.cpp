@@ -1,6 +1,6 @@
 #include "core/memory.h"
 
-#include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>

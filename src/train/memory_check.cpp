@@ -1,7 +1,8 @@
 #include "train/memory_check.h"
 
-#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "config/module_options.h"
 #include "core/error.h"
