@@ -66,7 +66,7 @@ for ranks in 1 2; do
   launch=("$BIN") on_node=""
   ((ranks == 1)) || { launch=(mpirun -np 2 "$BIN"); on_node=" for the 2 ranks on this node"; }
   regex="model.G_ch: 96000 makes G and D too large for this machine: .* need [0-9.]+ TiB$on_node before any"
-  regex+=" activation \(G: [0-9.e+]+ parameters, D: 67169\), but [0-9.]+ [GMT]iB is"
+  regex+=" activation \(G: [0-9.e+]+ parameters, D: 67169\), but [0-9.]+ ([KMGTPE]i)?B is"
   regex+=" available \((MemAvailable \+ SwapFree in /proc/meminfo|the memory cgroup's limit less its usage, /sys/)"
   expect 1 "$regex" timeout -s KILL 120 "${launch[@]}" "${train[@]}" --set paths.experiment_name=wide --set model.G_ch=96000
   left=$(cd runs/wide 2>/dev/null && ls -A)  # the run lock, taken first, is all there may be
