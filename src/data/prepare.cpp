@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "data/biggan_pytorch_bytes.h"
 #include "data/dataset_file.h"
 #include "data/index_order.h"
@@ -282,6 +283,18 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   if (source->size() == 0) throw Error(o.input + ": no images");
   const Selection selection = select_items(*source, o);
   const std::int64_t n = static_cast<std::int64_t>(selection.items.size());
+  // A chunk holds at most the whole dataset (create_dataset clamps it to n): the write buffer is
+  // one chunk, so --chunk-size 100000000 must not become a 300 GB buffer. HDF5 refuses chunks of
+  // 4 GiB or more, with an error that names no option.
+  const std::int64_t chunk_images = std::min<std::int64_t>(o.chunk_size, std::max<std::int64_t>(n, 1));
+  const double bytes_per_image = 3.0 * resolution * resolution;
+  constexpr double kMaxChunkBytes = 4294967296.0;
+  if (chunk_images * bytes_per_image >= kMaxChunkBytes)
+    throw Error("prepare-data: --chunk-size " + std::to_string(o.chunk_size) + " makes HDF5 chunks of " +
+                core::format_bytes(chunk_images * bytes_per_image) + " (" + std::to_string(chunk_images) +
+                " images of 3 x " + std::to_string(resolution) + " x " + std::to_string(resolution) +
+                " bytes); HDF5 allows less than 4 GiB a chunk: use at most " +
+                std::to_string(static_cast<std::int64_t>((kMaxChunkBytes - 1) / bytes_per_image)));
 
   // Output position j holds source item order[j].
   std::vector<std::int64_t> order = selection.items;
@@ -306,7 +319,7 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const auto R = static_cast<hsize_t>(resolution);
   const std::vector<hsize_t> img_dims{static_cast<hsize_t>(n), 3, R, R};
   const std::vector<hsize_t> vec_dims{static_cast<hsize_t>(n)};
-  const auto chunk = static_cast<hsize_t>(o.chunk_size);
+  const auto chunk = static_cast<hsize_t>(chunk_images);
   const hid_t imgs = create_dataset(file, "imgs", H5T_NATIVE_UINT8, img_dims, chunk, o.compression);
   const hid_t labels = create_dataset(file, "labels", H5T_NATIVE_INT64, vec_dims, chunk, o.compression);
   const hid_t index = o.shuffle || subset ? create_dataset(file, "original_index", H5T_NATIVE_INT64, vec_dims, chunk,
@@ -341,11 +354,11 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
   H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
   const auto [first, last] = IndexOrder::shard(n, rank, world);
-  const std::int64_t rounds = allreduce_max((last - first + o.chunk_size - 1) / o.chunk_size, comm);
+  const std::int64_t rounds = allreduce_max((last - first + chunk_images - 1) / chunk_images, comm);
   std::unique_ptr<logging::Progress> progress;
   if (rank == 0) progress = std::make_unique<logging::Progress>("prepare", n, style);
   const std::size_t image_bytes = 3 * R * R;
-  std::vector<std::uint8_t> buffer(static_cast<std::size_t>(o.chunk_size) * image_bytes);
+  std::vector<std::uint8_t> buffer(static_cast<std::size_t>(chunk_images) * image_bytes);
   const InterruptGuard interrupts;
   int interrupted = 0;
   try {
@@ -353,8 +366,8 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
       // Every rank stops at the same round (the signal may have reached one rank only).
       interrupted = static_cast<int>(allreduce_max(g_interrupt, comm));
       if (interrupted) break;
-      const std::int64_t begin = std::min(last, first + round * o.chunk_size);
-      const std::int64_t end = std::min(last, begin + o.chunk_size);
+      const std::int64_t begin = std::min(last, first + round * chunk_images);
+      const std::int64_t end = std::min(last, begin + chunk_images);
       for (std::int64_t j = begin; j < end; ++j) {
         image::Image img = source->load(order[static_cast<std::size_t>(j)], resolution);
         if (o.biggan_pytorch_bytes) apply_biggan_pytorch_bytes(img);

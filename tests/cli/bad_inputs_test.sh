@@ -246,6 +246,18 @@ start=$SECONDS
 expect 1 "prepare-data --output outdir: is a directory; give the dataset file's name" \
   "$BIN" prepare-data --source fmnist --split train --output outdir --progress none
 (( SECONDS - start < 10 )) || { echo "the folder output was refused only after converting"; exit 1; }
+# HDF5 refuses chunks of 4 GiB or more, naming no option; and a chunk longer than the dataset is
+# the dataset (its write buffer was --chunk-size images: 100000000 filled memory until killed).
+expect 1 "prepare-data: --chunk-size 500 makes HDF5 chunks of 5.86 GiB \(500 images of 3 x 2048 x 2048 bytes\); HDF5 allows less than 4 GiB a chunk: use at most 341$" \
+  timeout -s KILL 60 "$BIN" prepare-data --source fmnist --split test --resolution 2048 --output huge.hdf5 --progress none
+[[ ! -e huge.hdf5 && ! -e huge.hdf5.partial ]] || { echo "FAIL: a refused prepare-data left a file"; exit 1; }
+out=$(timeout -s KILL 120 "$BIN" prepare-data --source fmnist --split test --chunk-size 100000000 --output long.hdf5 \
+      --progress none 2>&1) || { echo "$out"; echo "FAIL: --chunk-size 100000000 on 10000 images"; exit 1; }
+grep -q "wrote 10000 images to long.hdf5" <<<"$out" || { echo "$out"; echo "FAIL: --chunk-size 100000000"; exit 1; }
+cmp <("$BIN" "${train[@]}" --set data.data_root=. --set data.dataset=custom --set data.path=long.hdf5 \
+      --print-config | grep -E "^  (resolution|n_classes):") <(printf '  resolution: 32\n  n_classes: 10\n') ||
+  { echo "FAIL: the long-chunked file does not read back as 32 px, 10 classes"; exit 1; }
+echo "chunks: 4 GiB refused by name, a chunk longer than the dataset is the dataset"
 "$BIN" prepare-data --source fmnist --split all --resolution 64 --output big.hdf5 --progress none >sigint.log 2>&1 &
 pid=$!
 for _ in $(seq 200); do [[ -e big.hdf5.partial ]] && break; sleep 0.05; done
