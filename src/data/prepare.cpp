@@ -284,17 +284,18 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const Selection selection = select_items(*source, o);
   const std::int64_t n = static_cast<std::int64_t>(selection.items.size());
   // A chunk holds at most the whole dataset (create_dataset clamps it to n): the write buffer is
-  // one chunk, so --chunk-size 100000000 must not become a 300 GB buffer. HDF5 refuses chunks of
-  // 4 GiB or more, with an error that names no option.
+  // one chunk, so --chunk-size 100000000 must not become a 300 GB buffer. HDF5 documents chunks
+  // below 4 GiB; the one here accepted a 5.86 GiB chunk at creation and went on writing.
   const std::int64_t chunk_images = std::min<std::int64_t>(o.chunk_size, std::max<std::int64_t>(n, 1));
-  const double bytes_per_image = 3.0 * resolution * resolution;
+  const std::size_t image_bytes = 3 * static_cast<std::size_t>(resolution) * static_cast<std::size_t>(resolution);
+  const double chunk_bytes = static_cast<double>(chunk_images) * static_cast<double>(image_bytes);
   constexpr double kMaxChunkBytes = 4294967296.0;
-  if (chunk_images * bytes_per_image >= kMaxChunkBytes)
+  if (chunk_bytes >= kMaxChunkBytes)
     throw Error("prepare-data: --chunk-size " + std::to_string(o.chunk_size) + " makes HDF5 chunks of " +
-                core::format_bytes(chunk_images * bytes_per_image) + " (" + std::to_string(chunk_images) +
+                core::format_bytes(chunk_bytes) + " (" + std::to_string(chunk_images) +
                 " images of 3 x " + std::to_string(resolution) + " x " + std::to_string(resolution) +
                 " bytes); HDF5 allows less than 4 GiB a chunk: use at most " +
-                std::to_string(static_cast<std::int64_t>((kMaxChunkBytes - 1) / bytes_per_image)));
+                std::to_string(static_cast<std::int64_t>((kMaxChunkBytes - 1) / static_cast<double>(image_bytes))));
 
   // Output position j holds source item order[j].
   std::vector<std::int64_t> order = selection.items;
@@ -357,7 +358,6 @@ PrepareReport prepare_dataset(const PrepareOptions& o, MPI_Comm comm) {
   const std::int64_t rounds = allreduce_max((last - first + chunk_images - 1) / chunk_images, comm);
   std::unique_ptr<logging::Progress> progress;
   if (rank == 0) progress = std::make_unique<logging::Progress>("prepare", n, style);
-  const std::size_t image_bytes = 3 * R * R;
   std::vector<std::uint8_t> buffer(static_cast<std::size_t>(chunk_images) * image_bytes);
   const InterruptGuard interrupts;
   int interrupted = 0;
