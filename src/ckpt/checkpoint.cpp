@@ -568,6 +568,26 @@ std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
   return std::nullopt;
 }
 
+std::optional<Loaded> load_best_valid(const std::string& checkpoints_dir,
+                                      const std::function<void(const std::string&)>& warn) {
+  if (!fs::exists(checkpoints_dir + "/index.json")) return std::nullopt;
+  std::set<std::string> best;
+  for (const auto& e : read_index(checkpoints_dir))
+    if (std::any_of(e.roles.begin(), e.roles.end(), [](const std::string& r) { return r.rfind("best", 0) == 0; }))
+      best.insert(e.name);
+  for (const auto& dir : list(checkpoints_dir)) {
+    if (!best.count(fs::path(dir).filename().string())) continue;
+    try {
+      return Loaded{dir, load(dir)};
+    } catch (const NewerSchemaError&) {
+      throw;
+    } catch (const Error& e) {
+      warn(std::string(e.what()) + "; trying the next older best checkpoint");
+    }
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 // The newest valid checkpoint missing from index.json (or not `latest`) is a save killed between

@@ -156,6 +156,11 @@ Contents load(const std::string& checkpoint_dir);
 // The newest valid checkpoint; damaged ones are reported through `warn` and skipped.
 std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
                                         const std::function<void(const std::string&)>& warn);
+// The best checkpoint: the newest valid one that index.json gives a role of the best ring
+// ("best<k>"). Each new best is saved after, and scores above, every earlier one, so the newest
+// is the best kept. Damaged ones are reported through `warn` and skipped; nullopt when none.
+std::optional<Loaded> load_best_valid(const std::string& checkpoints_dir,
+                                      const std::function<void(const std::string&)>& warn);
 // The roles index.json gives a checkpoint ("latest", "copy0", "best1", ...): empty when the
 // folder has no index, nullopt when the index does not list it. Throws Error naming index.json
 // when it cannot be read.

@@ -120,10 +120,15 @@ nlohmann::json run_summary(const nlohmann::json& score, const std::string& run_d
   summary["training_seconds"] = trained.seconds_trained;
   summary["ranks"] = trained.world_size;
   summary["global_batch_size"] = trained.global_batch_size;
+  // Training's sheets of this iteration, and `biggan sample`'s (its default output folder).
   std::vector<std::string> sheets;
-  const std::string sample_dir = folder.samples + "/" + std::to_string(trained.itr);
-  if (fs::is_directory(sample_dir))
-    for (const auto& f : fs::directory_iterator(sample_dir)) sheets.push_back(f.path().string());
+  const std::string by_training = folder.samples + "/" + std::to_string(trained.itr);
+  if (fs::is_directory(by_training))
+    for (const auto& f : fs::directory_iterator(by_training)) sheets.push_back(f.path().string());
+  const std::string by_sample = folder.samples + "/sample_itr" + std::to_string(trained.itr);
+  if (fs::is_directory(by_sample))
+    for (const auto& f : fs::recursive_directory_iterator(by_sample))
+      if (f.is_regular_file() && f.path().extension() == ".png") sheets.push_back(f.path().string());
   std::sort(sheets.begin(), sheets.end());
   summary["sample_sheets"] = sheets;
   return summary;
@@ -142,7 +147,7 @@ int standing_batches(const config::Config& config, const po::variables_map& vm) 
 }  // namespace
 
 int eval_command(const Args& args) {
-  CommandSpec spec{"eval", "--run DIR [--checkpoint DIR] [options]",
+  CommandSpec spec{"eval", "--run DIR [--checkpoint DIR | --best] [options]",
                    "Score a generator checkpoint across ranks: IS and FID with Inception v3 (--metric inception), or "
                    "the demo's classifier metric: accuracy on class-conditional samples and the Fréchet distance of "
                    "classifier features (--metric classifier).",
@@ -151,19 +156,18 @@ int eval_command(const Args& args) {
                    "The metric defaults to the run's ckpt.which_best (IS, FID: inception).\n"};
   po::options_description o("Evaluation");
   o.add_options()("run", po::value<std::string>(), "run folder (its config.yaml and newest valid checkpoint)")
-      ("checkpoint", po::value<std::string>(), "a checkpoint folder (default: the run's newest valid one)")
       ("classifier", po::value<std::string>(), "classifier file (default: the config's eval.classifier)")
       ("samples", po::value<int>(), "samples to score (default: eval.num_classifier_samples)")
       ("metric", po::value<std::string>()->default_value("auto"),
        "inception | classifier | auto (the metric whose file is given, else ckpt.which_best's)")
       ("inception-weights", po::value<std::string>(), "Inception v3 .pth (default: eval.inception_weights)")
       ("moments", po::value<std::string>(), "the dataset's Inception moments (.h5 or BigGAN-PyTorch's .npz)")
-      ("which", po::value<std::string>()->default_value("auto"), "G | G_ema | auto (G_ema when the run uses it)")
       ("standing-stats", po::value<int>(),
        "score in eval mode with exact standing statistics over N batches, 0 for none (default: the run's "
        "eval.accumulate_stats and eval.num_standing_accumulations, as training scored it)")
       ("seed", po::value<int>()->default_value(0), "noise seed")
       ("summary", po::value<std::string>(), "also write a JSON summary of the run (training state, metric, samples)");
+  add_checkpoint_options(o);
   const auto vm = parse_command(spec, o, args);
   if (!vm) return 0;
   if (!vm->count("run")) throw UsageError("eval: --run is required");
@@ -178,8 +182,8 @@ int eval_command(const Args& args) {
   config::resolve(config, ctx.world_size());
   configure_logging(config.log.level);
   const std::string metric = chosen_metric(*vm, config);
-  auto loaded = load_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
-                                   (*vm)["which"].as<std::string>());
+  const CheckpointChoice choice = checkpoint_choice(*vm);
+  auto loaded = load_generator(config, run_dir, choice);
   if (vm->count("summary")) {
     std::vector<NamedPath> inputs = files_in(loaded.checkpoint, "a file of the checkpoint");
     inputs.push_back({"the run's config", folder.config_file});
@@ -196,6 +200,7 @@ int eval_command(const Args& args) {
   distributed::Collectives collectives(ctx, torch::kCPU);
   nlohmann::json out{{"itr", trained.itr},
                      {"checkpoint", loaded.checkpoint},
+                     {"chosen_as", !choice.folder.empty() ? "given" : choice.best ? "best" : "newest"},
                      {"generator", loaded.ema ? "G_ema" : "G"},
                      {"standing_stats", standing}};
   out.update(metric == "inception" ? inception_score(G, config, *vm, collectives)

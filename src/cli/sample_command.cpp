@@ -39,12 +39,11 @@ int sample_command(const Args& args) {
   po::options_description o = config_options();
   po::options_description own("Sampling");
   own.add_options()("run", po::value<std::string>(), "run folder to sample from")
-      ("checkpoint", po::value<std::string>(), "checkpoint folder (default: the run's newest valid one)")
-      ("which", po::value<std::string>()->default_value("auto"), "G | G_ema | auto (G_ema when the run uses it)")
       ("output", po::value<std::string>(), "output folder (default: <run>/samples/sample_itr<N>)")
       ("curve-kind", po::value<std::string>()->default_value("truncation"),
        "truncation curves over: truncation (the true truncation trick) | z_var (BigGAN-PyTorch's std scaling)")
       ("seed", po::value<int>()->default_value(0), "noise seed");
+  add_checkpoint_options(own);
   o.add(own);
   const auto vm = parse_command(spec, o, args);
   if (!vm) return 0;
@@ -65,8 +64,7 @@ int sample_command(const Args& args) {
     throw UsageError("sample: nothing to do; choose outputs with --set sample.sample_sheets=true, sample_interps, "
                      "sample_random, sample_npz, sample_inception_metrics or sample_trunc_curves=start_step_end");
   torch::set_num_threads(config.dist.intra_op_threads);
-  auto loaded = load_generator(config, run_dir, vm->count("checkpoint") ? (*vm)["checkpoint"].as<std::string>() : "",
-                                   (*vm)["which"].as<std::string>());
+  auto loaded = load_generator(config, run_dir, checkpoint_choice(*vm));
   model::Generator& G = loaded.G;
   const std::uint64_t seed = static_cast<std::uint64_t>((*vm)["seed"].as<int>());
   const auto& d = config.derived;

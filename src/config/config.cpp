@@ -93,6 +93,24 @@ AugmentPolicy convert_augment_policy(const YAML::Node& node, const std::string& 
   return policy;
 }
 
+template <class T>
+T convert_scalar(const YAML::Node& node, const std::string& where, const std::string& key);
+
+// [1150, 1200]: a list of integers (a single integer is a list of one; null or [] is empty).
+std::vector<std::int64_t> convert_int_list(const YAML::Node& node, const std::string& where, const std::string& key) {
+  std::vector<std::int64_t> out;
+  if (node.IsNull()) return out;
+  if (node.IsScalar()) return {convert_scalar<std::int64_t>(node, where, key)};
+  if (!node.IsSequence()) throw ConfigError(where, key, "expected a list of integers such as [1150, 1200], got a mapping");
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    if (!node[i].IsScalar())
+      throw ConfigError(where, key, "entry " + std::to_string(i) + ": expected an integer, got " +
+                                        (node[i].IsMap() ? "a mapping" : node[i].IsSequence() ? "a nested list" : "nothing"));
+    out.push_back(convert_scalar<std::int64_t>(node[i], where, key));
+  }
+  return out;
+}
+
 // Converts one YAML scalar into a typed field, with an error naming where and what.
 template <class T>
 T convert_scalar(const YAML::Node& node, const std::string& where, const std::string& key) {
@@ -131,6 +149,7 @@ template <class T>
 T convert(const YAML::Node& node, const std::string& where, const std::string& key) {
   if constexpr (std::is_same_v<T, ClassMap>) return convert_class_map(node, where, key);
   else if constexpr (std::is_same_v<T, AugmentPolicy>) return convert_augment_policy(node, where, key);
+  else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) return convert_int_list(node, where, key);
   else return convert_scalar<T>(node, where, key);
 }
 
@@ -287,6 +306,10 @@ struct YamlPrinter {
         for (std::size_t j = 0; j < field[i].size(); ++j) out << (j ? ", " : "") << field[i][j];
         out << "]";
       }
+      out << "]";
+    } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+      out << "[";
+      for (std::size_t i = 0; i < field.size(); ++i) out << (i ? ", " : "") << field[i];
       out << "]";
     } else if constexpr (std::is_same_v<T, AugmentPolicy>) {
       std::string text;
@@ -495,6 +518,18 @@ void validate_sections(const Config& c, const Validator& v) {
 
   // eval
   v.at_least(c.eval.test_every, 0, "eval.test_every");
+  for (std::size_t i = 0; i < c.eval.test_at.size(); ++i) {
+    const std::int64_t itr = c.eval.test_at[i];
+    v.require(itr >= 1, "eval.test_at", "iterations start at 1, got " + std::to_string(itr));
+    if (i > 0)
+      v.require(itr > c.eval.test_at[i - 1], "eval.test_at",
+                "expected ascending iterations, each once; got " + std::to_string(itr) + " after " +
+                    std::to_string(c.eval.test_at[i - 1]));
+    if (c.train.total_iterations > 0)
+      v.require(itr <= c.train.total_iterations, "eval.test_at",
+                std::to_string(itr) + " is past train.total_iterations (" + std::to_string(c.train.total_iterations) +
+                    "), so it would never be evaluated");
+  }
   v.at_least(c.eval.num_inception_images, 1, "eval.num_inception_images");
   if (c.ckpt.which_best == BestMetric::FID && c.eval.no_fid && c.eval.test_every > 0)
     v.fail("ckpt.which_best", "which_best: FID needs the FID, but eval.no_fid is true; choose IS or compute the FID");

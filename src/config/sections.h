@@ -224,6 +224,9 @@ struct CkptConfig {
 
 struct EvalConfig {
   int test_every = 5000;
+  // Iterations evaluated besides every test_every, ascending: where a short run's score still
+  // swings between evaluations, a best checkpoint kept from more of them (the demo's last 250).
+  std::vector<std::int64_t> test_at;
   int num_inception_images = 50000;
   bool no_fid = false;
   bool accumulate_stats = false;
@@ -238,6 +241,7 @@ struct EvalConfig {
   template <class V>
   void visit(V&& v) {
     v("test_every", test_every);
+    v("test_at", test_at);
     v("num_inception_images", num_inception_images);
     v("no_fid", no_fid);
     v("accumulate_stats", accumulate_stats);

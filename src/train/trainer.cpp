@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -78,6 +79,11 @@ int restart_count() {
 }
 
 bool due(int every, std::int64_t itr) { return every > 0 && itr % every == 0; }
+
+// Every test_every iterations, and at each of test_at.
+bool evaluation_due(const config::EvalConfig& e, std::int64_t itr) {
+  return due(e.test_every, itr) || std::binary_search(e.test_at.begin(), e.test_at.end(), itr);
+}
 
 ckpt::Retention retention(const config::CkptConfig& c) { return {c.num_save_copies, c.num_best_copies, c.keep_every}; }
 
@@ -353,7 +359,9 @@ void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed,
 Evaluation load_evaluation(const config::Config& c, std::int64_t start_itr, std::int64_t total,
                            const torch::Device& device) {
   Evaluation e;
-  e.enabled = c.eval.test_every > 0 && total / c.eval.test_every > start_itr / c.eval.test_every;
+  const auto& at = c.eval.test_at;
+  e.enabled = (c.eval.test_every > 0 && total / c.eval.test_every > start_itr / c.eval.test_every) ||
+              std::any_of(at.begin(), at.end(), [&](std::int64_t itr) { return itr > start_itr && itr <= total; });
   if (!e.enabled) return e;
   if (c.ckpt.which_best == config::BestMetric::classifier) {
     e.classifier = metrics::load_classifier(config::classifier_path(c));
@@ -749,7 +757,7 @@ int train_gan(const config::Config& config, const ResumeOptions& options) {
     const IterationRecord record = train_one_iteration(t);
     log_iteration(t, record);
     if (due(c.dist.consistency_check_every, t.state.itr)) check_consistency(t);
-    if (t.evaluation.enabled && due(c.eval.test_every, t.state.itr) && evaluate(t)) save_checkpoint(t, /*best=*/true);
+    if (t.evaluation.enabled && evaluation_due(c.eval, t.state.itr) && evaluate(t)) save_checkpoint(t, /*best=*/true);
     if (due(c.ckpt.save_every, t.state.itr)) {
       save_checkpoint(t, /*best=*/false);
       write_samples(t);

@@ -121,6 +121,39 @@ TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {
   EXPECT_FALSE(fs::exists(dir / ".tmp-itr00000009-123"));
 }
 
+// `eval --best` / `sample --best`: the newest valid checkpoint of the best ring, never a newer
+// periodic one; a damaged best falls back to the older best; none without an index or a best.
+TEST_F(Checkpoints, TheBestCheckpointIsTheNewestValidOneOfTheBestRing) {
+  const auto no_warning = [](const std::string& w) { ADD_FAILURE() << w; };
+  fs::create_directories(dir);
+  EXPECT_FALSE(load_best_valid(dir.string(), no_warning).has_value());  // no index
+  {
+    Writer writer(dir.string(), Retention{2, 2, 0}, /*async=*/false);
+    writer.save(contents(2), Slots{0, -1});
+    EXPECT_FALSE(load_best_valid(dir.string(), no_warning).has_value());  // no best yet
+    writer.save(contents(3), Slots{-1, 0});
+    writer.save(contents(4), Slots{-1, 1});
+    writer.save(contents(6), Slots{1, -1});  // newer, periodic
+  }
+  auto best = load_best_valid(dir.string(), no_warning);
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(best->path, ckpt(4));
+  EXPECT_EQ(best->contents.state.itr, 4);
+  EXPECT_EQ(load_newest_valid(dir.string(), no_warning)->path, ckpt(6));
+  fs::resize_file(ckpt(4) + "/G.h5", fs::file_size(ckpt(4) + "/G.h5") / 2);
+  std::vector<std::string> warnings;
+  best = load_best_valid(dir.string(), [&](const std::string& w) { warnings.push_back(w); });
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(best->path, ckpt(3));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("itr00000004"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("next older best checkpoint"), std::string::npos) << warnings[0];
+  fs::remove(ckpt(3) + "/manifest.json");
+  warnings.clear();
+  EXPECT_FALSE(load_best_valid(dir.string(), [&](const std::string& w) { warnings.push_back(w); }).has_value());
+  EXPECT_EQ(warnings.size(), 2u);
+}
+
 // A path that is no checkpoint (as typed to `eval --checkpoint` or `ckpt verify`) is named as
 // what it is, not as a damaged save.
 TEST_F(Checkpoints, APathThatIsNoCheckpointSaysWhatItIs) {

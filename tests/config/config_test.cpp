@@ -336,6 +336,27 @@ TEST(ConfigDerived, CustomDataset) {
   EXPECT_EQ(c.derived.dataset_path, "x.h5");
 }
 
+TEST(ConfigParse, TestAtIsAListOfIterations) {
+  EXPECT_TRUE(resolved("").eval.test_at.empty());
+  const Config c = resolved("train:\n  total_iterations: 1250\neval:\n  test_at: [1150, 1200]\n");
+  EXPECT_EQ(c.eval.test_at, (std::vector<std::int64_t>{1150, 1200}));
+  EXPECT_EQ(resolved("eval:\n  test_at: 7\n").eval.test_at, (std::vector<std::int64_t>{7}));
+  EXPECT_TRUE(resolved("eval:\n  test_at: []\n").eval.test_at.empty());
+  Config set;
+  apply_override(set, "eval.test_at=[3, 9]");
+  EXPECT_EQ(set.eval.test_at, (std::vector<std::int64_t>{3, 9}));
+  // Printed as a list that reads back the same.
+  const std::string yaml = to_yaml(c, false);
+  EXPECT_NE(yaml.find("test_at: [1150, 1200]"), std::string::npos) << yaml;
+  Config again;
+  apply_yaml_text(again, yaml, "printed.yaml");
+  EXPECT_EQ(again.eval.test_at, c.eval.test_at);
+  // Evaluating does not change training: a run resumes under other test_at.
+  Config other = c;
+  other.eval.test_at = {5};
+  EXPECT_TRUE(run_identity_differences(c, other).empty());
+}
+
 // ---- Bad input: every message names the place and the key. -------------------------------
 
 struct BadCase {
@@ -449,6 +470,15 @@ const BadCase kBadCases[] = {
      {"ckpt.which_best", "eval.no_fid"}},
     {"classifier_samples", "eval:\n  num_classifier_samples: 0\n", nullptr, 1,
      {"test.yaml:2", "eval.num_classifier_samples", ">= 2"}},
+    {"test_at_descending", "eval:\n  test_at: [1200, 1150]\n", nullptr, 1,
+     {"test.yaml:2", "eval.test_at", "ascending iterations, each once; got 1150 after 1200"}},
+    {"test_at_twice", "eval:\n  test_at: [1150, 1150]\n", nullptr, 1, {"test.yaml:2", "eval.test_at", "got 1150 after 1150"}},
+    {"test_at_zero", "eval:\n  test_at: [0, 5]\n", nullptr, 1, {"test.yaml:2", "eval.test_at", "start at 1, got 0"}},
+    {"test_at_past_the_run", "train:\n  total_iterations: 100\neval:\n  test_at: [50, 101]\n", nullptr, 1,
+     {"test.yaml:4", "eval.test_at", "101 is past train.total_iterations (100)"}},
+    {"test_at_not_integers", "eval:\n  test_at: [1150, soon]\n", nullptr, 1, {"test.yaml:2", "eval.test_at", "integer", "'soon'"}},
+    {"test_at_nested", "eval:\n  test_at: [[1150]]\n", nullptr, 1, {"test.yaml:2", "eval.test_at", "entry 0", "a nested list"}},
+    {"test_at_mapping", "eval:\n  test_at: {a: 1}\n", nullptr, 1, {"test.yaml:2", "eval.test_at", "a list of integers", "a mapping"}},
     {"inception_flavour", "eval:\n  inception_flavour: tf\n", nullptr, 1, {"test.yaml:2", "eval.inception_flavour", "torchvision, fid"}},
     {"trunc_curves", "sample:\n  sample_trunc_curves: 0.5_1\n", nullptr, 1, {"test.yaml:2", "sample.sample_trunc_curves"}},
     {"trunc_curves_too_many", "sample:\n  sample_trunc_curves: 1e-9_1e-9_1\n", nullptr, 1,

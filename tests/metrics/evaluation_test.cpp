@@ -222,6 +222,65 @@ TEST_F(InceptionMetricsEndToEnd, TrainingEvaluatesKeepsTheBestAndWritesBigGanPyt
       << read_text(dir_ + "/no_moments.log");
 }
 
+// eval.test_at evaluates at those iterations besides every test_every; `eval --best` and
+// `sample --best` load the newest checkpoint of the best ring, the last evaluation logged best.
+TEST_F(InceptionMetricsEndToEnd, TestAtEvaluatesThereAndBestLoadsTheBestCheckpoint) {
+  const std::string options = common() + " --set train.total_iterations=5 --set ckpt.save_every=0"
+                              " --set eval.test_every=4 --set eval.test_at=[1,3] --set eval.num_inception_images=20"
+                              " --set ckpt.which_best=IS --set eval.no_fid=true --set ckpt.num_best_copies=2";
+  const std::string train =
+      biggan(std::string(BIGGAN_BINARY) + " train" + options + " --set paths.experiment_name=test_at > test_at.log 2>&1");
+  ASSERT_EQ(std::system(train.c_str()), 0) << read_text(dir_ + "/test_at.log");
+  std::ifstream eval(dir_ + "/runs/test_at/logs/eval.jsonl");
+  std::vector<std::int64_t> evaluated;
+  std::int64_t last_best = 0;
+  for (std::string l; std::getline(eval, l);) {
+    const auto line = nlohmann::json::parse(l);
+    evaluated.push_back(line.at("itr").get<std::int64_t>());
+    if (line.at("best").get<bool>()) last_best = evaluated.back();
+  }
+  EXPECT_EQ(evaluated, (std::vector<std::int64_t>{1, 3, 4}));
+  ASSERT_GT(last_best, 0);
+
+  const std::string run = " --run " + dir_ + "/runs/test_at";
+  const std::string best = biggan(std::string(BIGGAN_BINARY) + " eval" + run +
+                                  " --best --metric inception --inception-weights " + dir_ + "/inception.pth" +
+                                  " --samples 20 > best.log 2>&1");
+  ASSERT_EQ(std::system(best.c_str()), 0) << read_text(dir_ + "/best.log");
+  const auto scored = last_json_line(dir_ + "/best.log");
+  EXPECT_EQ(scored.at("itr").get<std::int64_t>(), last_best) << scored.dump();
+  const std::string newest = biggan(std::string(BIGGAN_BINARY) + " eval" + run + " --metric inception --inception-weights " +
+                                    dir_ + "/inception.pth --samples 20 > newest.log 2>&1");
+  ASSERT_EQ(std::system(newest.c_str()), 0) << read_text(dir_ + "/newest.log");
+  EXPECT_EQ(last_json_line(dir_ + "/newest.log").at("itr"), 5);
+
+  const std::string sample = biggan(std::string(BIGGAN_BINARY) + " sample" + run + " --best --output " + dir_ +
+                                    "/best_sheets --set sample.sample_sheets=true > best_sample.log 2>&1");
+  ASSERT_EQ(std::system(sample.c_str()), 0) << read_text(dir_ + "/best_sample.log");
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir_ + "/best_sheets/sample.json")).at("itr").get<std::int64_t>(), last_best);
+
+  // Both ways of choosing at once are refused; a run without a best ring says why there is none.
+  const std::string both = biggan(std::string(BIGGAN_BINARY) + " eval" + run + " --best --checkpoint " + dir_ +
+                                  "/runs/test_at/checkpoints/itr00000005 > both.log 2>&1");
+  const int both_status = std::system(both.c_str());
+  EXPECT_TRUE(WIFEXITED(both_status) && WEXITSTATUS(both_status) == 2) << both_status;
+  EXPECT_NE(read_text(dir_ + "/both.log").find("--best and --checkpoint both choose the checkpoint"), std::string::npos)
+      << read_text(dir_ + "/both.log");
+  // test_at alone (test_every 0) evaluates too.
+  const std::string no_ring = biggan(std::string(BIGGAN_BINARY) + " train" + options +
+                                     " --set train.total_iterations=2 --set eval.test_every=0 --set eval.test_at=2"
+                                     " --set ckpt.num_best_copies=0 --set paths.experiment_name=no_ring > no_ring.log 2>&1");
+  ASSERT_EQ(std::system(no_ring.c_str()), 0) << read_text(dir_ + "/no_ring.log");
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir_ + "/runs/no_ring/logs/eval.jsonl")).at("itr"), 2);
+  const std::string none = biggan(std::string(BIGGAN_BINARY) + " eval --run " + dir_ +
+                                  "/runs/no_ring --best --metric inception --inception-weights " + dir_ +
+                                  "/inception.pth > none.log 2>&1");
+  const int none_status = std::system(none.c_str());
+  EXPECT_TRUE(WIFEXITED(none_status) && WEXITSTATUS(none_status) == 1) << none_status;
+  EXPECT_NE(read_text(dir_ + "/none.log").find("runs/no_ring: no valid best checkpoint in"), std::string::npos)
+      << read_text(dir_ + "/none.log");
+}
+
 // Evaluating during training leaves training as it was: a run scored at every iteration ends
 // with the same G, D and G_ema, buffers included, as one never scored. Without the EMA the
 // scored network is G itself, whose BN statistics the standing-statistics pass recomputes

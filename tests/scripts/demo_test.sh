@@ -2,7 +2,8 @@
 # scripts/demo.sh after training ends, with stand-ins for the build, mpirun and biggan (the real
 # demo is the README's first command and takes minutes): a config changed under the existing
 # run folder gets the --fresh hint; any other failure keeps its exit code without it, even with
-# an old config.new.yaml from an earlier attempt lying there; a clean stop exits 3.
+# an old config.new.yaml from an earlier attempt lying there; a clean stop exits 3; a finished
+# run is scored and drawn from its best checkpoint, on samples of a seed training did not score.
 #   demo_test.sh SOURCE_DIR
 set -uo pipefail
 src=$1
@@ -21,8 +22,16 @@ exec "$@"
 SH
 cat >"$work/build/biggan" <<'SH'
 #!/usr/bin/env bash
+echo "$*" >>calls.log
+if [[ $1 == eval ]]; then  # the summary names the sheets `biggan sample` drew
+  while [[ $# -gt 0 && $1 != --summary ]]; do shift; done
+  [[ $# -gt 1 ]] && printf '{\n  "itr": 1200,\n  "sample_sheets": [\n    "%s",\n    "%s"\n  ]\n}\n' \
+    runs/fmnist_demo/samples/sample_itr1200/-1/interpZ0.png runs/fmnist_demo/samples/sample_itr1200/-1/samples0.png >"$2"
+  exit 0
+fi
 [[ $1 == train ]] || exit 0
 case $FAKE_TRAIN in
+  finished) mkdir -p runs/fmnist_demo/samples/1000 runs/fmnist_demo/samples/1250 runs/fmnist_demo/samples/sample_itr1200 ;;
   config_changed)
     mkdir -p runs/fmnist_demo && echo "train: {}" >runs/fmnist_demo/config.new.yaml
     echo "biggan: error on rank 0: run folder runs/fmnist_demo already holds a run with a different config" >&2
@@ -54,4 +63,15 @@ demo stopped
 [[ $code == 3 ]] || fail "a clean stop: exit $code, expected 3: $out"
 grep -qF "stopped cleanly with a checkpoint" <<<"$out" || fail "a clean stop: $out"
 grep -qF "$hint" <<<"$out" && fail "a clean stop got the --fresh hint: $out"
-echo "demo.sh: a changed config gets the --fresh hint; other failures and clean stops do not"
+rm -f "$work/calls.log"
+demo finished
+[[ $code == 0 ]] || fail "a finished run: exit $code: $out"
+grep -qE '^sample --run runs/fmnist_demo --best .*sample.sample_sheets=true' "$work/calls.log" ||
+  fail "a finished run: no sheets of the best checkpoint: $(cat "$work/calls.log")"
+grep -qE '^eval --run runs/fmnist_demo --best --seed 1 --samples 10000 --summary runs/fmnist_demo/summary.json$' \
+  "$work/calls.log" || fail "a finished run: not scored as the best on new samples: $(cat "$work/calls.log")"
+grep -qF "class sheet:    runs/fmnist_demo/samples/sample_itr1200/-1/samples0.png" <<<"$out" ||
+  fail "a finished run: the class sheet printed is not the best's: $out"
+grep -qF "last iteration: runs/fmnist_demo/samples/1250/samples0.png" <<<"$out" ||
+  fail "a finished run: the final sheets are not named: $out"
+echo "demo.sh: a changed config gets the --fresh hint; other failures and clean stops do not; a finished run is scored from its best checkpoint"
