@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/allocation_guard.h"
 #include "cli/cli.h"
 #include "core/blas.h"
 #include "core/error.h"
@@ -12,6 +13,7 @@
 int main(int argc, char** argv) {
   biggan::core::use_blas_kernels_for_this_cpu(argv);
   try {
+    biggan::cli::guard_cpu_allocations();
     const int status = biggan::cli::dispatch(argc, argv);
     biggan::distributed::shutdown_process_context();
     return status;

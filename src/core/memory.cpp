@@ -65,13 +65,26 @@ std::vector<CgroupDir> memory_cgroups(const std::string& root) {
   return dirs;
 }
 
+// The folders of this cgroup and of every one above it, up to the hierarchy's root.
+std::vector<std::string> cgroup_levels(const CgroupDir& d) {
+  std::vector<std::string> levels;
+  std::string path = d.path;
+  while (true) {
+    levels.push_back(d.mount + (path == "/" ? "" : path));
+    if (path.empty() || path == "/") break;
+    const auto slash = path.rfind('/');
+    path = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+  }
+  return levels;
+}
+
+std::string limit_file(const CgroupDir& d) { return d.v2 ? "/memory.max" : "/memory.limit_in_bytes"; }
+
 // Limit minus the usage that cannot be reclaimed, for this cgroup and every one above it.
 std::optional<std::uint64_t> cgroup_headroom(const CgroupDir& d, std::string& where) {
   std::optional<std::uint64_t> least;
-  std::string path = d.path;
-  while (true) {
-    const std::string dir = d.mount + (path == "/" ? "" : path);
-    const auto limit = read_number(dir + (d.v2 ? "/memory.max" : "/memory.limit_in_bytes"));
+  for (const auto& dir : cgroup_levels(d)) {
+    const auto limit = read_number(dir + limit_file(d));
     const auto usage = read_number(dir + (d.v2 ? "/memory.current" : "/memory.usage_in_bytes"));
     if (limit && usage) {
       auto inactive = read_field(dir + "/memory.stat", d.v2 ? "inactive_file" : "total_inactive_file");
@@ -80,12 +93,22 @@ std::optional<std::uint64_t> cgroup_headroom(const CgroupDir& d, std::string& wh
       const std::uint64_t headroom = *limit > used ? *limit - used : 0;
       if (!least || headroom < *least) {
         least = headroom;
-        where = dir + (d.v2 ? "/memory.max" : "/memory.limit_in_bytes");
+        where = dir + limit_file(d);
       }
     }
-    if (path.empty() || path == "/") break;
-    const auto slash = path.rfind('/');
-    path = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+  }
+  return least;
+}
+
+// The least limit of this cgroup and every one above it.
+std::optional<std::uint64_t> cgroup_limit(const CgroupDir& d, std::string& where) {
+  std::optional<std::uint64_t> least;
+  for (const auto& dir : cgroup_levels(d)) {
+    const auto limit = read_number(dir + limit_file(d));
+    if (limit && (!least || *limit < *least)) {
+      least = limit;
+      where = dir + limit_file(d);
+    }
   }
   return least;
 }
@@ -105,6 +128,26 @@ std::optional<HostMemory> available_host_memory(const std::string& root) {
     if (headroom && *headroom < m.available_bytes) {
       m.available_bytes = *headroom;
       m.source = "the memory cgroup's limit less its usage, " + where;
+    }
+  }
+  return m;
+}
+
+std::optional<HostMemory> host_memory_ceiling(const std::string& root) {
+  const std::string meminfo = root + "/proc/meminfo";
+  const auto total_kb = read_field(meminfo, "MemTotal");
+  if (!total_kb) return std::nullopt;
+  const std::uint64_t swap = read_field(meminfo, "SwapTotal").value_or(0) * 1024;
+  HostMemory m;
+  m.available_bytes = *total_kb * 1024 + swap;
+  m.source = "MemTotal + SwapTotal in /proc/meminfo";
+  for (const auto& dir : memory_cgroups(root)) {
+    std::string where;
+    const auto limit = cgroup_limit(dir, where);
+    // v1 writes its "no limit" as a number near 2^63: the sum must not wrap.
+    if (limit && *limit < m.available_bytes && *limit + swap < m.available_bytes) {
+      m.available_bytes = *limit + swap;
+      m.source = "the memory cgroup's limit, " + where + (swap ? ", plus SwapTotal" : "");
     }
   }
   return m;

@@ -22,6 +22,13 @@ struct HostMemory {
 // read.
 std::optional<HostMemory> available_host_memory(const std::string& root = "/");
 
+// The most memory this process could ever hold: MemTotal plus SwapTotal, capped by the limit of
+// every memory cgroup above it plus SwapTotal (a cgroup's swap adds at most that). With
+// overcommit the kernel still hands out a single allocation larger than this, and the process is
+// killed while filling it; cli/allocation_guard.h refuses such allocations instead. Empty when
+// /proc/meminfo cannot be read.
+std::optional<HostMemory> host_memory_ceiling(const std::string& root = "/");
+
 // "5.2 TiB", "19.3 GiB", "412 MiB": binary units, three significant figures.
 std::string format_bytes(double bytes);
 

@@ -269,3 +269,17 @@ grep -q "prepare-data: interrupted by signal 2; removed big.hdf5.partial, nothin
   { cat sigint.log; echo "SIGINT: no message"; exit 1; }
 [[ ! -e big.hdf5.partial && ! -e big.hdf5 ]] || { ls -la; echo "SIGINT left files behind"; exit 1; }
 echo "bad inputs: every one a clear error"
+
+# One allocation larger than the machine's RAM and swap (a typo in a batch size): with overcommit
+# and jemalloc's reserved mappings it was handed out, and `sample` filled memory until killed.
+# The allocator's guard refuses it at once, on one rank and on two; a sane batch still samples.
+for launch in "$BIN" "mpirun -np 2 $BIN"; do
+  expect 1 "one tensor of [0-9.]+ [KMGTPE]iB is more than this machine can ever hold \([0-9.]+ [KMGTPE]iB: (MemTotal \+ SwapTotal in /proc/meminfo|the memory cgroup's limit, /sys/)" \
+    timeout -s KILL 120 $launch sample --run runs/run --output huge_sample --set sample.sample_random=true \
+    --set train.G_batch_size=1000000000
+done
+grep -q "^Out of memory. Training: a smaller train.batch_size" < <("$BIN" sample --run runs/run --output huge_sample \
+  --set sample.sample_random=true --set train.G_batch_size=1000000000 2>&1) || { echo "FAIL: no advice"; exit 1; }
+"$BIN" sample --run runs/run --output sane_sample --set sample.sample_random=true >sane.log 2>&1 &&
+  [[ -f sane_sample/random_samples.png ]] || { cat sane.log; echo "FAIL: a sane sample behind the guard"; exit 1; }
+echo "one allocation beyond the machine: refused at once by the allocator's guard"

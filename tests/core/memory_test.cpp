@@ -89,6 +89,32 @@ TEST_F(HostMemoryFiles, UnreadableOrDamagedFilesGiveNoFigureOrAreSkipped) {
   EXPECT_EQ(m->available_bytes, 1024u * 1024);
 }
 
+// The ceiling no single allocation can pass: the machine's RAM and swap, or a cgroup's limit
+// plus swap, whatever is in use now.
+TEST_F(HostMemoryFiles, TheCeilingIsRamAndSwapOrACgroupsLimitPlusSwap) {
+  write("proc/meminfo", "MemTotal:       25165824 kB\nMemAvailable:    1048576 kB\nSwapTotal:       2097152 kB\n"
+                        "SwapFree:              0 kB\n");
+  write("proc/self/cgroup", "0::/job/step\n");
+  write("sys/fs/cgroup/memory.max", "max\n");
+  auto m = host_memory_ceiling(dir.string());
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->available_bytes, 26 * GiB);  // usage does not lower it
+  EXPECT_EQ(m->source, "MemTotal + SwapTotal in /proc/meminfo");
+  write("sys/fs/cgroup/job/memory.max", std::to_string(4 * GiB) + "\n");
+  write("sys/fs/cgroup/job/memory.current", std::to_string(4 * GiB) + "\n");
+  write("sys/fs/cgroup/job/step/memory.max", std::to_string(6 * GiB) + "\n");
+  m = host_memory_ceiling(dir.string());
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->available_bytes, 6 * GiB);  // the job's 4 + 2 of swap
+  EXPECT_EQ(m->source, "the memory cgroup's limit, " + (dir / "sys/fs/cgroup/job").string() + "/memory.max, plus SwapTotal");
+  // v1's "no limit" (near 2^63) plus swap must not wrap around to a small ceiling.
+  write("proc/self/cgroup", "4:memory:/\n");
+  write("sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_EQ(host_memory_ceiling(dir.string())->available_bytes, 26 * GiB);
+  write("proc/meminfo", "MemAvailable:    1048576 kB\n");
+  EXPECT_FALSE(host_memory_ceiling(dir.string()));  // no MemTotal
+}
+
 TEST(HostMemory, ThisMachineHasAFigure) {
   const auto m = available_host_memory();
   ASSERT_TRUE(m);
