@@ -10,6 +10,14 @@
 
 namespace biggan::cli {
 
+void check_allocation(std::size_t bytes, std::uint64_t ceiling_bytes, const std::string& ceiling_source) {
+  if (bytes <= ceiling_bytes) return;
+  // "out of memory" brings user_message's advice on what to make smaller.
+  throw Error("one tensor of " + core::format_bytes(static_cast<double>(bytes)) +
+              " is more than this machine can ever hold (" + core::format_bytes(static_cast<double>(ceiling_bytes)) +
+              ": " + ceiling_source + "): out of memory, refused before it could fill memory");
+}
+
 namespace {
 
 class GuardedAllocator final : public c10::Allocator {
@@ -25,18 +33,6 @@ class GuardedAllocator final : public c10::Allocator {
   c10::Allocator* inner_;
   core::HostMemory ceiling_;
 };
-
-}  // namespace
-
-void check_allocation(std::size_t bytes, std::uint64_t ceiling_bytes, const std::string& ceiling_source) {
-  if (bytes <= ceiling_bytes) return;
-  // "out of memory" brings user_message's advice on what to make smaller.
-  throw Error("one tensor of " + core::format_bytes(static_cast<double>(bytes)) +
-              " is more than this machine can ever hold (" + core::format_bytes(static_cast<double>(ceiling_bytes)) +
-              ": " + ceiling_source + "): out of memory, refused before it could fill memory");
-}
-
-namespace {
 
 std::uint64_t install_guard() {
   const auto ceiling = core::host_memory_ceiling();

@@ -155,7 +155,7 @@ int eval_command(const Args& args) {
                    "{\"itr\", \"accuracy\", \"frechet\", \"samples\", \"classifier_test_accuracy\"}.\n"
                    "The metric defaults to the run's ckpt.which_best (IS, FID: inception).\n"};
   po::options_description o("Evaluation");
-  o.add_options()("run", po::value<std::string>(), "run folder (its config.yaml and newest valid checkpoint)")
+  o.add_options()("run", po::value<std::string>(), "run folder (its config.yaml, and its newest valid or --best checkpoint)")
       ("classifier", po::value<std::string>(), "classifier file (default: the config's eval.classifier)")
       ("samples", po::value<int>(), "samples to score (default: eval.num_classifier_samples)")
       ("metric", po::value<std::string>()->default_value("auto"),
