@@ -1,7 +1,9 @@
 // `biggan classifier train` and `biggan eval`: the demo's metric (a classifier trained on the
 // real data scores class-conditional samples: accuracy and a Fréchet distance of its features).
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "ckpt/checkpoint.h"
@@ -23,6 +25,17 @@
 namespace biggan::cli {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// 1e-05, 3.40282e+38: printf's %g.
+std::string general(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+}  // namespace
 
 int classifier_command(const Args& args) {
   CommandSpec spec{"classifier", "train --train FILE --test FILE --output FILE [options]",
@@ -61,6 +74,12 @@ int classifier_command(const Args& args) {
   t.lr = (*vm)["lr"].as<double>();
   t.seed = static_cast<std::uint64_t>((*vm)["seed"].as<int>());
   if (t.epochs < 1 || t.batch_size < 1) throw UsageError("classifier train: --epochs and --batch-size must be >= 1");
+  // Adam keeps the rate in float32: 0 or a subnormal trains nothing, inf or NaN ruins the
+  // weights, and above float32's range LibTorch's message names no option.
+  if (!(t.lr >= std::numeric_limits<float>::min() && t.lr <= std::numeric_limits<float>::max()))
+    throw UsageError("classifier train --lr: expected a learning rate from " + general(std::numeric_limits<float>::min()) +
+                     " to " + general(std::numeric_limits<float>::max()) + " (float32's normal range), got " +
+                     general(t.lr));
   const double accuracy = metrics::train_classifier(t, collectives);
   logging::print0("classifier test accuracy " + std::to_string(accuracy) + ", written to " + t.output + "\n");
   return 0;

@@ -49,7 +49,7 @@ DatasetHeader inspect_for_training(const LoaderOptions& options, MPI_Comm comm) 
   if (header.size < per_iteration)
     throw Error(options.path + ": " + std::to_string(header.size) + " images, fewer than the " +
                 std::to_string(per_iteration) + " real images one iteration takes (" +
-                std::to_string(options.batch_per_rank) + " per rank: batch_size x num_D_steps x num_D_accumulations" +
+                std::to_string(options.batch_per_rank) + " per rank: " + options.batch_per_rank_terms +
                 (world > 1 ? ", x " + std::to_string(world) + " ranks" : std::string()) + ")");
   return header;
 }

@@ -34,6 +34,8 @@ torch::Tensor normalize_images(const torch::Tensor& uint8_images);
 struct LoaderOptions {
   std::string path;
   std::int64_t batch_per_rank = 0;  // batch_size x num_D_steps x num_D_accumulations
+  // What batch_per_rank is made of, in the user's terms, for the message of a dataset too small.
+  std::string batch_per_rank_terms = "batch_size x num_D_steps x num_D_accumulations";
   bool load_in_mem = false;
   bool hflip = false;
   bool shuffle = true;  // false: each shard in file order

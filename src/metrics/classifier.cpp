@@ -72,6 +72,7 @@ double train_classifier(const ClassifierTraining& o, distributed::Collectives& c
   data::LoaderOptions lo;
   lo.path = o.train_path;
   lo.batch_per_rank = o.batch_size;
+  lo.batch_per_rank_terms = "classifier train --batch-size";
   lo.load_in_mem = true;
   lo.seed = o.seed;
   lo.resolution = header.resolution;

@@ -194,6 +194,15 @@ expect 2 "--output data/../data/FMNIST32.hdf5 is the same file as the dataset da
 expect 2 "--output data/FMNIST32.hdf5 is the same file as --train data/FMNIST32.hdf5" \
   "$BIN" classifier train --train data/FMNIST32.hdf5 --test data/FMNIST32.hdf5 --output data/FMNIST32.hdf5
 [[ $(md5sum latents.h5 data/FMNIST32.hdf5) == "$sum_before" ]] || { echo "a refused output changed its input"; exit 1; }
+# classifier train: a rate Adam cannot use (0 or a subnormal trained nothing, inf ruined the
+# weights, 1e308 failed in LibTorch naming no option); a batch larger than the data in its terms.
+for lr in 0 1e-320 inf nan -1 1e308; do
+  expect 2 "classifier train --lr: expected a learning rate from 1.17549e-38 to 3.40282e\+38 \(float32's normal range\), got" \
+    "$BIN" classifier train --train data/FMNIST32.hdf5 --test data/FMNIST32.hdf5 --output clf.h5 --lr "$lr"
+done
+expect 1 "data/FMNIST32.hdf5: 10000 images, fewer than the 12000 real images one iteration takes \(6000 per rank: classifier train --batch-size, x 2 ranks\)" \
+  mpirun -np 2 "$BIN" classifier train --train data/FMNIST32.hdf5 --test data/FMNIST32.hdf5 --output clf.h5 --batch-size 6000
+[[ ! -e clf.h5 ]] || { echo "FAIL: a refused classifier run left clf.h5"; exit 1; }
 
 # Logs: a loss that is text is an error with file and line, like a malformed line.
 cp -r runs/run runs/textloss
