@@ -554,18 +554,29 @@ Contents load(const std::string& dir) {
   return c;
 }
 
-std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
-                                        const std::function<void(const std::string&)>& warn) {
-  for (const auto& dir : list(checkpoints_dir)) {
+namespace {
+
+// The first of `candidates` (newest first) that loads; the others before it are reported as
+// damaged. A newer schema is never skipped.
+std::optional<Loaded> first_valid(const std::vector<std::string>& candidates, const std::string& next_what,
+                                  const std::function<void(const std::string&)>& warn) {
+  for (const auto& dir : candidates) {
     try {
       return Loaded{dir, load(dir)};
     } catch (const NewerSchemaError&) {
       throw;
     } catch (const Error& e) {
-      warn(std::string(e.what()) + "; trying the next older checkpoint");
+      warn(std::string(e.what()) + "; trying the next older " + next_what);
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Loaded> load_newest_valid(const std::string& checkpoints_dir,
+                                        const std::function<void(const std::string&)>& warn) {
+  return first_valid(list(checkpoints_dir), "checkpoint", warn);
 }
 
 std::optional<Loaded> load_best_valid(const std::string& checkpoints_dir,
@@ -575,17 +586,11 @@ std::optional<Loaded> load_best_valid(const std::string& checkpoints_dir,
   for (const auto& e : read_index(checkpoints_dir))
     if (std::any_of(e.roles.begin(), e.roles.end(), [](const std::string& r) { return r.rfind("best", 0) == 0; }))
       best.insert(e.name);
-  for (const auto& dir : list(checkpoints_dir)) {
-    if (!best.count(fs::path(dir).filename().string())) continue;
-    try {
-      return Loaded{dir, load(dir)};
-    } catch (const NewerSchemaError&) {
-      throw;
-    } catch (const Error& e) {
-      warn(std::string(e.what()) + "; trying the next older best checkpoint");
-    }
-  }
-  return std::nullopt;
+  std::vector<std::string> candidates = list(checkpoints_dir);
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [&](const std::string& dir) { return !best.count(fs::path(dir).filename().string()); }),
+                   candidates.end());
+  return first_valid(candidates, "best checkpoint", warn);
 }
 
 namespace {
