@@ -76,35 +76,52 @@ assert [e["event"] for e in events] == ["job_start", "restart_limit"], events
 assert all(e["itr"] == 7 for e in events), events
 PY
 # The stop signal early in a job (Slurm sends it to the batch shell only): while the config is
-# resolved it must not kill train.sbatch, and the step is then not started at all; while the
-# ranks start, one that dies of it before it can catch it is a clean stop, not a failure. Either
-# way the job asks for a requeue (exit 3; BIGGAN_REQUEUE=none keeps scontrol out of it).
-# A stand-in for biggan sends the signal at the chosen moment.
+# resolved it must not kill train.sbatch, and the step is then not started at all. While the
+# ranks start it is held back until the trainer's start event of this job start: before that a
+# rank may still be loading and would die of it. srun may drop the first one, so it is repeated.
+# A rank that dies while loading of a stop signal someone else sent it is a clean stop, not a
+# failure. Every way the job asks for a requeue (exit 3; BIGGAN_REQUEUE=none keeps scontrol out).
+# A stand-in for biggan sends the signal at the chosen moment and plays the trainer's start.
 cat >"$scratch/biggan" <<EOF
 #!/usr/bin/env bash
+rank=\${OMPI_COMM_WORLD_RANK:-0}
 signal_sbatch() {
   while [[ ! -s $scratch/sbatch.pid ]]; do sleep 0.05; done
   kill -USR2 \$(cat $scratch/sbatch.pid)
+}
+# As the trainer starts: every rank catches the signal (here, then a file barrier), then rank 0
+# writes the start event of this job start. Before that, a signal ends a rank (default action).
+start_like_the_trainer() {  # DROP_FIRST
+  caught=0
+  if [[ \$1 == 1 ]]; then trap 'trap "caught=1" USR2' USR2; else trap 'caught=1' USR2; fi
+  touch $scratch/catching.\$rank
+  if [[ \$rank == 0 ]]; then
+    while [[ ! -e $scratch/catching.1 ]]; do sleep 0.05; done
+    echo '{"event":"start","itr":0,"job_id":"1","restart_count":0,"time":1}' >>$scratch/runs/early/logs/events.jsonl
+  fi
+  for _ in \$(seq 300); do ((caught)) && break; sleep 0.1; done
+  ((caught)) || exit 1
+  echo "rank \$rank caught USR2" >>$scratch/ranks.txt
+  exit 3
 }
 case " \$* " in
   *" --print-run-dir "*) [[ \$WHEN == resolve ]] && signal_sbatch ;;
   *" --print-config "*) ;;
   *) echo "rank started" >>$scratch/ranks.txt
-     [[ \$WHEN == start ]] && { signal_sbatch; sleep 30; }
-     # As the kernel's OOM killer does: rank 1 dies of SIGKILL, and cannot say why.
-     [[ \$WHEN == killed && \$OMPI_COMM_WORLD_RANK == 1 ]] && kill -9 \$\$
-     # As srun does with a signal that comes before its tasks run: the first one is lost.
-     if [[ \$WHEN == lost ]]; then
-       trap 'trap - USR2' USR2
-       [[ \$OMPI_COMM_WORLD_RANK == 0 ]] && signal_sbatch  # one signal to the script in all
-       for _ in \$(seq 60); do sleep 0.5; done
-     fi ;;
+     case \$WHEN in
+       start) [[ \$rank == 0 ]] && signal_sbatch; sleep 2; start_like_the_trainer 0 ;;
+       lost) [[ \$rank == 0 ]] && signal_sbatch; start_like_the_trainer 1 ;;
+       # Sent to the ranks themselves (scancel --full) while they load.
+       direct) [[ \$rank == 0 ]] && signal_sbatch; sleep 0.5; kill -USR2 \$\$ ;;
+       # As the kernel's OOM killer does: rank 1 dies of SIGKILL, and cannot say why.
+       killed) [[ \$rank == 1 ]] && kill -9 \$\$ ;;
+     esac ;;
 esac
 exec "$BIN" "\$@"
 EOF
 chmod +x "$scratch/biggan"
 early_stop() {  # WHEN EXPECTED_MESSAGE
-  rm -f "$scratch/sbatch.pid" "$scratch/ranks.txt"
+  rm -f "$scratch/sbatch.pid" "$scratch/ranks.txt" "$scratch"/catching.*
   rm -rf "$scratch/runs/early"
   set +e
   env WHEN="$1" BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=none SLURM_JOB_ID=1 \
@@ -123,8 +140,12 @@ early_stop() {  # WHEN EXPECTED_MESSAGE
 }
 early_stop resolve "got USR2 before the training step started: not starting it"
 [[ ! -e $scratch/ranks.txt ]] || { echo "FAIL: the step was started after a stop signal"; exit 1; }
-early_stop start "the step ended by USR2 while its ranks were starting: nothing was lost"
-early_stop lost "the step ended by USR2 while its ranks were starting: nothing was lost"
+for when in start lost; do
+  early_stop "$when" "stopped cleanly at iteration 0; BIGGAN_REQUEUE=none"
+  [[ $(grep -c "caught USR2" "$scratch/ranks.txt") == 2 ]] ||
+    { echo "FAIL: at '$when': not both ranks caught the signal"; cat "$scratch/ranks.txt" "$scratch/early.log"; exit 1; }
+done
+early_stop direct "the step ended by USR2 while its ranks were starting: nothing was lost"
 # A rank killed outright (exit 137): a failure, no requeue, and the likely cause named.
 rm -rf "$scratch/runs/killed"
 set +e

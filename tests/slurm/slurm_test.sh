@@ -6,6 +6,8 @@
 #   preempt      an outside `scontrol requeue`: checkpoint on TERM, same job id comes back, finishes
 #   warn         the warning signal (USR2 to the batch shell): checkpoint, self-requeue, finishes
 #   early_warn   the same signal as soon as the batch script runs: a clean stop and requeue, finishes
+#   slow_rank    the same signal while rank 0 is still being loaded and rank 1 is up: passed on once
+#                every rank catches it, a clean stop and requeue, finishes
 #   follow_up    the same with BIGGAN_REQUEUE=resubmit: a follow-up job (afterany) finishes the run
 #   limit        a job that stops without progress at every start ends at the restart limit
 #   two_nodes    -N 2, one task per node, preempted and resumed
@@ -17,7 +19,7 @@ set -euo pipefail
 BIN=$(realpath "$1") SRC=$(realpath "$2")
 shift 2
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(finish crash preempt warn early_warn follow_up limit two_nodes)
+((${#scenarios[@]})) || scenarios=(finish crash preempt warn early_warn slow_rank follow_up limit two_nodes)
 PATH=$PATH:/usr/sbin
 for tool in slurmctld slurmd munged sbatch; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (apt-get install slurm-wlm munge)"; exit 77; }
@@ -74,6 +76,15 @@ wait_ready() {  # the batch script has set its traps once its job_start event is
   local events=$WORK/runs/$1/logs/events.jsonl
   for _ in $(seq 600); do [[ -f $events ]] && grep -q '"event":"start"' "$events" && return 0; sleep 0.1; done
   fail "$1 never started"
+}
+job_rank_holds_usr2() {  # job_rank_holds_usr2 JOB: a biggan process of that job catches USR2
+  local p mask
+  for p in /proc/[0-9]*; do
+    [[ $(readlink "$p/exe" 2>/dev/null) == "$BIN" ]] && grep -qxz "SLURM_JOB_ID=$1" "$p/environ" 2>/dev/null || continue
+    mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "$p/status" 2>/dev/null)
+    [[ -n $mask ]] && ((0x$mask & (1 << ($(kill -l USR2) - 1)))) && return 0
+  done
+  return 1
 }
 same_weights() {  # same_weights NAME: final checkpoint equals the uninterrupted run's
   local a=$WORK/runs/finish/checkpoints/itr00000060 b=$WORK/runs/$1/checkpoints/itr00000060 f
@@ -157,6 +168,30 @@ for scenario in "${scenarios[@]}"; do
         "$WORK/early_warn.out" || fail "early_warn.out does not say how the early warning was taken"
       echo "  taken as: $(grep -Eo -m1 "got USR2 before the training step started|stopped at iteration [0-9]+ \(signal 12\)|ended by USR2 while its ranks were starting" "$WORK/early_warn.out")"
       same_weights early_warn
+      ;;
+    slow_rank)
+      # The window no handler can close: a rank's executable is still being loaded (before main)
+      # when the warning comes, while the other rank is up and waits for it in MPI. A stand-in
+      # holds rank 0 there for 4 s; the warning comes in that window, on the first start only.
+      slow=$WORK/slow_rank0
+      printf '#!/bin/bash\nif [[ ${SLURM_PROCID:-} == 0 && $* != *--print-* ]]; then touch %q.${SLURM_RESTART_COUNT:-0}; sleep 4; fi\nexec %q "$@"\n' \
+        "$WORK/slow_rank_loading" "$BIN" >"$slow"
+      chmod +x "$slow"
+      j=$(BIGGAN_BIN=$slow submit slow_rank -N 1 --ntasks-per-node=2 --)
+      for _ in $(seq 600); do [[ -f $WORK/slow_rank_loading.0 ]] && break; sleep 0.05; done
+      [[ -f $WORK/slow_rank_loading.0 ]] || fail "rank 0 of the first start never began loading"
+      for _ in $(seq 100); do job_rank_holds_usr2 "$j" && break; sleep 0.05; done
+      job_rank_holds_usr2 "$j" || fail "rank 1 did not catch USR2 while rank 0 was loading"
+      scancel --signal=USR2 --batch "$j"
+      wait_job "$j" || fail "job $j did not complete after a warning while rank 0 was loading"
+      [[ $(job_field "$j" Restarts) == 1 ]] || fail "Restarts=$(job_field "$j" Restarts), expected 1"
+      grep -Eq "stopped at iteration [0-9]+ \(signal 12\)" "$WORK/slow_rank.out" ||
+        fail "slow_rank.out does not show the trainer taking the warning"
+      ! grep -q "ended by USR2" "$WORK/slow_rank.out" || fail "a rank died of the warning while being loaded"
+      expect_event slow_rank '"event":"stop".*"reason":"signal 12"'
+      expect_event slow_rank '"event":"requeue"'
+      expect_event slow_rank '"event":"finished"'
+      same_weights slow_rank
       ;;
     follow_up)
       j=$(BIGGAN_REQUEUE=resubmit submit follow_up -N 1 --ntasks-per-node=2 --)
