@@ -96,11 +96,16 @@ TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {
     Writer writer(dir.string(), Retention{5, 0, 0}, /*async=*/false);
     for (int itr : {1, 2, 3, 4}) writer.save(contents(itr), Slots{itr, -1});
   }
-  // 4: a flipped bit; 3: truncated; 2: a missing file; 1 stays good.
+  // 4: a flipped bit; 3: truncated; 2: a missing file; 1 stays good. The bit is flipped, not the
+  // byte set: a byte that already held the value written left the file as it was (a CI run).
   {
     std::fstream f(ckpt(4) + "/G.h5", std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(ckpt(4) + "/G.h5") - 20));
-    f.put('\x5a');
+    const auto at = static_cast<std::streamoff>(fs::file_size(ckpt(4) + "/G.h5") - 20);
+    f.seekg(at);
+    const int byte = f.get();
+    ASSERT_NE(byte, std::char_traits<char>::eof());
+    f.seekp(at);
+    f.put(static_cast<char>(byte ^ 0x10));
   }
   fs::resize_file(ckpt(3) + "/D.h5", fs::file_size(ckpt(3) + "/D.h5") / 2);
   fs::remove(ckpt(2) + "/G_optim.h5");
