@@ -172,17 +172,19 @@ for scenario in "${scenarios[@]}"; do
     slow_rank)
       # The window no handler can close: a rank's executable is still being loaded (before main)
       # when the warning comes, while the other rank is up and waits for it in MPI. A stand-in
-      # holds rank 0 there for 4 s; the warning comes in that window, on the first start only.
+      # holds rank 0 there (on the first start only) until the warning has had its time to act.
       slow=$WORK/slow_rank0
-      printf '#!/bin/bash\nif [[ ${SLURM_PROCID:-} == 0 && $* != *--print-* ]]; then touch %q.${SLURM_RESTART_COUNT:-0}; sleep 4; fi\nexec %q "$@"\n' \
-        "$WORK/slow_rank_loading" "$BIN" >"$slow"
+      printf '#!/bin/bash\nif [[ ${SLURM_PROCID:-} == 0 && $* != *--print-* && ${SLURM_RESTART_COUNT:-0} == 0 ]]; then\n  touch %q\n  for _ in {1..600}; do [[ -e %q ]] && break; sleep 0.1; done\nfi\nexec %q "$@"\n' \
+        "$WORK/slow_rank_loading" "$WORK/slow_rank_release" "$BIN" >"$slow"
       chmod +x "$slow"
       j=$(BIGGAN_BIN=$slow submit slow_rank -N 1 --ntasks-per-node=2 --)
-      for _ in $(seq 600); do [[ -f $WORK/slow_rank_loading.0 ]] && break; sleep 0.05; done
-      [[ -f $WORK/slow_rank_loading.0 ]] || fail "rank 0 of the first start never began loading"
-      for _ in $(seq 100); do job_rank_holds_usr2 "$j" && break; sleep 0.05; done
-      job_rank_holds_usr2 "$j" || fail "rank 1 did not catch USR2 while rank 0 was loading"
+      for _ in $(seq 600); do [[ -f $WORK/slow_rank_loading ]] && break; sleep 0.05; done
+      [[ -f $WORK/slow_rank_loading ]] || { touch "$WORK/slow_rank_release"; fail "rank 0 of the first start never began loading"; }
+      for _ in $(seq 1200); do job_rank_holds_usr2 "$j" && break; sleep 0.05; done
+      job_rank_holds_usr2 "$j" || { touch "$WORK/slow_rank_release"; fail "rank 1 did not catch USR2 while rank 0 was loading"; }
       scancel --signal=USR2 --batch "$j"
+      sleep 2  # what the script passes on now reaches rank 0 while it is still loading
+      touch "$WORK/slow_rank_release"
       wait_job "$j" || fail "job $j did not complete after a warning while rank 0 was loading"
       [[ $(job_field "$j" Restarts) == 1 ]] || fail "Restarts=$(job_field "$j" Restarts), expected 1"
       grep -Eq "stopped at iteration [0-9]+ \(signal 12\)" "$WORK/slow_rank.out" ||
