@@ -111,7 +111,7 @@ case " \$* " in
      case \$WHEN in
        start) [[ \$rank == 0 ]] && signal_sbatch; sleep 2; start_like_the_trainer 0 ;;
        lost) [[ \$rank == 0 ]] && signal_sbatch; start_like_the_trainer 1 ;;
-       # Sent to the ranks themselves (scancel --full) while they load.
+       # Sent to the ranks themselves as well (scancel --full --signal) while they load.
        direct) [[ \$rank == 0 ]] && signal_sbatch; sleep 0.5; kill -USR2 \$\$ ;;
        # As the kernel's OOM killer does: rank 1 dies of SIGKILL, and cannot say why.
        killed) [[ \$rank == 1 ]] && kill -9 \$\$ ;;
