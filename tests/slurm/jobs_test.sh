@@ -115,6 +115,7 @@ case " \$* " in
        direct) [[ \$rank == 0 ]] && signal_sbatch; sleep 0.5; kill -USR2 \$\$ ;;
        # As the kernel's OOM killer does: rank 1 dies of SIGKILL, and cannot say why.
        killed) [[ \$rank == 1 ]] && kill -9 \$\$ ;;
+       late) exit 3 ;;  # stopped cleanly by itself (the job's deadline)
      esac ;;
 esac
 exec "$BIN" "\$@"
@@ -146,6 +147,33 @@ for when in start lost; do
     { echo "FAIL: at '$when': not both ranks caught the signal"; cat "$scratch/ranks.txt" "$scratch/early.log"; exit 1; }
 done
 early_stop direct "the step ended by USR2 while its ranks were starting: nothing was lost"
+# The warning after the step has ended, while the script submits the follow-up job (a trainer
+# that stopped by itself at the job's deadline, and Slurm's warning right after): the script must
+# go on and submit it, not die of the signal and end the chain. Stand-ins for sbatch (sends the
+# signal, then answers a job id) and scontrol (no controller).
+mkdir -p "$scratch/slurm_bin"
+cat >"$scratch/slurm_bin/sbatch" <<EOF
+#!/usr/bin/env bash
+kill -USR2 \$(cat $scratch/sbatch.pid)
+sleep 0.5
+echo 99
+EOF
+printf '#!/bin/sh\nexit 1\n' >"$scratch/slurm_bin/scontrol"
+chmod +x "$scratch/slurm_bin/sbatch" "$scratch/slurm_bin/scontrol"
+rm -rf "$scratch/runs/late"
+set +e
+env WHEN=late PATH="$scratch/slurm_bin:$PATH" BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=resubmit \
+  BIGGAN_SBATCH_SCRIPT="$SRC/slurm/train.sbatch" SLURM_JOB_ID=1 SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 \
+  bash "$SRC/slurm/train.sbatch" --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" \
+  --set paths.experiment_name=late >"$scratch/late.log" 2>&1 &
+echo $! >"$scratch/sbatch.pid"
+wait "$(cat "$scratch/sbatch.pid")"
+code=$?
+set -e
+[[ $code == 0 ]] || { echo "FAIL: a warning while the follow-up job was submitted: exit $code, expected 0"; cat "$scratch/late.log"; exit 1; }
+grep -q "follow-up job 99 starts when this one ends" "$scratch/late.log" || { echo "FAIL: no follow-up job in:"; cat "$scratch/late.log"; exit 1; }
+grep -q '"event":"resubmit".*"follow_up_job":"99"' "$scratch/runs/late/logs/events.jsonl" ||
+  { echo "FAIL: no resubmit event"; cat "$scratch/runs/late/logs/events.jsonl"; exit 1; }
 # A rank killed outright (exit 137): a failure, no requeue, and the likely cause named.
 rm -rf "$scratch/runs/killed"
 set +e
@@ -161,5 +189,6 @@ grep -q "exit code 137: a rank was killed (SIGKILL), most often by the kernel fo
 grep -q '"event":"failed"' "$scratch/runs/killed/logs/events.jsonl" ||
   { echo "FAIL: no failed event"; cat "$scratch/runs/killed/logs/events.jsonl"; exit 1; }
 echo "jobs: $count launch scripts resolve; impossible layouts and bad train.sbatch settings are refused;"
-echo "train.sbatch's events stay whole after a torn line; an early stop signal asks for a requeue;"
+echo "train.sbatch's events stay whole after a torn line; an early stop signal asks for a requeue, a late one"
+echo "does not keep the follow-up job from being submitted;"
 echo "a rank killed outright is a failure that names the likely cause"
