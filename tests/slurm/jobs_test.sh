@@ -2,8 +2,9 @@
 # Every jobs/launch_*.sh resolves its config for its default node and GPU counts and builds an
 # sbatch command on slurm/train.sbatch (DRY_RUN=1: nothing is queued, no Slurm needed); a layout
 # that cannot keep the global batch is refused before submission, naming the key; train.sbatch
-# refuses bad settings, keeps its events whole after a line torn by a killed trainer, and takes a
-# stop signal before or while the step starts for a clean stop.
+# refuses bad settings, keeps its events whole after a line torn by a killed trainer, takes a
+# stop signal before or while the step starts for a clean stop, and one after the step does not
+# keep it from submitting the follow-up job.
 #   jobs_test.sh BIGGAN SOURCE_DIR
 set -euo pipefail
 BIN=$(realpath "$1") SRC=$(realpath "$2")
@@ -160,7 +161,7 @@ echo 99
 EOF
 printf '#!/bin/sh\nexit 1\n' >"$scratch/slurm_bin/scontrol"
 chmod +x "$scratch/slurm_bin/sbatch" "$scratch/slurm_bin/scontrol"
-rm -rf "$scratch/runs/late"
+rm -rf "$scratch/runs/late" "$scratch/sbatch.pid"
 set +e
 env WHEN=late PATH="$scratch/slurm_bin:$PATH" BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=resubmit \
   BIGGAN_SBATCH_SCRIPT="$SRC/slurm/train.sbatch" SLURM_JOB_ID=1 SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 \
