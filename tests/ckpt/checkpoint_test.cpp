@@ -97,7 +97,7 @@ TEST_F(Checkpoints, DamagedCheckpointsAreDetectedAndSkipped) {
     for (int itr : {1, 2, 3, 4}) writer.save(contents(itr), Slots{itr, -1});
   }
   // 4: a flipped bit; 3: truncated; 2: a missing file; 1 stays good. The bit is flipped, not the
-  // byte set: a byte that already held the value written left the file as it was (a CI run).
+  // byte set: a byte that already held the value written left the file as it was (a test run).
   {
     std::fstream f(ckpt(4) + "/G.h5", std::ios::in | std::ios::out | std::ios::binary);
     const auto at = static_cast<std::streamoff>(fs::file_size(ckpt(4) + "/G.h5") - 20);
