@@ -122,19 +122,24 @@ esac
 exec "$BIN" "\$@"
 EOF
 chmod +x "$scratch/biggan"
-early_stop() {  # WHEN EXPECTED_MESSAGE
-  rm -f "$scratch/sbatch.pid" "$scratch/ranks.txt" "$scratch"/catching.*
-  rm -rf "$scratch/runs/early"
-  set +e
-  env WHEN="$1" BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=none SLURM_JOB_ID=1 \
-    SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 bash "$SRC/slurm/train.sbatch" \
-    --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" --set paths.experiment_name=early \
-    >"$scratch/early.log" 2>&1 &
+# run_sbatch NAME [VAR=VALUE ...]: train.sbatch with the stand-in biggan on 2 local ranks, the
+# run named NAME started afresh, the output in NAME.log, the script's pid in sbatch.pid (where the
+# stand-ins find it); returns the script's exit code.
+run_sbatch() {
+  local name=$1; shift
+  rm -rf "$scratch/runs/$name" "$scratch/sbatch.pid"
+  env BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=none SLURM_JOB_ID=1 \
+    SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 "$@" bash "$SRC/slurm/train.sbatch" \
+    --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" --set "paths.experiment_name=$name" \
+    >"$scratch/$name.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$scratch/sbatch.pid"
   wait "$pid"
-  local code=$?
-  set -e
+}
+early_stop() {  # WHEN EXPECTED_MESSAGE
+  rm -f "$scratch/ranks.txt" "$scratch"/catching.*
+  local code=0
+  run_sbatch early WHEN="$1" || code=$?
   [[ $code == 3 ]] || { echo "FAIL: a stop signal at '$1' exited $code, expected 3"; cat "$scratch/early.log"; exit 1; }
   grep -q -- "$2" "$scratch/early.log" || { echo "FAIL: at '$1': no '$2' in:"; cat "$scratch/early.log"; exit 1; }
   grep -q '"event":"stopped"' "$scratch/runs/early/logs/events.jsonl" ||
@@ -161,29 +166,16 @@ echo 99
 EOF
 printf '#!/bin/sh\nexit 1\n' >"$scratch/slurm_bin/scontrol"
 chmod +x "$scratch/slurm_bin/sbatch" "$scratch/slurm_bin/scontrol"
-rm -rf "$scratch/runs/late" "$scratch/sbatch.pid"
-set +e
-env WHEN=late PATH="$scratch/slurm_bin:$PATH" BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=resubmit \
-  BIGGAN_SBATCH_SCRIPT="$SRC/slurm/train.sbatch" SLURM_JOB_ID=1 SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 \
-  bash "$SRC/slurm/train.sbatch" --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" \
-  --set paths.experiment_name=late >"$scratch/late.log" 2>&1 &
-echo $! >"$scratch/sbatch.pid"
-wait "$(cat "$scratch/sbatch.pid")"
-code=$?
-set -e
+code=0
+run_sbatch late WHEN=late PATH="$scratch/slurm_bin:$PATH" BIGGAN_REQUEUE=resubmit BIGGAN_SBATCH_SCRIPT="$SRC/slurm/train.sbatch" ||
+  code=$?
 [[ $code == 0 ]] || { echo "FAIL: a warning while the follow-up job was submitted: exit $code, expected 0"; cat "$scratch/late.log"; exit 1; }
 grep -q "follow-up job 99 starts when this one ends" "$scratch/late.log" || { echo "FAIL: no follow-up job in:"; cat "$scratch/late.log"; exit 1; }
 grep -q '"event":"resubmit".*"follow_up_job":"99"' "$scratch/runs/late/logs/events.jsonl" ||
   { echo "FAIL: no resubmit event"; cat "$scratch/runs/late/logs/events.jsonl"; exit 1; }
 # A rank killed outright (exit 137): a failure, no requeue, and the likely cause named.
-rm -rf "$scratch/runs/killed"
-set +e
-env WHEN=killed BIGGAN_BIN="$scratch/biggan" BIGGAN_LAUNCHER=mpirun BIGGAN_REQUEUE=none SLURM_JOB_ID=1 \
-  SLURM_SUBMIT_DIR="$scratch" OMPI_MCA_rmaps_base_oversubscribe=1 bash "$SRC/slurm/train.sbatch" \
-  --config "$SRC/configs/fmnist_demo.yaml" --set "paths.runs_root=$scratch/runs" --set paths.experiment_name=killed \
-  >"$scratch/killed.log" 2>&1
-code=$?
-set -e
+code=0
+run_sbatch killed WHEN=killed || code=$?
 [[ $code == 137 ]] || { echo "FAIL: a killed rank exited $code, expected 137"; cat "$scratch/killed.log"; exit 1; }
 grep -q "exit code 137: a rank was killed (SIGKILL), most often by the kernel for going over the job's memory" \
   "$scratch/killed.log" || { echo "FAIL: no out-of-memory hint for exit 137"; cat "$scratch/killed.log"; exit 1; }
