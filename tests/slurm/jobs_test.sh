@@ -100,7 +100,10 @@ start_like_the_trainer() {  # DROP_FIRST
     while [[ ! -e $scratch/catching.1 ]]; do sleep 0.05; done
     echo '{"event":"start","itr":0,"job_id":"1","restart_count":0,"time":1}' >>$scratch/runs/early/logs/events.jsonl
   fi
-  for _ in \$(seq 300); do ((caught)) && break; sleep 0.1; done
+  # mpirun signals a rank's whole process group: a child (seq, sleep) may die of the signal, so
+  # the wait counts in the shell itself (a killed \$(seq 300) once made it 0 rounds, in CI).
+  local end=\$((SECONDS + 30))
+  while ((!caught && SECONDS < end)); do sleep 0.1; done
   ((caught)) || exit 1
   echo "rank \$rank caught USR2" >>$scratch/ranks.txt
   exit 3
