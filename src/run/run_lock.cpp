@@ -1,7 +1,10 @@
 #include "run/run_lock.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +16,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -43,6 +47,50 @@ std::string now_iso8601() {
 
 bool process_exists(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
+struct CommandResult {
+  bool started = false;  // false: no such program on PATH (or it could not be started)
+  std::string output;    // stdout and stderr
+  int wait_status = -1;
+};
+
+// Runs `argv` (found on PATH, no shell between: a shell would unblock the signals for its
+// children) with the stop signals blocked in it: mpirun and slurmstepd signal a rank's whole
+// process group, and a squeue killed by the trainer's stop signal would say a live job is gone.
+CommandResult run_with_stop_signals_blocked(const std::vector<std::string>& argv) {
+  CommandResult result;
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return result;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t mask;
+  pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  for (const int s : {SIGUSR1, SIGUSR2, SIGHUP}) sigaddset(&mask, s);
+  posix_spawnattr_setsigmask(&attributes, &mask);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  result.started = ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ) == 0;
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  ::close(pipe_fds[1]);
+  if (result.started) {
+    char buffer[256];
+    ssize_t n = 0;
+    while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0) result.output.append(buffer, static_cast<size_t>(n));
+    while (::waitpid(pid, &result.wait_status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ::close(pipe_fds[0]);
+  return result;
+}
+
 }  // namespace
 
 std::string LockHolder::describe() const {
@@ -69,25 +117,31 @@ LockHolder read_lock_holder(const std::string& lock_file) {
   return h;
 }
 
-bool slurm_job_is_running(const std::string& job_id) {
-  if (job_id.empty()) return false;
+SlurmJobState slurm_job_state(const std::string& job_id, int tries, double pause_seconds) {
+  if (job_id.empty()) throw Error("slurm_job_state: no job id");
   for (const char c : job_id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
-  FILE* pipe = ::popen(("squeue -h -j " + job_id + " -o %T 2>/dev/null").c_str(), "r");
-  if (!pipe) return false;
-  char line[128] = {};
-  const bool got = std::fgets(line, sizeof line, pipe) != nullptr;
-  ::pclose(pipe);
-  if (!got) return false;
-  const std::string state(line);
-  for (const char* done : {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "PREEMPTED", "NODE_FAIL", "BOOT_FAIL",
-                           "OUT_OF_MEMORY", "DEADLINE"})
-    if (state.rfind(done, 0) == 0) return false;
-  return !state.empty() && state != "\n";
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+      throw Error("slurm_job_state: '" + job_id + "' is not a Slurm job id");
+  for (int attempt = 1;; ++attempt) {
+    const CommandResult r = run_with_stop_signals_blocked({"squeue", "-h", "-j", job_id, "-o", "%T"});
+    if (!r.started) return SlurmJobState::no_squeue;
+    const bool exited = WIFEXITED(r.wait_status);
+    if (exited && WEXITSTATUS(r.wait_status) == 0) {
+      const std::string state = r.output.substr(0, r.output.find('\n'));
+      if (state.empty()) return SlurmJobState::finished;
+      for (const char* done : {"COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "PREEMPTED", "NODE_FAIL", "BOOT_FAIL",
+                               "OUT_OF_MEMORY", "DEADLINE"})
+        if (state.rfind(done, 0) == 0) return SlurmJobState::finished;
+      return SlurmJobState::running;
+    }
+    if (exited && r.output.find("Invalid job id") != std::string::npos) return SlurmJobState::finished;
+    if (attempt >= tries) return SlurmJobState::no_answer;
+    std::this_thread::sleep_for(std::chrono::duration<double>(pause_seconds));
+  }
 }
 
 RunLock::RunLock(const std::string& run_dir, LockOptions options) : path_(run_dir + "/run.lock") {
-  if (!options.job_is_running) options.job_is_running = slurm_job_is_running;
+  if (!options.job_state) options.job_state = [](const std::string& id) { return slurm_job_state(id); };
   if (!options.warn) options.warn = [](const std::string&) {};
   std::error_code ec;
   fs::create_directories(run_dir, ec);
@@ -134,8 +188,20 @@ RunLock::RunLock(const std::string& run_dir, LockOptions options) : path_(run_di
   if (!holder.empty() && !ours) {
     bool live = false;
     if (holder.host == host) live = !flock_works && process_exists(holder.pid);
-    else if (!holder.job_id.empty() && holder.job_id != job) live = options.job_is_running(holder.job_id);
-    else live = !flock_works;  // another host, no job to ask: only a working flock proves it gone
+    else if (!holder.job_id.empty() && holder.job_id != job) {
+      switch (options.job_state(holder.job_id)) {
+        case SlurmJobState::running: live = true; break;
+        case SlurmJobState::finished: live = false; break;
+        case SlurmJobState::no_squeue: live = !flock_works; break;  // as with no job to ask
+        case SlurmJobState::no_answer:
+          // Taken over, a live job would write into the same folder: better a job that stops.
+          give_up(path_ + " names " + holder.describe() + ", and squeue could not say whether job " + holder.job_id +
+                  " still runs (no answer from the Slurm controller); not taking the run folder over (remove " + path_ +
+                  " only if you are sure that job " + holder.job_id + " has ended)");
+      }
+    } else {
+      live = !flock_works;  // another host, no job to ask: only a working flock proves it gone
+    }
     if (live)
       give_up(in_use + holder.describe() + " (remove " + path_ + " only if you are sure that no process uses the folder)");
     options.warn("taking over the stale run lock of " + holder.describe() + ": that process is gone");

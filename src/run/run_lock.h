@@ -18,12 +18,16 @@ struct LockHolder {
   std::string describe() const;  // "PID 123 on node07 (Slurm job 42, since 2026-...)"
 };
 
+// What squeue says of the job named in a lock file. A job squeue no longer lists (or calls an
+// invalid id) is finished; one it cannot answer for (no controller) is neither.
+enum class SlurmJobState { running, finished, no_squeue, no_answer };
+
 struct LockOptions {
   // A holder with our own Slurm job id is the previous step of a requeued job, still saving:
   // waited for up to this long. Any other live holder is an error at once.
   double same_job_wait_seconds = 600;
-  // Whether a Slurm job is still running ("squeue" by default); tests replace it.
-  std::function<bool(const std::string& job_id)> job_is_running;
+  // The state of another Slurm job (slurm_job_state by default); tests replace it.
+  std::function<SlurmJobState(const std::string& job_id)> job_state;
   std::function<void(const std::string&)> warn;
 };
 
@@ -45,7 +49,11 @@ class RunLock {
 };
 
 LockHolder read_lock_holder(const std::string& lock_file);
-// squeue -h -j ID -o %T says RUNNING, COMPLETING, SUSPENDED or similar (not a finished job).
-bool slurm_job_is_running(const std::string& job_id);
+// squeue -h -j ID -o %T: running for RUNNING, PENDING, COMPLETING, SUSPENDED and the like;
+// finished for a finished state or a job squeue no longer knows; no_squeue where squeue is not
+// installed; no_answer where it failed `tries` times, `pause_seconds` apart (the controller
+// unreachable). The stop signals are blocked in squeue, so a signal to the process group (as
+// mpirun and slurmstepd send it) cannot kill it and turn a live job into a finished one.
+SlurmJobState slurm_job_state(const std::string& job_id, int tries = 3, double pause_seconds = 2);
 
 }  // namespace biggan::run

@@ -5,8 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -26,7 +29,9 @@ class RunLockTest : public testing::TempFolderTest {
   }
   LockOptions options(bool job_running, std::vector<std::string>* warnings) {
     LockOptions o;
-    o.job_is_running = [job_running](const std::string&) { return job_running; };
+    o.job_state = [job_running](const std::string&) {
+      return job_running ? SlurmJobState::running : SlurmJobState::finished;
+    };
     o.warn = [warnings](const std::string& w) { warnings->push_back(w); };
     o.same_job_wait_seconds = 0;
     return o;
@@ -111,6 +116,86 @@ TEST_F(RunLockTest, TheSameSlurmJobsPreviousStepIsWaitedFor) {
   unsetenv("SLURM_JOB_ID");
   ASSERT_FALSE(warnings.empty());
   EXPECT_NE(warnings[0].find("waiting for the previous step of job 4242"), std::string::npos) << warnings[0];
+}
+
+// slurm_job_state against a stand-in squeue first on PATH.
+class SqueueTest : public testing::TempFolderTest {
+ protected:
+  void SetUp() override {
+    TempFolderTest::SetUp();
+    old_path_ = std::getenv("PATH");
+    setenv("PATH", (dir.string() + ":" + old_path_).c_str(), 1);
+  }
+  void TearDown() override {
+    setenv("PATH", old_path_.c_str(), 1);
+    TempFolderTest::TearDown();
+  }
+  void squeue(const std::string& body) {
+    const fs::path script = dir / "squeue";
+    std::ofstream(script) << "#!/bin/sh\n" << body << "\n";
+    fs::permissions(script, fs::perms::owner_all);
+  }
+
+ private:
+  std::string old_path_;
+};
+
+TEST_F(SqueueTest, StatesAreReadFromSqueue) {
+  squeue("echo RUNNING");
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::running);
+  squeue("echo PENDING");
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::running);
+  squeue("echo CANCELLED by 0");
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::finished);
+  squeue("exit 0");  // no longer listed
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::finished);
+  squeue("echo 'slurm_load_jobs error: Invalid job id specified' >&2; exit 1");
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::finished);
+  fs::remove(dir / "squeue");
+  setenv("PATH", dir.c_str(), 1);  // no squeue anywhere
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::no_squeue);
+  EXPECT_THROW(slurm_job_state("12; rm -rf x"), Error);
+}
+
+// No controller: asked again, and when it never answers the lock is not taken over.
+TEST_F(SqueueTest, ANoAnswerIsAskedAgainAndThenRefusesTheTakeOver) {
+  squeue("echo x >>" + (dir / "calls").string() +
+         "; echo 'slurm_load_jobs error: Unable to contact slurm controller (connect failure)' >&2; exit 1");
+  EXPECT_EQ(slurm_job_state("12", 3, 0.01), SlurmJobState::no_answer);
+  std::ifstream calls(dir / "calls");
+  EXPECT_EQ(std::count(std::istreambuf_iterator<char>(calls), std::istreambuf_iterator<char>(), 'x'), 3);
+
+  const fs::path run = dir / "run";
+  fs::create_directories(run);
+  write_file_atomically((run / "run.lock").string(),
+                        "{\"host\":\"node07\",\"pid\":77,\"job_id\":\"123\",\"since\":\"2026-01-01T00:00:00Z\"}\n");
+  LockOptions o;
+  o.job_state = [](const std::string& id) { return slurm_job_state(id, 2, 0.01); };
+  try {
+    const RunLock lock(run.string(), o);
+    FAIL() << "a lock whose job squeue could not answer for was taken over";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find((run / "run.lock").string() + " names PID 77 on node07 (Slurm job 123"), std::string::npos) << m;
+    EXPECT_NE(m.find("squeue could not say whether job 123 still runs"), std::string::npos) << m;
+    EXPECT_NE(m.find("(remove " + (run / "run.lock").string() + " only if you are sure that job 123 has ended)"),
+              std::string::npos)
+        << m;
+  }
+  EXPECT_EQ(read_lock_holder((run / "run.lock").string()).pid, 77);  // untouched
+}
+
+// mpirun and slurmstepd signal a rank's whole process group: squeue, then running, must not die
+// of the trainer's stop signal and so answer "finished" for a live job.
+extern "C" void ignore_in_test(int) {}
+TEST_F(SqueueTest, AStopSignalToTheProcessGroupDoesNotKillSqueue) {
+  // A handler, not SIG_IGN: handlers are reset by exec, an ignored signal would stay ignored.
+  struct sigaction action {}, previous {};
+  action.sa_handler = ignore_in_test;
+  sigaction(SIGUSR2, &action, &previous);
+  squeue("kill -USR2 $$; echo RUNNING");  // no sleep: dash unblocks signals while it waits for a child
+  EXPECT_EQ(slurm_job_state("12"), SlurmJobState::running);
+  sigaction(SIGUSR2, &previous, nullptr);
 }
 
 }  // namespace
