@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -46,6 +48,14 @@ std::string now_iso8601() {
 }
 
 bool process_exists(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+// Digits, letters and '_' (array jobs): what squeue -j takes, and what a lock file written by
+// biggan holds; anything else is a hand-edited or damaged file, with no job to ask.
+bool is_slurm_job_id(const std::string& id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
 
 struct CommandResult {
   bool started = false;  // false: no such program on PATH (or it could not be started)
@@ -118,10 +128,7 @@ LockHolder read_lock_holder(const std::string& lock_file) {
 }
 
 SlurmJobState slurm_job_state(const std::string& job_id, int tries, double pause_seconds) {
-  if (job_id.empty()) throw Error("slurm_job_state: no job id");
-  for (const char c : job_id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
-      throw Error("slurm_job_state: '" + job_id + "' is not a Slurm job id");
+  if (!is_slurm_job_id(job_id)) throw Error("slurm_job_state: '" + job_id + "' is not a Slurm job id");
   for (int attempt = 1;; ++attempt) {
     const CommandResult r = run_with_stop_signals_blocked({"squeue", "-h", "-j", job_id, "-o", "%T"});
     if (!r.started) return SlurmJobState::no_squeue;
@@ -188,7 +195,7 @@ RunLock::RunLock(const std::string& run_dir, LockOptions options) : path_(run_di
   if (!holder.empty() && !ours) {
     bool live = false;
     if (holder.host == host) live = !flock_works && process_exists(holder.pid);
-    else if (!holder.job_id.empty() && holder.job_id != job) {
+    else if (is_slurm_job_id(holder.job_id) && holder.job_id != job) {
       switch (options.job_state(holder.job_id)) {
         case SlurmJobState::running: live = true; break;
         case SlurmJobState::finished: live = false; break;

@@ -54,6 +54,7 @@ LockHolder read_lock_holder(const std::string& lock_file);
 // installed; no_answer where it failed `tries` times, `pause_seconds` apart (the controller
 // unreachable). The stop signals are blocked in squeue, so a signal to the process group (as
 // mpirun and slurmstepd send it) cannot kill it and turn a live job into a finished one.
+// Throws Error for a job id of other than letters, digits and '_'.
 SlurmJobState slurm_job_state(const std::string& job_id, int tries = 3, double pause_seconds = 2);
 
 }  // namespace biggan::run

@@ -92,6 +92,21 @@ TEST_F(RunLockTest, AHolderOnAnotherHostWithARunningJobIsRefused) {
   EXPECT_EQ(read_lock_holder((dir / "run.lock").string()).pid, 77);  // untouched
 }
 
+// A hand-edited lock file whose job is no Slurm job id: nothing to ask squeue, so the free flock
+// decides, as for a holder without a job.
+TEST_F(RunLockTest, AJobIdThatIsNoSlurmJobIdIsNotAsked) {
+  std::vector<std::string> warnings;
+  write_holder("node07", 77, "12;x");
+  auto o = options(true, &warnings);
+  o.job_state = [](const std::string& id) -> SlurmJobState {
+    throw Error("asked squeue about '" + id + "'");
+  };
+  const RunLock lock(dir.string(), o);
+  EXPECT_EQ(read_lock_holder((dir / "run.lock").string()).pid, ::getpid());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("taking over the stale run lock of PID 77 on node07"), std::string::npos) << warnings[0];
+}
+
 // A requeued job's new step starts while its previous step still saves: the lock of its own
 // Slurm job is waited for (here 1 s), not refused.
 TEST_F(RunLockTest, TheSameSlurmJobsPreviousStepIsWaitedFor) {
