@@ -11,7 +11,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cmake --build "$build" --target biggan_cuda_paths >"$log" 2>&1 ||
-  { grep -E "error|Error" -A3 "$log" | head -60; fail "the CUDA-only code paths do not compile (above)"; }
+  { grep -E -m 15 -A3 "error|Error" "$log"; fail "the CUDA-only code paths do not compile (above)"; }
 symbols=""
 for object in "$@"; do
   [[ -s $object ]] || fail "$object was not written"
