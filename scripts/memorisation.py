@@ -4,12 +4,15 @@ usage: memorisation.py TRAIN.hdf5 TEST.hdf5 SAMPLES.npz [SAMPLES.npz ...]
 
 For each image, the L2 distance (pixels in [0, 1]) to its nearest training image. Real test
 images, which G never saw copies of, set the scale: a generator that copies its training set
-puts many samples closer to a training image than almost any test image is. Prints one JSON
-line per samples file: the median distance, and the shares of samples closer than the test
-images' 10th and 1st percentiles (about 0.10 and 0.01 for a generator that does not copy).
+puts many samples closer to a training image than almost any test image is (the first 1,000
+test images set that scale). HDF5 files hold images under 'imgs' and npz files under 'x', as
+`biggan prepare-data` and `biggan sample` write them. Prints one JSON line per samples file:
+the median distance, and the shares of samples closer than the test images' 10th and 1st
+percentiles (about 0.10 and 0.01 for a generator that does not copy).
 """
 import json
 import sys
+import zipfile
 
 import h5py
 import numpy as np
@@ -19,6 +22,28 @@ def images(array):
     x = np.asarray(array)
     flat = x.reshape(len(x), -1).astype(np.float32)
     return flat / 255.0 if x.dtype == np.uint8 else (flat + 1.0) / 2.0
+
+
+def read(path, key, limit=None):
+    """The array `key` (its first `limit` rows) of an HDF5 or npz file, or exit 1 naming the file
+    and what was expected."""
+    kind = 'npz' if path.endswith('.npz') else 'HDF5'
+    try:
+        if path.endswith('.npz'):
+            with np.load(path) as z:
+                names = z.files
+                array = z[key][:limit] if key in names else None
+        else:
+            with h5py.File(path, 'r') as f:
+                names = list(f.keys())
+                array = f[key][:limit] if key in names else None
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        sys.exit(f'{path}: cannot be read as an {kind} file ({e})')
+    if array is None:
+        sys.exit(f"{path}: no '{key}' in this {kind} file (it holds {', '.join(names) or 'nothing'})")
+    if len(array) == 0:
+        sys.exit(f"{path}: '{key}' holds no images")
+    return array
 
 
 def nearest(queries, train, chunk=256):
@@ -33,17 +58,17 @@ def nearest(queries, train, chunk=256):
 
 def main():
     if len(sys.argv) < 4:
-        sys.exit(__doc__)
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
     train_path, test_path, *sample_paths = sys.argv[1:]
-    with h5py.File(train_path, 'r') as f:
-        train = images(f['imgs'][:])
-    with h5py.File(test_path, 'r') as f:
-        test = images(f['imgs'][:1000])
+    train = images(read(train_path, 'imgs'))
+    test = images(read(test_path, 'imgs', limit=1000))
+    if test.shape[1] != train.shape[1]:
+        sys.exit(f'{test_path}: images of {test.shape[1]} values each, training images of {train.shape[1]}')
     test_d = nearest(test, train)
     p10, p1 = np.percentile(test_d, 10), np.percentile(test_d, 1)
     for path in sample_paths:
-        with np.load(path) as z:
-            samples = images(z['x'])
+        samples = images(read(path, 'x'))
         if samples.shape[1] != train.shape[1]:
             sys.exit(f'{path}: samples of {samples.shape[1]} values each, training images of {train.shape[1]}')
         d = nearest(samples, train)
