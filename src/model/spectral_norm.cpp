@@ -21,6 +21,13 @@ torch::Tensor gram_schmidt(torch::Tensor x, const std::vector<torch::Tensor>& ys
 // makes redundant.
 torch::Tensor normalize_rows(const torch::Tensor& x, double eps) { return x / x.norm(2, 1, true).clamp_min(eps); }
 
+// W / sigma laid out in `format`: the same quotients, element for element, as weight / sigma.
+torch::Tensor divide(const torch::Tensor& weight, const torch::Tensor& sigma, torch::MemoryFormat format) {
+  if (format == torch::MemoryFormat::Contiguous || weight.dim() != 4) return weight / sigma;
+  torch::Tensor out = torch::empty_like(weight, weight.options().memory_format(format));
+  return torch::div_out(out, weight, sigma);
+}
+
 // W / sigma where sigma = u W v^T and u, v are the power iteration's vectors, constants for
 // the gradient (as in BigGAN-PyTorch, where they come from under no_grad). The backward is the
 // gradient autograd derives for the original's expression, g / sigma + dL/dsigma u^T v with
@@ -31,8 +38,9 @@ torch::Tensor normalize_rows(const torch::Tensor& x, double eps) { return x / x.
 // weights used per BigGAN-deep iteration, such dispatches are what a host-bound GPU step pays for.
 struct DivideBySigma : torch::autograd::Function<DivideBySigma> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& weight,
-                               const torch::Tensor& sigma, const torch::Tensor& u, const torch::Tensor& v) {
-    torch::Tensor out = weight / sigma;
+                               const torch::Tensor& sigma, const torch::Tensor& u, const torch::Tensor& v,
+                               torch::MemoryFormat format) {
+    torch::Tensor out = divide(weight, sigma, format);
     ctx->save_for_backward({out, sigma, u, v});
     return out;
   }
@@ -43,7 +51,7 @@ struct DivideBySigma : torch::autograd::Function<DivideBySigma> {
     const torch::Tensor& g = grads[0];
     const torch::Tensor minus_d_sigma = (g * (out / sigma)).sum();
     const torch::Tensor through_sigma = torch::mm((u * minus_d_sigma).t(), v).view(g.sizes());
-    return {(g / sigma).sub_(through_sigma), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {(g / sigma).sub_(through_sigma), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -57,7 +65,8 @@ void SpectralNormState::register_buffers(torch::nn::Module& module, std::int64_t
   }
 }
 
-torch::Tensor SpectralNormState::normalized_weight(const torch::Tensor& weight, bool training) {
+torch::Tensor SpectralNormState::normalized_weight(const torch::Tensor& weight, bool training,
+                                                   torch::MemoryFormat format) {
   std::vector<torch::Tensor> us, vs, sigmas;
   {
     torch::NoGradGuard no_grad;
@@ -84,8 +93,8 @@ torch::Tensor SpectralNormState::normalized_weight(const torch::Tensor& weight, 
     if (training)
       for (std::size_t i = 0; i < sigmas.size(); ++i) svs_[i].copy_(sigmas[i].reshape({1}));
   }
-  if (!torch::GradMode::is_enabled() || !weight.requires_grad()) return weight / sigmas[0];
-  return DivideBySigma::apply(weight, sigmas[0], us[0], vs[0]);
+  if (!torch::GradMode::is_enabled() || !weight.requires_grad()) return divide(weight, sigmas[0], format);
+  return DivideBySigma::apply(weight, sigmas[0], us[0], vs[0], format);
 }
 
 void default_init(torch::Tensor& weight, torch::Tensor* bias) {
@@ -107,10 +116,17 @@ SNConv2dImpl::SNConv2dImpl(std::int64_t in, std::int64_t out, int kernel_size, i
   sn.register_buffers(*this, out, options);
 }
 
-torch::Tensor SNConv2dImpl::normalized_weight() { return sn.normalized_weight(weight, is_training()); }
+torch::Tensor SNConv2dImpl::normalized_weight(torch::MemoryFormat format) {
+  return sn.normalized_weight(weight, is_training(), format);
+}
 
 torch::Tensor SNConv2dImpl::forward(const torch::Tensor& x) {
-  return F::conv2d(x, normalized_weight(), F::Conv2dFuncOptions().bias(bias).padding(padding));
+  // An NHWC input makes oneDNN and cuDNN convolve with an NHWC weight: W / sigma written so
+  // spares a copy of the weight in the forward and another in the backward, for every 3x3
+  // convolution and pass, and the gradient of W / sigma arrives NHWC either way.
+  const bool nhwc = x.dim() == 4 && x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+  const auto format = nhwc ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  return F::conv2d(x, normalized_weight(format), F::Conv2dFuncOptions().bias(bias).padding(padding));
 }
 
 SNLinearImpl::SNLinearImpl(std::int64_t in, std::int64_t out, bool with_bias, const SNOptions& options) {

@@ -20,8 +20,10 @@ namespace biggan::model {
 class SpectralNormState {
  public:
   void register_buffers(torch::nn::Module& module, std::int64_t num_outputs, const SNOptions& options);
-  // weight / sigma_0, updating u and sv when `training`.
-  torch::Tensor normalized_weight(const torch::Tensor& weight, bool training);
+  // weight / sigma_0, updating u and sv when `training`; a 4-d result laid out in `format`
+  // (the values do not depend on it).
+  torch::Tensor normalized_weight(const torch::Tensor& weight, bool training,
+                                  torch::MemoryFormat format = torch::MemoryFormat::Contiguous);
   const std::vector<torch::Tensor>& singular_values() const { return svs_; }
 
  private:
@@ -34,7 +36,7 @@ struct SNConv2dImpl : torch::nn::Module {
   SNConv2dImpl(std::int64_t in, std::int64_t out, int kernel_size, int padding, bool bias, const SNOptions& sn);
   torch::Tensor forward(const torch::Tensor& x);
   // weight / sigma, advancing the power iteration in training exactly as forward() does.
-  torch::Tensor normalized_weight();
+  torch::Tensor normalized_weight(torch::MemoryFormat format = torch::MemoryFormat::Contiguous);
   torch::Tensor weight, bias;
   int padding;
   SpectralNormState sn;

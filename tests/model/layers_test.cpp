@@ -8,8 +8,10 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <map>
 
 #include "core/error.h"
+#include "../operator_calls.h"
 #include "fixture_support.h"
 #include "model/architecture.h"
 #include "model/batch_norm.h"
@@ -182,6 +184,60 @@ TEST(SpectralNorm, TheWeightReachesItsNormalizedFormThroughOneGraphNode) {
   conv->weight.set_requires_grad(true);
   torch::NoGradGuard no_grad;
   EXPECT_FALSE(conv->normalized_weight().grad_fn());
+}
+
+// An NHWC convolution: oneDNN and cuDNN convolve with an NHWC weight, so W / sigma is written
+// NHWC and neither the forward nor the backward copies the weight into that layout. Nothing
+// else changes: outputs, gradients and the SN state equal those of the NCHW weight bit for bit.
+TEST(SpectralNorm, AnNhwcConvolutionGetsItsWeightNhwcAndTheSameNumbers) {
+  struct Pass {
+    torch::Tensor out, x_grad, weight_grad, bias_grad, u, sv;
+    std::map<std::string, int> calls;
+  };
+  const auto pass = [](bool nhwc_weight) {
+    torch::manual_seed(11);
+    SNConv2d conv(16, 24, 3, 1, true, SNOptions{1, 1, 1e-6});
+    conv->train();
+    const torch::Tensor x =
+        torch::randn({2, 16, 6, 6}).contiguous(torch::MemoryFormat::ChannelsLast).set_requires_grad(true);
+    const torch::Tensor g = torch::randn({2, 24, 6, 6}).contiguous(torch::MemoryFormat::ChannelsLast);
+    Pass p;
+    p.calls = testing::calls_by_caller([&] {
+      // The NCHW weight is the layer's former forward, kept here as the reference.
+      p.out = nhwc_weight ? conv->forward(x)
+                          : torch::nn::functional::conv2d(
+                                x, conv->normalized_weight(torch::MemoryFormat::Contiguous),
+                                torch::nn::functional::Conv2dFuncOptions().bias(conv->bias).padding(1));
+      p.out.backward(g);
+    });
+    p.x_grad = x.grad();
+    p.weight_grad = conv->weight.grad();
+    p.bias_grad = conv->bias.grad();
+    p.u = conv->named_buffers()["u0"].clone();
+    p.sv = conv->named_buffers()["sv0"].clone();
+    return p;
+  };
+  const Pass nhwc = pass(true), nchw = pass(false);
+  EXPECT_TRUE(torch::equal(nhwc.out, nchw.out));
+  EXPECT_TRUE(torch::equal(nhwc.x_grad, nchw.x_grad));
+  EXPECT_TRUE(torch::equal(nhwc.weight_grad, nchw.weight_grad));
+  EXPECT_TRUE(torch::equal(nhwc.bias_grad, nchw.bias_grad));
+  EXPECT_TRUE(torch::equal(nhwc.u, nchw.u));
+  EXPECT_TRUE(torch::equal(nhwc.sv, nchw.sv));
+  const auto weight_copies = [](const Pass& p) {
+    return p.calls.count("aten::contiguous <- aten::_convolution") +
+           p.calls.count("aten::contiguous <- aten::convolution_backward");
+  };
+  // The reference shows that the count sees the copies it is meant to find.
+  EXPECT_GT(weight_copies(nchw), 0u) << "no weight copy to find: the count proves nothing";
+  EXPECT_EQ(weight_copies(nhwc), 0u);
+
+  torch::manual_seed(12);
+  SNConv2d conv(4, 6, 3, 1, true, SNOptions{1, 1, 1e-6});
+  const torch::Tensor weight = conv->normalized_weight(torch::MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(weight.is_contiguous(torch::MemoryFormat::ChannelsLast));
+  EXPECT_FALSE(weight.is_contiguous());
+  EXPECT_TRUE(conv->normalized_weight().is_contiguous());
 }
 
 TEST(SpectralNorm, RunsInFp32UnderBf16Autocast) {

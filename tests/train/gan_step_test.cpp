@@ -35,7 +35,6 @@
 // decided G update 0.010; one D step missing: loss 1e7 (a saturated hinge term), D update 0.64;
 // other real images: loss 0.012, D update 0.31.
 #include <gtest/gtest.h>
-#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +44,7 @@
 #include <vector>
 
 #include "../model/fixture_support.h"
+#include "../operator_calls.h"
 #include "model/state_dict.h"
 #include "train/gan_step.h"
 
@@ -384,32 +384,9 @@ TEST(Ema, BlendsEveryParameterAndBufferAsUtilsEma) {
   for (const auto& t : gan.G_ema->named_buffers()) EXPECT_TRUE(torch::equal(t.value(), G_buffers[t.key()])) << t.key();
 }
 
-namespace profiler = torch::autograd::profiler;
-
-// LibTorch's legacy profiler's events of one iteration, a list per thread it used.
-profiler::thread_event_lists recorded_iteration(Gan& gan, const config::Config& c) {
-  profiler::thread_event_lists events;
-  {
-    profiler::TLSLegacyProfilerGuard recording(
-        torch::profiler::impl::ProfilerConfig(torch::profiler::impl::ProfilerState::CPU),
-        [&events](const profiler::thread_event_lists& lists) { events = lists; });
-    random_iteration(gan, c);
-  }
-  return events;
-}
-
-// The operators one iteration runs, in the order they started (LibTorch's legacy profiler, on
-// every thread the iteration used).
+// The operators one iteration runs, in the order they started.
 std::vector<std::string> operators_run(Gan& gan, const config::Config& c) {
-  std::vector<std::pair<double, std::string>> started;
-  for (const auto& list : recorded_iteration(gan, c))
-    for (const auto& e : list)
-      if (e.kind() == profiler::EventKind::PushRange) started.emplace_back(e.cpuUs(), e.name());
-  std::stable_sort(started.begin(), started.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::string> names;
-  for (auto& [us, name] : started) names.push_back(std::move(name));
-  return names;
+  return testing::operators_run([&] { random_iteration(gan, c); });
 }
 
 // Each optimizer step is one multi-tensor Adam (one _foreach_addcdiv_ per step: 2 D steps and the
@@ -430,22 +407,9 @@ TEST(IterationOnTheDevice, StepsAdamOnListsAndReadsItsNumbersOnceAtTheEnd) {
   EXPECT_GT(reads.front(), adam_steps.back()) << "a number was read from the device before the G step's Adam";
 }
 
-// How often one iteration called each operator from each caller: "name <- caller", where the
-// caller is the enclosing operator ("" at the top level, called by our code).
+// How often one iteration called each operator from each caller ("name <- caller").
 std::map<std::string, int> calls_by_caller(Gan& gan, const config::Config& c) {
-  std::map<std::string, int> calls;
-  for (const auto& list : recorded_iteration(gan, c)) {
-    std::vector<std::string> open;
-    for (const auto& e : list) {
-      if (e.kind() == profiler::EventKind::PushRange) {
-        ++calls[std::string(e.name()) + " <- " + (open.empty() ? "" : open.back())];
-        open.emplace_back(e.name());
-      } else if (e.kind() == profiler::EventKind::PopRange && !open.empty()) {
-        open.pop_back();
-      }
-    }
-  }
-  return calls;
+  return testing::calls_by_caller([&] { random_iteration(gan, c); });
 }
 
 // Each step's backward finds its optimizer's gradients released (PyTorch 2's zero_grad, as
