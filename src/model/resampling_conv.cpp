@@ -50,11 +50,13 @@ torch::Tensor upsample_conv3x3(const torch::Tensor& x, const torch::Tensor& weig
   // 31 ms forward and backward for a 512x512 kernel, 2 threads), paid in every forward pass.
   const torch::Tensor taps = phase_taps(weight);
   const torch::Tensor mix = torch::einsum("atu,bsv->abtsuv", {taps, taps}).reshape({16, 9});
-  // (out, in, a, b, t, s) -> (a, b, out, in, t, s): phase (a, b)'s 2x2 kernel.
-  const torch::Tensor kernels = torch::matmul(weight.reshape({out * in, 9}), mix.t())
-                                    .view({out, in, 2, 2, 2, 2})
-                                    .permute({2, 3, 0, 1, 4, 5})
-                                    .reshape({4 * out, in, 2, 2});
+  const torch::Tensor per_phase = torch::matmul(weight.reshape({out * in, 9}), mix.t()).view({out, in, 2, 2, 2, 2});
+  // (out, in, a, b, t, s) -> (a, b, out, in, t, s): phase (a, b)'s 2x2 kernel. For an NHWC
+  // input it is written NHWC, the layout oneDNN and cuDNN would otherwise copy it into.
+  const bool nhwc = x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+  const torch::Tensor kernels =
+      nhwc ? per_phase.permute({2, 3, 0, 4, 5, 1}).reshape({4 * out, 2, 2, in}).permute({0, 3, 1, 2})
+           : per_phase.permute({2, 3, 0, 1, 4, 5}).reshape({4 * out, in, 2, 2});
   const torch::Tensor y = F::conv2d(x, kernels, F::Conv2dFuncOptions().bias(bias.defined() ? bias.repeat({4}) : bias).padding(1));
   return interleave_phases(y, out);
 }

@@ -3,6 +3,7 @@
 // non-square sizes (a phase or tap mix-up between rows and columns would show there).
 #include <gtest/gtest.h>
 
+#include "../operator_calls.h"
 #include "fixture_support.h"
 #include "model/resampling_conv.h"
 
@@ -74,6 +75,22 @@ TEST(ResamplingConv, UpsampleConvEqualsTheLiteralOrder) {
 TEST(ResamplingConv, ConvPoolEqualsTheLiteralOrder) {
   torch::manual_seed(2);
   compare_with_literal(conv3x3_avg_pool, literal_conv_pool, 6, 10, 3, 5);
+}
+
+// An NHWC input gets its phase kernels written NHWC: the convolution copies no weight into that
+// layout, forward or backward, where the NCHW kernels cost it one copy each way.
+TEST(ResamplingConv, UpsampleConvCopiesNoKernelForAnNhwcInput) {
+  torch::manual_seed(4);
+  const auto x = torch::randn({2, 8, 5, 5}).contiguous(torch::MemoryFormat::ChannelsLast).requires_grad_(true);
+  const auto w = torch::randn({6, 8, 3, 3}).requires_grad_(true);
+  const auto b = torch::randn({6}).requires_grad_(true);
+  const auto calls = testing::calls_by_caller([&] { upsample_conv3x3(x, w, b).sum().backward(); });
+  const auto count = [&](const std::string& key) { return calls.count(key) ? calls.at(key) : 0; };
+  EXPECT_EQ(count("aten::contiguous <- aten::_convolution"), 0);
+  EXPECT_EQ(count("aten::contiguous <- aten::convolution_backward"), 0);
+  // The literal order's plain 3x3 weight shows that the count sees such copies.
+  const auto literal = testing::calls_by_caller([&] { literal_upsample_conv(x, w, b).sum().backward(); });
+  EXPECT_GT(literal.count("aten::contiguous <- aten::_convolution"), 0u) << "no copy to find: the count proves nothing";
 }
 
 TEST(ResamplingConv, WithoutBias) {
