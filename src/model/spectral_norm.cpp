@@ -73,7 +73,11 @@ torch::Tensor SpectralNormState::normalized_weight(const torch::Tensor& weight, 
     // In fp32 under bf16 autocast as well: sigma divides the fp32 master weight, and autocast
     // would also cast W anew for each product (a detached W is not in its cache).
     const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
-    const torch::Tensor W = weight.detach().view({weight.size(0), -1});
+    if (!W_.defined() || W_.data_ptr() != weight.data_ptr()) {
+      W_ = weight.detach().view({weight.size(0), -1});
+      Wt_ = W_.t();
+    }
+    const torch::Tensor& W = W_;
     // Out of training u is not written back, so a further iteration would repeat the first.
     const int iterations = training ? options_.num_itrs : 1;
     for (int itr = 0; itr < iterations; ++itr) {
@@ -84,14 +88,14 @@ torch::Tensor SpectralNormState::normalized_weight(const torch::Tensor& weight, 
         vs.push_back(normalize_rows(gram_schmidt(torch::mm(us_[i], W), vs), options_.eps));
         // BigGAN-PyTorch computes v W^T a second time, with the gradient on, for sigma; this is
         // the same product of the same operands, so sigma below is bit for bit its value.
-        const torch::Tensor vWt = torch::mm(vs.back(), W.t());
+        const torch::Tensor vWt = torch::mm(vs.back(), Wt_);
         us.push_back(normalize_rows(gram_schmidt(vWt, us), options_.eps));
         if (training) us_[i].copy_(us.back());
-        sigmas.push_back(torch::mm(vWt, us.back().t()).squeeze());
+        sigmas.push_back(torch::mm(vWt, us.back().t()));  // (1, 1): it broadcasts as a scalar
       }
     }
     if (training)
-      for (std::size_t i = 0; i < sigmas.size(); ++i) svs_[i].copy_(sigmas[i].reshape({1}));
+      for (std::size_t i = 0; i < sigmas.size(); ++i) svs_[i].copy_(sigmas[i].view({1}));
   }
   if (!torch::GradMode::is_enabled() || !weight.requires_grad()) return divide(weight, sigmas[0], format);
   return DivideBySigma::apply(weight, sigmas[0], us[0], vs[0], format);

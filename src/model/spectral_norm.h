@@ -30,6 +30,11 @@ class SpectralNormState {
   SNOptions options_;
   std::vector<torch::Tensor> us_;
   std::vector<torch::Tensor> svs_;
+  // W as a matrix and its transpose, as the power iteration reads them: views of the weight's
+  // storage, so they see every in-place update, made again when the storage changes (a move to
+  // another device or dtype, a clone). Made once, they spare each forward a detach, a view and a
+  // transpose.
+  torch::Tensor W_, Wt_;
 };
 
 struct SNConv2dImpl : torch::nn::Module {

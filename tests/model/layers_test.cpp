@@ -166,6 +166,37 @@ TEST(SpectralNorm, ValuesAndGradientAreTheOriginalsBitForBit) {
   std::cout << "the part of the gradient through sigma: at least " << smallest_sigma_share << " of it\n";
 }
 
+// The power iteration reads W through views kept from one forward to the next: an in-place update
+// (Adam's step, a checkpoint load) must reach them, and a weight moved to new storage (another
+// dtype or device) must replace them. Each forward is checked against the original's expression
+// on the weight as it is then.
+TEST(SpectralNorm, FollowsTheWeightThroughInPlaceUpdatesAndMoves) {
+  torch::manual_seed(13);
+  SNConv2d conv(6, 10, 3, 1, true, SNOptions{1, 1, 1e-6});
+  conv->train();
+  const auto expect_original = [&](const std::string& when) {
+    const auto u_before = buffers_named(*conv, "u", 1);
+    const auto original = original_sn(conv->weight.detach(), u_before, 1, 1e-6, true);
+    const torch::Tensor ours = conv->normalized_weight();
+    EXPECT_EQ(ours.scalar_type(), conv->weight.scalar_type()) << when;
+    EXPECT_TRUE(torch::equal(ours.detach(), original.weight_over_sigma)) << when;
+    EXPECT_TRUE(torch::equal(buffers_named(*conv, "sv", 1)[0], original.svs[0].reshape({1}))) << when;
+  };
+  expect_original("first forward");
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.mul_(-3).add_(0.25);
+  }
+  expect_original("after an in-place update");
+  conv->to(torch::kDouble);
+  expect_original("after a move to float64");
+  {
+    torch::NoGradGuard no_grad;
+    conv->weight.copy_(torch::randn_like(conv->weight));
+  }
+  expect_original("after a copy into the weight");
+}
+
 TEST(SpectralNorm, TheWeightReachesItsNormalizedFormThroughOneGraphNode) {
   // The launch count this saves is what bench/README measures; here, the structure: W / sigma's
   // node leads straight to W's gradient accumulator, with no division, product or squeeze nodes
