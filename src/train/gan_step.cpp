@@ -87,7 +87,7 @@ Gan::Gan(const config::Config& config, const torch::Device& device) {
   if (config.train.ema) {
     G_ema = model::Generator(config::generator_options(config));
     G_ema->to(device);
-    update_ema(G, G_ema, 0.0, 0, 0);  // utils.ema copies G at construction
+    copy_to_ema(G, G_ema);  // as utils.ema at construction
     for (auto& p : G_ema->parameters()) p.set_requires_grad(false);
   }
   // FreezeD: D's lowest layers get no gradient and stay out of the optimizer.
@@ -272,14 +272,14 @@ void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std:
   torch::NoGradGuard no_grad;
   const double rate = itr < ema_start ? 0.0 : decay;
   const model::StateDict sources = model::state_dict(*G);
-  // target = target * rate + source * (1 - rate), as utils.ema computes it, in three multi-tensor
-  // kernels for the floating-point tensors (bit-identical to the per-tensor form on the CPU).
+  // target = target * rate + source * (1 - rate), as utils.ema computes it, also before
+  // ema_start (rate 0), in two or three multi-tensor kernels for the floating-point tensors
+  // (bit-identical to the per-tensor form on the CPU). A copy per tensor before ema_start cost a
+  // GPU one launch for each of G's several hundred tensors, every iteration.
   std::vector<torch::Tensor> blended_targets, blended_sources;
   for (const auto& [key, target] : model::state_dict(*G_ema)) {
     const torch::Tensor& source = sources.at(key);
-    if (rate == 0.0) {
-      target.copy_(source);
-    } else if (target.is_floating_point()) {
+    if (target.is_floating_point()) {
       blended_targets.push_back(target);
       blended_sources.push_back(source);
     } else {
@@ -288,7 +288,16 @@ void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std:
   }
   if (blended_targets.empty()) return;
   at::_foreach_mul_(blended_targets, rate);
-  at::_foreach_add_(blended_targets, at::_foreach_mul(blended_sources, 1.0 - rate));
+  if (rate == 0.0)
+    at::_foreach_add_(blended_targets, blended_sources);  // source * 1 is source, bit for bit
+  else
+    at::_foreach_add_(blended_targets, at::_foreach_mul(blended_sources, 1.0 - rate));
+}
+
+void copy_to_ema(model::Generator& G, model::Generator& G_ema) {
+  torch::NoGradGuard no_grad;
+  const model::StateDict sources = model::state_dict(*G);
+  for (const auto& [key, target] : model::state_dict(*G_ema)) target.copy_(sources.at(key));
 }
 
 void average_bn_statistics(torch::nn::Module& net, distributed::Collectives& collectives) {

@@ -62,8 +62,11 @@ IterationMetrics train_iteration(Gan& gan, const config::Config& config, const t
 // grad += strength * 2 * ((W W^T) * (1 - I)) W for every weight of 2+ dims not in `skip`.
 void add_ortho_gradient(torch::nn::Module& net, double strength, const std::vector<torch::Tensor>& skip);
 
-// EMA of G over parameters and buffers (utils.ema): a plain copy before `ema_start`.
+// EMA of G over parameters and buffers (utils.ema): G_ema * decay + G * (1 - decay), with decay 0
+// before `ema_start` (G_ema * 0 + G, as utils.ema computes it).
 void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std::int64_t itr, std::int64_t ema_start);
+// G's parameters and buffers copied into G_ema (utils.ema's construction).
+void copy_to_ema(model::Generator& G, model::Generator& G_ema);
 
 // Buffers that differ between ranks after local batch statistics (BN running means and
 // variances of non-cross-replica BN): averaged, so every rank holds the same model.

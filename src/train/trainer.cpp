@@ -336,7 +336,7 @@ void build_networks(Trainer& t, const std::optional<ckpt::Contents>& resumed,
     model::load_state_dict(*gan.G, resumed->G, true, from + "/G.h5");
     model::load_state_dict(*gan.D, resumed->D, true, from + "/D.h5");
     if (gan.G_ema) {
-      if (resumed->G_ema.empty()) update_ema(gan.G, gan.G_ema, 0, 0, 0);
+      if (resumed->G_ema.empty()) copy_to_ema(gan.G, gan.G_ema);
       else model::load_state_dict(*gan.G_ema, resumed->G_ema, true, from + "/G_ema.h5");
     }
     ckpt::restore_adam_state(*gan.G_optim, resumed->G_optim, from + "/G_optim.h5");

@@ -351,7 +351,8 @@ TEST(GradientNorms, AreThoseOfTheAppliedGradients) {
 }
 
 // utils.ema: every parameter and buffer of G_ema becomes ema * decay + G * (1 - decay), computed
-// per tensor here and bit-identical to the multi-tensor update; before ema_start, a copy.
+// per tensor here and bit-identical to the multi-tensor update; before ema_start, with decay 0
+// (ema * 0 + G, equal to G).
 TEST(Ema, BlendsEveryParameterAndBufferAsUtilsEma) {
   const auto c = small_config({"train.ema=true"});
   torch::manual_seed(9);
@@ -382,6 +383,32 @@ TEST(Ema, BlendsEveryParameterAndBufferAsUtilsEma) {
   update_ema(gan.G, gan.G_ema, 0.99, /*itr=*/19, /*ema_start=*/20);
   for (const auto& t : gan.G_ema->named_parameters()) EXPECT_TRUE(torch::equal(t.value(), G_params[t.key()])) << t.key();
   for (const auto& t : gan.G_ema->named_buffers()) EXPECT_TRUE(torch::equal(t.value(), G_buffers[t.key()])) << t.key();
+}
+
+// Before ema_start the update is utils.ema's arithmetic with decay 0 in multi-tensor kernels, not
+// a copy per tensor (one GPU launch each): of G_ema's tensors only the integer buffers are copied.
+// utils.ema computes ema * 0 + G * 1, which differs from a copy where G holds -0 and G_ema a
+// positive number: +0.
+TEST(Ema, BeforeEmaStartItIsUtilsEmasArithmeticInMultiTensorKernels) {
+  const auto c = small_config({"train.ema=true"});
+  torch::manual_seed(10);
+  Gan gan(c, torch::kCPU);
+  torch::Tensor weight = gan.G->named_parameters()["linear.weight"];
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : gan.G->parameters()) p.add_(torch::randn_like(p));
+    weight.view({-1})[0] = -0.0;
+    gan.G_ema->named_parameters()["linear.weight"].view({-1})[0] = 2.0;
+  }
+  std::size_t integer_buffers = 0;
+  for (const auto& b : gan.G_ema->buffers()) integer_buffers += !b.is_floating_point();
+  const auto calls = testing::calls_by_caller([&] { update_ema(gan.G, gan.G_ema, 0.99, /*itr=*/3, /*ema_start=*/20); });
+  const auto count = [&](const std::string& key) { return calls.count(key) ? calls.at(key) : 0; };
+  EXPECT_EQ(count("aten::copy_ <- "), static_cast<int>(integer_buffers)) << "copies per tensor";
+  EXPECT_EQ(count("aten::_foreach_add_ <- "), 1);
+  const torch::Tensor ema_weight = gan.G_ema->named_parameters()["linear.weight"];
+  EXPECT_TRUE(torch::equal(ema_weight, weight));
+  EXPECT_FALSE(std::signbit(ema_weight.view({-1})[0].item<float>())) << "2 * 0 + (-0) is +0 in utils.ema";
 }
 
 // The operators one iteration runs, in the order they started.
