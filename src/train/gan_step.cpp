@@ -274,8 +274,8 @@ void update_ema(model::Generator& G, model::Generator& G_ema, double decay, std:
   const model::StateDict sources = model::state_dict(*G);
   // target = target * rate + source * (1 - rate), as utils.ema computes it, also before
   // ema_start (rate 0), in two or three multi-tensor kernels for the floating-point tensors
-  // (bit-identical to the per-tensor form on the CPU). A copy per tensor before ema_start cost a
-  // GPU one launch for each of G's several hundred tensors, every iteration.
+  // (bit-identical to the per-tensor form on the CPU). A copy per tensor before ema_start cost
+  // one GPU launch for each of G's several hundred tensors, every iteration.
   std::vector<torch::Tensor> blended_targets, blended_sources;
   for (const auto& [key, target] : model::state_dict(*G_ema)) {
     const torch::Tensor& source = sources.at(key);
