@@ -29,7 +29,7 @@ def read(path, key, limit=None):
     and what was expected."""
     kind = 'npz' if path.endswith('.npz') else 'HDF5'
     try:
-        if path.endswith('.npz'):
+        if kind == 'npz':
             with np.load(path) as z:
                 names = z.files
                 array = z[key][:limit] if key in names else None

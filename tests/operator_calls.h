@@ -56,4 +56,10 @@ inline std::map<std::string, int> calls_by_caller(const std::function<void()>& w
   return calls;
 }
 
+// How often `calls` (from calls_by_caller) holds "name <- caller"; 0 when never.
+inline int calls_of(const std::map<std::string, int>& calls, const std::string& name_and_caller) {
+  const auto it = calls.find(name_and_caller);
+  return it == calls.end() ? 0 : it->second;
+}
+
 }  // namespace biggan::testing

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/tensor_layout.h"
+
 namespace biggan::model {
 
 namespace F = torch::nn::functional;
@@ -37,7 +39,7 @@ torch::Tensor interleave_phases(const torch::Tensor& y, std::int64_t out) {
   const std::int64_t sN = y.stride(0), sC = y.stride(1), sH = y.stride(2), sW = y.stride(3);
   const torch::Tensor phases =
       y.as_strided({N, out, H, 2, W, 2}, {sN, sC, sH, 2 * out * sC + sH, sW, out * sC + sW}, y.storage_offset());
-  if (y.is_contiguous(torch::MemoryFormat::ChannelsLast) && !y.is_contiguous())
+  if (is_nhwc(y))
     return phases.permute({0, 2, 3, 4, 5, 1}).contiguous().view({N, 2 * H, 2 * W, out}).permute({0, 3, 1, 2});
   return phases.contiguous().view({N, out, 2 * H, 2 * W});
 }
@@ -53,9 +55,8 @@ torch::Tensor upsample_conv3x3(const torch::Tensor& x, const torch::Tensor& weig
   const torch::Tensor per_phase = torch::matmul(weight.reshape({out * in, 9}), mix.t()).view({out, in, 2, 2, 2, 2});
   // (out, in, a, b, t, s) -> (a, b, out, in, t, s): phase (a, b)'s 2x2 kernel. For an NHWC
   // input it is written NHWC, the layout oneDNN and cuDNN would otherwise copy it into.
-  const bool nhwc = x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous();
   const torch::Tensor kernels =
-      nhwc ? per_phase.permute({2, 3, 0, 4, 5, 1}).reshape({4 * out, 2, 2, in}).permute({0, 3, 1, 2})
+      is_nhwc(x) ? per_phase.permute({2, 3, 0, 4, 5, 1}).reshape({4 * out, 2, 2, in}).permute({0, 3, 1, 2})
            : per_phase.permute({2, 3, 0, 1, 4, 5}).reshape({4 * out, in, 2, 2});
   const torch::Tensor y = F::conv2d(x, kernels, F::Conv2dFuncOptions().bias(bias.defined() ? bias.repeat({4}) : bias).padding(1));
   return interleave_phases(y, out);

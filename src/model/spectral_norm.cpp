@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "model/tensor_layout.h"
+
 namespace biggan::model {
 
 namespace F = torch::nn::functional;
@@ -128,8 +130,7 @@ torch::Tensor SNConv2dImpl::forward(const torch::Tensor& x) {
   // An NHWC input makes oneDNN and cuDNN convolve with an NHWC weight: W / sigma written so
   // spares a copy of the weight in the forward and another in the backward, for every 3x3
   // convolution and pass, and the gradient of W / sigma arrives NHWC either way.
-  const bool nhwc = x.dim() == 4 && x.is_contiguous(torch::MemoryFormat::ChannelsLast) && !x.is_contiguous();
-  const auto format = nhwc ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  const auto format = is_nhwc(x) ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   return F::conv2d(x, normalized_weight(format), F::Conv2dFuncOptions().bias(bias).padding(padding));
 }
 

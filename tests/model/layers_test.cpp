@@ -256,12 +256,12 @@ TEST(SpectralNorm, AnNhwcConvolutionGetsItsWeightNhwcAndTheSameNumbers) {
   EXPECT_TRUE(torch::equal(nhwc.u, nchw.u));
   EXPECT_TRUE(torch::equal(nhwc.sv, nchw.sv));
   const auto weight_copies = [](const Pass& p) {
-    return p.calls.count("aten::contiguous <- aten::_convolution") +
-           p.calls.count("aten::contiguous <- aten::convolution_backward");
+    return testing::calls_of(p.calls, "aten::contiguous <- aten::_convolution") +
+           testing::calls_of(p.calls, "aten::contiguous <- aten::convolution_backward");
   };
   // The reference shows that the count sees the copies it is meant to find.
-  EXPECT_GT(weight_copies(nchw), 0u) << "no weight copy to find: the count proves nothing";
-  EXPECT_EQ(weight_copies(nhwc), 0u);
+  EXPECT_GT(weight_copies(nchw), 0) << "no weight copy to find: the count proves nothing";
+  EXPECT_EQ(weight_copies(nhwc), 0);
 
   torch::manual_seed(12);
   SNConv2d conv(4, 6, 3, 1, true, SNOptions{1, 1, 1e-6});

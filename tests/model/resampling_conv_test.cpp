@@ -85,12 +85,11 @@ TEST(ResamplingConv, UpsampleConvCopiesNoKernelForAnNhwcInput) {
   const auto w = torch::randn({6, 8, 3, 3}).requires_grad_(true);
   const auto b = torch::randn({6}).requires_grad_(true);
   const auto calls = testing::calls_by_caller([&] { upsample_conv3x3(x, w, b).sum().backward(); });
-  const auto count = [&](const std::string& key) { return calls.count(key) ? calls.at(key) : 0; };
-  EXPECT_EQ(count("aten::contiguous <- aten::_convolution"), 0);
-  EXPECT_EQ(count("aten::contiguous <- aten::convolution_backward"), 0);
+  EXPECT_EQ(testing::calls_of(calls, "aten::contiguous <- aten::_convolution"), 0);
+  EXPECT_EQ(testing::calls_of(calls, "aten::contiguous <- aten::convolution_backward"), 0);
   // The literal order's plain 3x3 weight shows that the count sees such copies.
   const auto literal = testing::calls_by_caller([&] { literal_upsample_conv(x, w, b).sum().backward(); });
-  EXPECT_GT(literal.count("aten::contiguous <- aten::_convolution"), 0u) << "no copy to find: the count proves nothing";
+  EXPECT_GT(testing::calls_of(literal, "aten::contiguous <- aten::_convolution"), 0) << "no copy to find: the count proves nothing";
 }
 
 TEST(ResamplingConv, WithoutBias) {

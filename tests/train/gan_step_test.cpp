@@ -403,9 +403,8 @@ TEST(Ema, BeforeEmaStartItIsUtilsEmasArithmeticInMultiTensorKernels) {
   std::size_t integer_buffers = 0;
   for (const auto& b : gan.G_ema->buffers()) integer_buffers += !b.is_floating_point();
   const auto calls = testing::calls_by_caller([&] { update_ema(gan.G, gan.G_ema, 0.99, /*itr=*/3, /*ema_start=*/20); });
-  const auto count = [&](const std::string& key) { return calls.count(key) ? calls.at(key) : 0; };
-  EXPECT_EQ(count("aten::copy_ <- "), static_cast<int>(integer_buffers)) << "copies per tensor";
-  EXPECT_EQ(count("aten::_foreach_add_ <- "), 1);
+  EXPECT_EQ(testing::calls_of(calls, "aten::copy_ <- "), static_cast<int>(integer_buffers)) << "copies per tensor";
+  EXPECT_EQ(testing::calls_of(calls, "aten::_foreach_add_ <- "), 1);
   const torch::Tensor ema_weight = gan.G_ema->named_parameters()["linear.weight"];
   EXPECT_TRUE(torch::equal(ema_weight, weight));
   EXPECT_FALSE(std::signbit(ema_weight.view({-1})[0].item<float>())) << "2 * 0 + (-0) is +0 in utils.ema";
